@@ -1,0 +1,32 @@
+"""Pure-torch maths of RF-Inversion (Rout et al., ICLR 2025). Never imports ComfyUI."""
+
+from .checks import RFInputError, check_sigmas, check_unit_interval, check_window, prepare_mask
+from .noise import seeded_noise, seeded_noise_sampler
+from .pipeline import MODES, check_start_step, edit, inversion_sigmas, invert
+from .schedules import ETA_SCHEDULES, eta_schedule, flip_sigmas, flux_sigmas, flux_time_shift, gamma_schedule
+from .solvers import controlled_forward_ode, controlled_reverse_ode, controlled_reverse_sde, stochastic_sampler
+
+__all__ = [
+    "ETA_SCHEDULES",
+    "MODES",
+    "RFInputError",
+    "check_sigmas",
+    "check_start_step",
+    "check_unit_interval",
+    "check_window",
+    "controlled_forward_ode",
+    "controlled_reverse_ode",
+    "controlled_reverse_sde",
+    "edit",
+    "eta_schedule",
+    "flip_sigmas",
+    "flux_sigmas",
+    "flux_time_shift",
+    "gamma_schedule",
+    "inversion_sigmas",
+    "invert",
+    "prepare_mask",
+    "seeded_noise",
+    "seeded_noise_sampler",
+    "stochastic_sampler",
+]
