@@ -1,0 +1,88 @@
+"""Glue between ComfyUI's guiders and rf_core: read the flow model's velocity v = eps - x0.
+
+Inside a ComfyUI Sampler, the guider maps (x, sigma) to the x0 estimate D. For every flow model
+(model_sampling CONST: Flux, SD3, AuraFlow, HiDream, Chroma, Lumina2, Wan, ...) D = x - sigma * v, so
+v = (x - D) / sigma for sigma > 0. At sigma = 0, where the inversion starts, D = x carries no velocity: there
+an APPLY_MODEL wrapper (ComfyUI's public extension point, installed only on that call's model_options)
+reads the network's raw output and returns x - v, the x0 estimate the same model would give at sigma = 1.
+The guider's combination of conds and cfg is linear in D, so v = x - D is then the guided velocity.
+"""
+
+from __future__ import annotations
+
+import torch
+
+import comfy.model_management
+import comfy.model_patcher
+import comfy.model_sampling
+import comfy.patcher_extension
+
+_SIGMA0_WRAPPER_KEY = "rf_inversion_velocity_at_sigma0"
+
+
+def flow_model_problem(model_patcher) -> str | None:
+    """None if the model samples by rectified flow (CONST); otherwise what is wrong, and what to do."""
+    sampling = model_patcher.get_model_object("model_sampling")
+    if isinstance(sampling, comfy.model_sampling.CONST):
+        return None
+    kind = "epsilon" if isinstance(sampling, comfy.model_sampling.EPS) else type(sampling).__name__
+    if isinstance(sampling, comfy.model_sampling.V_PREDICTION):
+        kind = "v-prediction"
+    return (
+        f"RF-Inversion needs a rectified-flow model (Flux, SD3/3.5, AuraFlow, HiDream, Chroma, Wan, ...), "
+        f"but this model is a {kind} model ({type(model_patcher.model).__name__}). Load a flow model, or "
+        "use the core samplers for this one."
+    )
+
+
+def require_flow_model(model_patcher) -> None:
+    problem = flow_model_problem(model_patcher)
+    if problem is not None:
+        raise ValueError(problem)
+
+
+def _velocity_output_at_sigma0(executor, x, t, *args, **kwargs):
+    """APPLY_MODEL wrapper for sigma = 0 calls: returns x - v instead of the (uninformative) D = x."""
+    captured = []
+    net = executor.class_obj.diffusion_model
+    handle = net.register_forward_hook(lambda _module, _inputs, output: captured.append(output))
+    try:
+        executor(x, t, *args, **kwargs)
+    finally:
+        handle.remove()
+    if len(captured) != 1:
+        raise RuntimeError(
+            "RF-Inversion could not read the model's velocity at sigma = 0 "
+            f"({len(captured)} network outputs seen in one evaluation)."
+        )
+    return x - captured[0].to(x.dtype)
+
+
+class GuiderVelocity:
+    """velocity(x, sigma) for rf_core from a ComfyUI guider, as handed to Sampler.sample (model_wrap)."""
+
+    def __init__(self, model_wrap, extra_args: dict):
+        self.model_wrap = model_wrap
+        self.extra_args = extra_args
+        self.evaluations = 0
+
+    def _model_options_sigma0(self) -> dict:
+        options = comfy.model_patcher.create_model_options_clone(self.extra_args.get("model_options", {}))
+        comfy.patcher_extension.add_wrapper_with_key(
+            comfy.patcher_extension.WrappersMP.APPLY_MODEL,
+            _SIGMA0_WRAPPER_KEY,
+            _velocity_output_at_sigma0,
+            options,
+            is_model_options=True,
+        )
+        return options
+
+    def __call__(self, x: torch.Tensor, sigma: float) -> torch.Tensor:
+        comfy.model_management.throw_exception_if_processing_interrupted()
+        self.evaluations += 1
+        s = x.new_full((x.shape[0],), float(sigma))
+        if sigma > 0:
+            denoised = self.model_wrap(x, s, **self.extra_args)
+            return (x - denoised.to(torch.float32)) / float(sigma)
+        extra = dict(self.extra_args, model_options=self._model_options_sigma0())
+        return x - self.model_wrap(x, s, **extra).to(torch.float32)

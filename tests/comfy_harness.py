@@ -1,0 +1,177 @@
+"""Find and import the real ComfyUI on the CPU, and build real ComfyUI flow models with tiny random weights.
+
+ComfyUI is found through COMFYUI_PATH, else this pack's place inside ComfyUI/custom_nodes/, else /opt/ComfyUI.
+Models are built with ComfyUI's own classes (supported_models config -> model_base model with its
+ModelSamplingFlux / ModelSamplingDiscreteFlow -> ModelPatcher); only the sizes are tiny and the weights random.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+PACK_ROOT = Path(__file__).resolve().parents[1]
+PACK_MODULE = "comfyui_rf_inversion"
+SETUP_HINT = (
+    "The ComfyUI tests need a ComfyUI checkout: set COMFYUI_PATH=/path/to/ComfyUI, or place this pack in "
+    "ComfyUI/custom_nodes/, or check ComfyUI out at /opt/ComfyUI, and install its requirements.txt "
+    "(plus requests) into this Python. See README.md, 'Running the tests'."
+)
+
+
+def find_comfyui() -> Path | None:
+    candidates = []
+    if os.environ.get("COMFYUI_PATH"):
+        candidates.append(Path(os.environ["COMFYUI_PATH"]))
+    if PACK_ROOT.parent.name == "custom_nodes":
+        candidates.append(PACK_ROOT.parent.parent)
+    candidates.append(Path("/opt/ComfyUI"))
+    for c in candidates:
+        if (c / "comfy" / "samplers.py").is_file() and (c / "nodes.py").is_file():
+            return c.resolve()
+    return None
+
+
+def import_comfyui(path: Path):
+    """Import ComfyUI from path, on the CPU unless RF_TEST_DEVICE=gpu. Returns the comfy package."""
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+    import comfy.cli_args
+
+    if os.environ.get("RF_TEST_DEVICE", "cpu") == "cpu":
+        comfy.cli_args.args.cpu = True
+    import comfy.model_management  # noqa: F401  (after the device choice)
+    import comfy.model_patcher  # noqa: F401
+    import comfy.samplers  # noqa: F401
+    import comfy.supported_models  # noqa: F401
+
+    return comfy
+
+
+def load_pack():
+    """Import this pack the way ComfyUI loads a custom node folder (a package named after its folder)."""
+    if PACK_MODULE in sys.modules:
+        return sys.modules[PACK_MODULE]
+    spec = importlib.util.spec_from_file_location(
+        PACK_MODULE, PACK_ROOT / "__init__.py", submodule_search_locations=[str(PACK_ROOT)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[PACK_MODULE] = module
+    spec.loader.exec_module(module)
+    importlib.import_module(PACK_MODULE + ".nodes")
+    importlib.import_module(PACK_MODULE + ".nodes.adapter")
+    return module
+
+
+def _randomize(module: torch.nn.Module, seed: int, scale: float = 0.05) -> None:
+    """ComfyUI's ops skip weight init, so give every parameter seeded random values (own generator)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for _, p in sorted(module.named_parameters(), key=lambda kv: kv[0]):
+            p.copy_((torch.randn(p.shape, generator=g) * scale).to(p.dtype))
+
+
+def _patcher(config, seed: int, dtype: torch.dtype):
+    import comfy.model_management as mm
+    import comfy.model_patcher
+
+    config.set_inference_dtype(dtype, None)
+    model = config.get_model({})
+    _randomize(model.diffusion_model, seed)
+    model = model.to(mm.unet_offload_device())
+    return comfy.model_patcher.ModelPatcher(model, load_device=mm.get_torch_device(), offload_device=mm.unet_offload_device())
+
+
+# Tiny dims shared by the model builders and the conditioning they expect.
+CONTEXT_DIM = 32
+POOLED_DIM = 32
+
+
+def tiny_flux(schnell: bool = False, seed: int = 0, dtype: torch.dtype = torch.float32):
+    """A real ComfyUI Flux (dev: guidance embedding; schnell: none), hidden size 64, one block of each kind."""
+    import comfy.supported_models as sm
+
+    unet_config = {
+        "image_model": "flux",
+        "guidance_embed": not schnell,
+        "in_channels": 16,
+        "out_channels": 16,
+        "patch_size": 2,
+        "vec_in_dim": POOLED_DIM,
+        "context_in_dim": CONTEXT_DIM,
+        "hidden_size": 64,
+        "mlp_ratio": 2.0,
+        "num_heads": 2,
+        "depth": 1,
+        "depth_single_blocks": 1,
+        "axes_dim": [8, 12, 12],
+        "theta": 10000,
+        "qkv_bias": True,
+    }
+    config = (sm.FluxSchnell if schnell else sm.Flux)(unet_config)
+    return _patcher(config, seed, dtype)
+
+
+def tiny_sd3(seed: int = 0, dtype: torch.dtype = torch.float32):
+    """A real ComfyUI SD3-family MMDiT (flow model, shift 3), hidden size 64, one joint block."""
+    import comfy.supported_models as sm
+
+    unet_config = {
+        "in_channels": 16,
+        "out_channels": 16,
+        "patch_size": 2,
+        "depth": 1,
+        "input_size": None,
+        "adm_in_channels": POOLED_DIM,
+        "context_embedder_config": {
+            "target": "torch.nn.Linear",
+            "params": {"in_features": CONTEXT_DIM, "out_features": 64},
+        },
+        "num_patches": 32 * 32,
+        "pos_embed_max_size": 32,
+        "pos_embed_scaling_factor": None,
+        "x_block_self_attn_layers": [],
+    }
+    return _patcher(sm.SD3(unet_config), seed, dtype)
+
+
+def tiny_sd15(seed: int = 0, dtype: torch.dtype = torch.float32):
+    """A real ComfyUI SD1.5-style UNet (epsilon prediction), tiny: for the 'not a flow model' errors."""
+    import comfy.supported_models as sm
+
+    unet_config = {
+        "use_checkpoint": False,
+        "image_size": 32,
+        "out_channels": 4,
+        "use_spatial_transformer": True,
+        "legacy": False,
+        "in_channels": 4,
+        "model_channels": 32,
+        "num_res_blocks": [1],
+        "transformer_depth": [1],
+        "channel_mult": [1],
+        "transformer_depth_middle": 1,
+        "use_linear_in_transformer": False,
+        "context_dim": CONTEXT_DIM,
+        "num_heads": 2,
+        "num_head_channels": -1,
+        "adm_in_channels": None,
+        "use_temporal_attention": False,
+        "use_temporal_resblock": False,
+        "attention_resolutions": [1],
+    }
+    config = sm.SD15(unet_config)
+    config.unet_config.update({"num_heads": 2, "num_head_channels": -1})
+    return _patcher(config, seed, dtype)
+
+
+def conditioning(batch: int = 1, tokens: int = 4, seed: int = 0, **extra):
+    """A CONDITIONING list of the tiny models' shape: [[context (B, L, D), {"pooled_output": (B, P), ...}]]."""
+    g = torch.Generator().manual_seed(seed)
+    context = torch.randn((batch, tokens, CONTEXT_DIM), generator=g)
+    pooled = torch.randn((batch, POOLED_DIM), generator=g)
+    return [[context, {"pooled_output": pooled, **extra}]]

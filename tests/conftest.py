@@ -1,0 +1,61 @@
+"""Shared fixtures. The ComfyUI fixtures skip without ComfyUI, and FAIL under CI=true (CI must run them)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # rf_core is importable without ComfyUI
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helpers
+
+import comfy_harness  # noqa: E402
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def comfyui_path() -> Path:
+    path = comfy_harness.find_comfyui()
+    if path is None:
+        if _in_ci():
+            pytest.fail("CI=true but ComfyUI was not found. " + comfy_harness.SETUP_HINT, pytrace=False)
+        pytest.skip(comfy_harness.SETUP_HINT)
+    return path
+
+
+@pytest.fixture(scope="session")
+def comfy(comfyui_path):
+    """The real ComfyUI runtime, imported on the CPU."""
+    try:
+        return comfy_harness.import_comfyui(comfyui_path)
+    except ImportError as e:
+        msg = f"ComfyUI at {comfyui_path} failed to import ({e}). " + comfy_harness.SETUP_HINT
+        if _in_ci():
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+
+
+@pytest.fixture(scope="session")
+def pack(comfy):
+    """This pack, imported as ComfyUI imports a custom node folder."""
+    return comfy_harness.load_pack()
+
+
+@pytest.fixture(scope="session")
+def flux_dev(comfy):
+    return comfy_harness.tiny_flux(schnell=False, seed=1)
+
+
+@pytest.fixture(scope="session")
+def flux_schnell(comfy):
+    return comfy_harness.tiny_flux(schnell=True, seed=2)
+
+
+@pytest.fixture(scope="session")
+def sd3(comfy):
+    return comfy_harness.tiny_sd3(seed=3)
