@@ -1,0 +1,87 @@
+"""Shared helpers for the rf_core tests: Gaussian-mixture "perfect models", wrappers that count or record
+the model's evaluations, and a guard for torch's global RNG. No global seeding anywhere: every random draw
+takes an explicit torch.Generator."""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+from rf_core.analytic import GaussianMixture
+
+LATENT = (2, 4, 8, 8)  # (B, C, H, W): small image latents
+EVENT = LATENT[1:]
+
+
+def gen(seed: int) -> torch.Generator:
+    return torch.Generator(device="cpu").manual_seed(seed)
+
+
+def randn(shape, seed: int, scale: float = 1.0) -> torch.Tensor:
+    return scale * torch.randn(tuple(shape), generator=gen(seed))
+
+
+def mixture(event=EVENT, k: int = 3, seed: int = 0, spread: float = 1.0, var_range=(0.1, 0.4)) -> GaussianMixture:
+    """A K-component diagonal mixture with smooth (not tiny) variances: the exact flow is smooth in sigma."""
+    g = gen(seed)
+    means = spread * torch.randn((k, *event), generator=g)
+    lo, hi = var_range
+    variances = lo + (hi - lo) * torch.rand((k, *event), generator=g)
+    return GaussianMixture(means, variances)
+
+
+def class_mixture(event=EVENT, seed: int = 0, sep: float = 1.5, var: float = 0.15) -> GaussianMixture:
+    """Two "classes": components 0, 1 are class A (around +m), 2, 3 class B (around -m)."""
+    g = gen(seed)
+    m = torch.randn(event, generator=g)
+    m = sep * m / m.abs().mean()
+    jitter = 0.3 * torch.randn((4, *event), generator=g)
+    means = torch.stack([m, m, -m, -m]) + jitter
+    return GaussianMixture(means, torch.full((4, *event), var))
+
+
+CLASS_A = [0, 1]
+CLASS_B = [2, 3]
+
+
+class Counting:
+    """Wraps a velocity: counts evaluations and records the sigmas (as given) it is called with."""
+
+    def __init__(self, velocity):
+        self.velocity = velocity
+        self.sigmas: list[float] = []
+
+    @property
+    def n(self) -> int:
+        return len(self.sigmas)
+
+    def __call__(self, x, sigma):
+        self.sigmas.append(sigma)
+        return self.velocity(x, sigma)
+
+
+def class_log_odds(gm: GaussianMixture, x: torch.Tensor, a, b) -> torch.Tensor:
+    """log p(x | class b) - log p(x | class a) at sigma = 0, per batch item (float64)."""
+
+    def loglik(classes):
+        mu, var, w = gm._select(classes)
+        xf = x.to(torch.float64).reshape(x.shape[0], 1, -1)
+        mu, var = mu.reshape(1, mu.shape[0], -1), var.reshape(1, var.shape[0], -1)
+        lp = -0.5 * (((xf - mu) ** 2) / var + torch.log(2 * torch.pi * var)).sum(-1) + torch.log(w)[None]
+        return torch.logsumexp(lp, dim=1)
+
+    return loglik(b) - loglik(a)
+
+
+@contextlib.contextmanager
+def global_rng_untouched():
+    """Asserts torch's global CPU RNG state is the same after the block as before it."""
+    before = torch.get_rng_state().clone()
+    yield
+    after = torch.get_rng_state()
+    assert torch.equal(before, after), "an rf_core call consumed or reseeded torch's global RNG"
+
+
+def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a.double() - b.double()).norm() / b.double().norm())
