@@ -93,6 +93,10 @@ def edit(
     if mode == "sde":
         if noise_sampler is None:
             raise RFInputError("mode 'sde' needs a noise_sampler (a seed): randomness is an explicit input.")
+        if order != 1:
+            raise RFInputError(
+                f"the SDE is integrated with Euler-Maruyama only: use order 1 with mode 'sde' (got order {order})."
+            )
         return controlled_reverse_sde(
             velocity, x, tail, y0, etas, noise_sampler=noise_sampler, mask=mask, callback=callback
         )
