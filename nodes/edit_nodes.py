@@ -1,0 +1,202 @@
+"""The all-in-one nodes: RFInvert and RFControlledSampler.
+
+Each builds a CFGGuider and calls guider.sample with the Sampler objects of samplers.py, with the preview
+callback of latent_preview, exactly as SamplerCustomAdvanced does: the power-user chain (SamplerCustomAdvanced +
+RFInvertSampler / RFControlledSamplerSampler) runs the same code. Latents go in and out in VAE space.
+"""
+
+from __future__ import annotations
+
+import torch
+
+import comfy.model_management
+import comfy.sample
+import comfy.samplers
+import comfy.utils
+import latent_preview
+import node_helpers
+from comfy_api.latest import io
+
+from ..rf_core import RFInputError, inversion_sigmas
+from . import inputs
+from .adapter import require_flow_model
+from .checks import (
+    INVERSION_KEY,
+    check_edit_window,
+    check_inversion_match,
+    check_latent_channels,
+    check_reference_batch,
+    check_start_step,
+    inversion_info,
+    latent_channels,
+    sampling_grid,
+)
+from .samplers import RFControlledSamplerObject, RFInversionSamplerObject
+
+
+def _with_guidance(conditioning, guidance: float):
+    """Like FluxGuidance: models with a guidance embedding read it; the others ignore the key."""
+    return node_helpers.conditioning_set_values(conditioning, {"guidance": float(guidance)})
+
+
+def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples: torch.Tensor, seed: int,
+               denoise_mask: torch.Tensor | None = None) -> dict:
+    """guider.sample as SamplerCustomAdvanced calls it, with DisableNoise's zero noise. Returns a LATENT."""
+    noise = torch.zeros(samples.shape, dtype=samples.dtype, layout=samples.layout, device="cpu")
+    callback = latent_preview.prepare_callback(guider.model_patcher, sigmas.shape[-1] - 1)
+    disable_pbar = not comfy.utils.PROGRESS_BAR_ENABLED
+    out = guider.sample(noise, samples, sampler, sigmas, denoise_mask=denoise_mask, callback=callback,
+                        disable_pbar=disable_pbar, seed=seed)
+    result = latent.copy()
+    result["samples"] = out.to(comfy.model_management.intermediate_device())
+    return result
+
+
+class RFInvert(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="RFInvert",
+            display_name="RF-Inversion: Invert",
+            category=inputs.CATEGORY,
+            description="Inverts an image latent into structured noise with RF-Inversion's controlled forward ODE "
+            "(Rout et al., ICLR 2025, Algorithm 1). Feed the result to RFControlledSampler as 'inverted'. Needs a "
+            "rectified-flow model (Flux, SD3/3.5, ...). Only the edit re-runs when you change edit settings.",
+            inputs=[
+                io.Model.Input("model", tooltip="A rectified-flow model (Flux dev/schnell, SD3/3.5, ...), with any LoRAs."),
+                io.Conditioning.Input(
+                    "conditioning",
+                    tooltip="Prompt for the inversion: normally the empty prompt (the paper inverts unconditionally).",
+                ),
+                io.Latent.Input("latent", tooltip="The source image, VAE-encoded with this model's VAE."),
+                inputs.steps(),
+                inputs.gamma(),
+                inputs.inversion_seed(),
+                io.Float.Input(
+                    "guidance", default=0.0, min=0.0, max=100.0, step=0.1,
+                    tooltip="Guidance embedding during the inversion (Flux dev); models without one ignore it. "
+                    "Paper: 0. A nonzero value reconstructs worse.",
+                ),
+                inputs.start_step(for_edit=False),
+                inputs.sigmas(for_edit=False),
+                inputs.order(),
+            ],
+            outputs=[
+                io.Latent.Output(
+                    tooltip="The inverted latent (structured noise at the start step's noise level), with how it "
+                    "was made, for RFControlledSampler's 'inverted' input.",
+                )
+            ],
+        )
+
+    @classmethod
+    def execute(cls, model, conditioning, latent, steps, gamma, seed, guidance, start_step, sigmas=None,
+                order="euler") -> io.NodeOutput:
+        require_flow_model(model)
+        samples = comfy.sample.fix_empty_latent_channels(model, latent["samples"])
+        check_latent_channels("latent", samples, latent_channels(model))
+        grid = sampling_grid(model, steps, sigmas)
+        check_start_step(start_step, steps)
+        guider = comfy.samplers.CFGGuider(model)
+        guider.inner_set_conds({"positive": _with_guidance(conditioning, guidance)})
+        guider.set_cfg(1.0)
+        sampler = RFInversionSamplerObject(gamma=gamma, seed=seed, order=order)
+        result = run_guider(guider, sampler, inversion_sigmas(grid, start_step), latent, samples, seed)
+        result[INVERSION_KEY] = {
+            "sigmas": grid.clone(),
+            "steps": int(steps),
+            "start_step": int(start_step),
+            "gamma": float(gamma),
+            "seed": int(seed),
+            "order": order,
+        }
+        return io.NodeOutput(result)
+
+
+class RFControlledSampler(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="RFControlledSampler",
+            display_name="RF-Inversion: Controlled Sampler",
+            category=inputs.CATEGORY,
+            description="Edits an inverted image with RF-Inversion's controlled reverse ODE/SDE (Rout et al., ICLR "
+            "2025, Algorithm 2): generates from the inverted noise with the edit prompt while eta pulls towards the "
+            "reference on the first steps. eta 1 everywhere returns the reference; eta 0 ignores it.",
+            inputs=[
+                io.Model.Input("model", tooltip="The same rectified-flow model as the inversion (LoRAs allowed)."),
+                io.Conditioning.Input("conditioning", tooltip="The edit prompt: describe the image you want."),
+                io.Latent.Input("inverted", tooltip="RFInvert's output (structured noise)."),
+                io.Latent.Input(
+                    "reference",
+                    tooltip="The source latent the controller pulls towards (batch 1 or the inverted batch). A "
+                    "noise_mask on it (SetLatentNoiseMask) limits the edit to the mask.",
+                ),
+                inputs.steps(),
+                inputs.start_step(for_edit=True),
+                inputs.stop_step(),
+                inputs.eta(),
+                inputs.eta_schedule(),
+                io.Float.Input(
+                    "guidance", default=3.5, min=0.0, max=100.0, step=0.1,
+                    tooltip="Guidance embedding for the edit prompt (Flux dev); models without one ignore it. "
+                    "Paper: 3.5.",
+                ),
+                inputs.mode(),
+                inputs.sde_seed(),
+                inputs.mask(),
+                io.Conditioning.Input(
+                    "negative", optional=True,
+                    tooltip="Optional negative prompt, used with cfg > 1 (classifier-free guidance, 2 model "
+                    "evaluations per step).",
+                ),
+                io.Float.Input(
+                    "cfg", default=1.0, min=0.0, max=100.0, step=0.1, optional=True,
+                    tooltip="Classifier-free guidance scale with the negative prompt; 1 = off (Flux dev uses the "
+                    "guidance input instead).",
+                ),
+                inputs.sigmas(for_edit=True),
+                inputs.order(),
+            ],
+            outputs=[io.Latent.Output(tooltip="The edited latent (VAE space): decode it with the model's VAE.")],
+        )
+
+    @classmethod
+    def execute(cls, model, conditioning, inverted, reference, steps, start_step, stop_step, eta, eta_schedule,
+                guidance, mode, seed, mask=None, negative=None, cfg=1.0, sigmas=None, order="euler") -> io.NodeOutput:
+        require_flow_model(model)
+        grid = sampling_grid(model, steps, sigmas)
+        check_edit_window(start_step, stop_step, steps)
+        check_inversion_match(inversion_info(inverted), grid, start_step)
+        channels = latent_channels(model)
+        x = inverted["samples"]
+        ref = comfy.sample.fix_empty_latent_channels(model, reference["samples"])
+        check_latent_channels("inverted", x, channels)
+        check_latent_channels("reference", ref, channels)
+        check_reference_batch(x, ref)
+        if ref.shape[0] != x.shape[0]:
+            ref = ref.expand(x.shape[0], *ref.shape[1:]).contiguous()
+        noise_mask = reference.get("noise_mask")
+        if noise_mask is not None and noise_mask.ndim >= 3 and noise_mask.shape[0] not in (1, x.shape[0]):
+            raise RFInputError(
+                f"the reference's noise_mask has a batch of {noise_mask.shape[0]} but there are {x.shape[0]} "
+                "images: give one mask, or one per image."
+            )
+
+        guider = comfy.samplers.CFGGuider(model)
+        positive = _with_guidance(conditioning, guidance)
+        if negative is None:
+            if float(cfg) != 1.0:
+                raise RFInputError(
+                    f"cfg is {cfg} but no negative conditioning is connected: connect a negative prompt, or set "
+                    "cfg to 1."
+                )
+            guider.inner_set_conds({"positive": positive})
+        else:
+            guider.set_conds(positive, _with_guidance(negative, guidance))
+        guider.set_cfg(float(cfg))
+        sampler = RFControlledSamplerObject(
+            inverted, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule, mode=mode,
+            seed=seed, mask=mask, order=order,
+        )
+        return io.NodeOutput(run_guider(guider, sampler, grid, reference, ref, seed, denoise_mask=noise_mask))

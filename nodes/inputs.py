@@ -1,0 +1,115 @@
+"""The V3 inputs shared by the nodes: one definition (name, default, range, tooltip) per parameter, so the
+all-in-one nodes and the SAMPLER forms present the same contract. Defaults are the paper's (Rout et al. 2025):
+28 steps, gamma 0.5, eta 0.9 on steps [0, 7), guidance 0 for the inversion and 3.5 for the edit."""
+
+from __future__ import annotations
+
+from comfy_api.latest import io
+
+from ..rf_core.schedules import ETA_SCHEDULES
+from .checks import ORDERS
+from .samplers import MODES
+
+CATEGORY = "sampling/rf_inversion"
+MAX_STEPS = 10000
+MAX_SEED = 0xFFFFFFFFFFFFFFFF
+
+
+def steps(tooltip_extra: str = "") -> io.Int.Input:
+    return io.Int.Input(
+        "steps", default=28, min=1, max=MAX_STEPS,
+        tooltip="Number of steps of the sampling schedule (the model's own 'simple' schedule). Inversion and edit "
+        "must use the same number." + tooltip_extra,
+    )
+
+
+def gamma() -> io.Float.Input:
+    return io.Float.Input(
+        "gamma", default=0.5, min=0.0, max=1.0, step=0.01,
+        tooltip="Controller strength of the inversion (paper's gamma): 0 = plain ODE inversion (faithful to the "
+        "image), 1 = straight to the seed's noise (most editable, forgets the image). Paper: 0.5.",
+    )
+
+
+def inversion_seed() -> io.Int.Input:
+    return io.Int.Input(
+        "seed", default=0, min=0, max=MAX_SEED, control_after_generate=False,
+        tooltip="Seed of the target noise y1 the inversion is steered towards (the same noise a KSampler with this "
+        "seed would start from). Same seed, same result.",
+    )
+
+
+def start_step(for_edit: bool) -> io.Int.Input:
+    tip = (
+        "Step of the sampling schedule where the edit begins, from the inversion's state at that noise level. "
+        "0 = from pure noise; larger = keeps more of the source (SDEdit-like). Must match RFInvert's start_step."
+        if for_edit
+        else "Invert only up to this step's noise level instead of pure noise (0 = all the way). The edit must use "
+        "the same start_step."
+    )
+    return io.Int.Input("start_step", default=0, min=0, max=MAX_STEPS - 1, tooltip=tip)
+
+
+def stop_step() -> io.Int.Input:
+    return io.Int.Input(
+        "stop_step", default=7, min=1, max=MAX_STEPS,
+        tooltip="The controller pulls towards the reference on the steps [start_step, stop_step) and is off after. "
+        "Later = closer to the reference, earlier = stronger edit. Paper: 7 of 28.",
+    )
+
+
+def eta() -> io.Float.Input:
+    return io.Float.Input(
+        "eta", default=0.9, min=0.0, max=1.0, step=0.01,
+        tooltip="Controller strength of the edit (paper's eta) inside the step window: 1 = stay on the reference, "
+        "0 = free generation from the inverted noise. Paper: 0.9.",
+    )
+
+
+def eta_schedule() -> io.Combo.Input:
+    return io.Combo.Input(
+        "eta_schedule", options=list(ETA_SCHEDULES), default="constant",
+        tooltip="How eta varies inside the window: constant; linear_decrease (eta to 0 across the window); "
+        "power_decay (eta * (1 - k/L)^2, the official code's decay).",
+    )
+
+
+def mode() -> io.Combo.Input:
+    return io.Combo.Input(
+        "mode", options=list(MODES), default="ode",
+        tooltip="ode: the controlled ODE (Eq. 15), deterministic. sde: the controlled SDE (Eq. 17), adds seeded "
+        "noise where eta < 1.",
+    )
+
+
+def sde_seed() -> io.Int.Input:
+    return io.Int.Input(
+        "seed", default=0, min=0, max=MAX_SEED, control_after_generate=False,
+        tooltip="Seed of the SDE noise (mode sde only; ode ignores it). Same seed, same result.",
+    )
+
+
+def mask() -> io.Mask.Input:
+    return io.Mask.Input(
+        "mask", optional=True,
+        tooltip="Edit only where the mask is 1 (any size: it is resized to the latent); elsewhere the result "
+        "stays the reference. A noise_mask on the reference latent (SetLatentNoiseMask) also counts; with both, "
+        "the edit is where both allow it.",
+    )
+
+
+def order() -> io.Combo.Input:
+    return io.Combo.Input(
+        "order", options=list(ORDERS), default="euler", optional=True,
+        tooltip="Solver: euler (1 model evaluation per step, the paper's) or midpoint (2 per step, more accurate "
+        "reconstruction). Use the same order for inversion and edit. The SDE is Euler only.",
+    )
+
+
+def sigmas(for_edit: bool) -> io.Sigmas.Input:
+    who = "RFInvert" if for_edit else "RFControlledSampler"
+    return io.Sigmas.Input(
+        "sigmas", optional=True,
+        tooltip="Optional sampling schedule (decreasing, from 1 to 0, e.g. BasicScheduler) instead of the model's "
+        f"own; its length must be steps + 1. Connect the same schedule to {who}.",
+    )

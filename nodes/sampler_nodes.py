@@ -1,0 +1,137 @@
+"""SAMPLER and SIGMAS nodes for SamplerCustomAdvanced: the power-user forms of the same code.
+
+Inversion:  SamplerCustomAdvanced(noise=DisableNoise, guider=BasicGuider(empty prompt, FluxGuidance 0),
+            sampler=RFInvertSampler, sigmas=RFFlipSigmas(BasicScheduler) or RFInversionSigmas, latent_image=source)
+Edit:       SamplerCustomAdvanced(noise=DisableNoise, guider=BasicGuider(edit prompt, FluxGuidance 3.5),
+            sampler=RFControlledSamplerSampler(inverted=...), sigmas=BasicScheduler, latent_image=source)
+gives the same latents as RFInvert + RFControlledSampler with the same settings.
+"""
+
+from __future__ import annotations
+
+from comfy_api.latest import io
+
+from ..rf_core import check_sigmas, flip_sigmas, inversion_sigmas
+from . import inputs
+from .samplers import RFControlledSamplerObject, RFInversionSamplerObject, StochasticSamplerObject
+
+
+class RFInvertSampler(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="RFInvertSampler",
+            display_name="RF-Inversion: Invert (SAMPLER)",
+            category=inputs.CATEGORY,
+            description="SAMPLER for SamplerCustomAdvanced that inverts latent_image with RF-Inversion's controlled "
+            "forward ODE. Give it INCREASING sigmas (RFFlipSigmas of the sampling schedule, or RFInversionSigmas) "
+            "and DisableNoise: it starts from the image and ignores the noise input.",
+            inputs=[inputs.gamma(), inputs.inversion_seed(), inputs.order()],
+            outputs=[io.Sampler.Output(tooltip="The inversion sampler, for SamplerCustomAdvanced.")],
+        )
+
+    @classmethod
+    def execute(cls, gamma, seed, order="euler") -> io.NodeOutput:
+        return io.NodeOutput(RFInversionSamplerObject(gamma=gamma, seed=seed, order=order))
+
+
+class RFControlledSamplerSampler(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="RFControlledSamplerSampler",
+            display_name="RF-Inversion: Controlled Sampler (SAMPLER)",
+            category=inputs.CATEGORY,
+            description="SAMPLER for SamplerCustomAdvanced that edits from an inverted latent with RF-Inversion's "
+            "controlled reverse ODE/SDE. Give SamplerCustomAdvanced the sampling schedule (BasicScheduler, the "
+            "same steps as the inversion), DisableNoise, and the source as latent_image (the reference).",
+            inputs=[
+                io.Latent.Input("inverted", tooltip="The inverted latent (RFInvert's or the inversion sampler's output)."),
+                inputs.start_step(for_edit=True),
+                inputs.stop_step(),
+                inputs.eta(),
+                inputs.eta_schedule(),
+                inputs.mode(),
+                inputs.sde_seed(),
+                inputs.mask(),
+                inputs.order(),
+            ],
+            outputs=[io.Sampler.Output(tooltip="The controlled sampler, for SamplerCustomAdvanced.")],
+        )
+
+    @classmethod
+    def execute(cls, inverted, start_step, stop_step, eta, eta_schedule, mode, seed, mask=None,
+                order="euler") -> io.NodeOutput:
+        return io.NodeOutput(
+            RFControlledSamplerObject(
+                inverted, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule,
+                mode=mode, seed=seed, mask=mask, order=order,
+            )
+        )
+
+
+class StochasticFluxSampler(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="StochasticFluxSampler",
+            display_name="Stochastic Flux Sampler (rectified SDE)",
+            category=inputs.CATEGORY,
+            description="SAMPLER for plain generation with the rectified stochastic sampler of Rout et al. (Eq. 22): "
+            "the same marginals as the flow ODE, with fresh noise along the way. Works with any rectified-flow "
+            "model; its noise follows the noise seed of SamplerCustomAdvanced.",
+            inputs=[
+                io.Float.Input(
+                    "noise_scale", default=1.0, min=0.0, max=1.0, step=0.01,
+                    tooltip="Scale of the injected noise: 1 = the paper's SDE, 0 = the deterministic ODE (Euler).",
+                )
+            ],
+            outputs=[io.Sampler.Output(tooltip="The stochastic sampler, for SamplerCustomAdvanced or SamplerCustom.")],
+        )
+
+    @classmethod
+    def execute(cls, noise_scale) -> io.NodeOutput:
+        return io.NodeOutput(StochasticSamplerObject(noise_scale=noise_scale))
+
+
+class RFFlipSigmas(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="RFFlipSigmas",
+            display_name="RF-Inversion: Flip Sigmas (exact)",
+            category=inputs.CATEGORY,
+            description="Reverses a sigma schedule exactly (1 ... 0 becomes 0 ... 1), for RFInvertSampler. Unlike "
+            "core FlipSigmas it keeps the leading 0, so the inversion starts at the image itself.",
+            inputs=[io.Sigmas.Input("sigmas", tooltip="The sampling schedule (decreasing), e.g. from BasicScheduler.")],
+            outputs=[io.Sigmas.Output(tooltip="The same sigmas in increasing order.")],
+        )
+
+    @classmethod
+    def execute(cls, sigmas) -> io.NodeOutput:
+        return io.NodeOutput(flip_sigmas(sigmas))
+
+
+class RFInversionSigmas(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="RFInversionSigmas",
+            display_name="RF-Inversion: Inversion Sigmas",
+            category=inputs.CATEGORY,
+            description="The schedule RFInvertSampler walks for a given start_step: the sampling schedule's steps "
+            "from start_step to the end, flipped (image to noise level sigma_start). start_step 0 = RFFlipSigmas.",
+            inputs=[
+                io.Sigmas.Input("sigmas", tooltip="The sampling schedule (decreasing), e.g. from BasicScheduler."),
+                inputs.start_step(for_edit=False),
+            ],
+            outputs=[io.Sigmas.Output(tooltip="Increasing sigmas from 0 to sigma_start, for RFInvertSampler.")],
+        )
+
+    @classmethod
+    def execute(cls, sigmas, start_step) -> io.NodeOutput:
+        check_sigmas(sigmas, increasing=False)
+        return io.NodeOutput(inversion_sigmas(sigmas, start_step))
+
+
+NODES = [RFInvertSampler, RFControlledSamplerSampler, StochasticFluxSampler, RFFlipSigmas, RFInversionSigmas]

@@ -1,0 +1,182 @@
+"""ComfyUI Sampler objects (the SAMPLER type) that run rf_core's solvers on a guider's flow velocity.
+
+Each owns its loop in sample(model_wrap, sigmas, extra_args, callback, noise, latent_image, denoise_mask,
+disable_pbar), the interface CFGGuider.inner_sample calls. They never divide by (1 - sigma) at the end, unlike
+KSAMPLER, so an inversion that ends at sigma = 1 returns a finite latent. Latents inside sample() are in the
+model's space (the guider applied process_latent_in to latent_image and applies process_latent_out to the result).
+The all-in-one nodes run these same objects through guider.sample, exactly as SamplerCustomAdvanced does.
+"""
+
+from __future__ import annotations
+
+import torch
+
+import comfy.samplers
+from tqdm.auto import tqdm
+
+from ..rf_core import (
+    RFInputError,
+    check_unit_interval,
+    controlled_forward_ode,
+    edit,
+    seeded_noise,
+    seeded_noise_sampler,
+    stochastic_sampler,
+)
+from ..rf_core.schedules import ETA_SCHEDULES
+from .adapter import GuiderVelocity, require_flow_model
+from .checks import (
+    check_edit_window,
+    check_inversion_match,
+    check_latent_channels,
+    check_reference_batch,
+    order_value,
+    prepare_spatial_mask,
+)
+
+MODES = ("ode", "sde")
+
+
+def _progress(callback, offset: int, total: int, disable_pbar: bool):
+    """rf_core's per-step dict -> ComfyUI's callback(step, x0, x, total_steps), x0 = the model's x0 estimate."""
+    bar = None if disable_pbar else tqdm(total=total, initial=offset)
+
+    def on_step(d: dict):
+        if callback is not None:
+            callback(d["i"] + offset, d["denoised"], d["x"], total)
+        if bar is not None:
+            bar.update(1)
+
+    return on_step, bar
+
+
+def _prepare(model_wrap, name: str, latent: torch.Tensor) -> torch.Tensor:
+    require_flow_model(model_wrap.model_patcher)
+    check_latent_channels(name, latent, int(model_wrap.inner_model.latent_format.latent_channels))
+    return latent
+
+
+class RFInversionSamplerObject(comfy.samplers.Sampler):
+    """Controlled forward ODE (Eq. 8, Algorithm 1): from the image latent_image up the INCREASING sigmas.
+
+    The sigmas are the sampling grid flipped (RFFlipSigmas / RFInversionSigmas); they end at 1 (full inversion)
+    or at sigma_s (start_step > 0). The noise input is ignored (wire DisableNoise): the target noise y1 is drawn
+    from `seed` (equal to ComfyUI's noise for that seed), never from the global RNG. Returns the inverted state.
+    """
+
+    def __init__(self, gamma: float = 0.5, seed: int = 0, order: str = "euler"):
+        self.gamma = check_unit_interval("gamma", gamma)
+        self.seed = int(seed)
+        self.order = order_value(order)
+
+    @torch.no_grad()
+    def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
+               disable_pbar=False):
+        y0 = _prepare(model_wrap, "latent_image (the source)", latent_image)
+        velocity = GuiderVelocity(model_wrap, extra_args)
+        y1 = seeded_noise(self.seed, y0.shape).to(y0.device)
+        steps = sigmas.shape[-1] - 1
+        on_step, bar = _progress(callback, 0, steps, disable_pbar)
+        try:
+            return controlled_forward_ode(velocity, y0, sigmas, y1, self.gamma, order=self.order, callback=on_step)
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+class RFControlledSamplerObject(comfy.samplers.Sampler):
+    """Controlled reverse ODE (Eq. 15) or SDE (Eq. 17) from the inverted latent, pulled towards latent_image.
+
+    `inverted` is a LATENT dict in VAE space (RFInvert's or SamplerCustomAdvanced's output); latent_image is the
+    reference y0 (the guider has already moved it to the model's space). The sigmas are the full DECREASING
+    sampling grid; the run starts at step start_step (where the inversion stopped), eta acts on
+    [start_step, stop_step). `mask` (MASK, 1 = edit) and the reference's noise_mask (denoise_mask) confine the
+    edit; outside them the result stays the reference. The noise input is ignored; the SDE draws from `seed`.
+    """
+
+    def __init__(self, inverted: dict, start_step: int = 0, stop_step: int = 7, eta: float = 0.9,
+                 eta_schedule: str = "constant", mode: str = "ode", seed: int = 0, mask: torch.Tensor | None = None,
+                 order: str = "euler"):
+        if not isinstance(inverted, dict) or "samples" not in inverted:
+            raise RFInputError("inverted must be a LATENT (the output of RFInvert or of the inversion sampler).")
+        if eta_schedule not in ETA_SCHEDULES:
+            raise RFInputError(f"eta_schedule must be one of {', '.join(ETA_SCHEDULES)}, got {eta_schedule!r}.")
+        if mode not in MODES:
+            raise RFInputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}.")
+        self.order = order_value(order)
+        if mode == "sde" and self.order != 1:
+            raise RFInputError("mode 'sde' takes Euler-Maruyama steps: set order to euler, or mode to ode.")
+        self.inverted = inverted["samples"]
+        self.info = inverted.get("rf_inversion") if isinstance(inverted.get("rf_inversion"), dict) else None
+        self.start_step, self.stop_step = int(start_step), int(stop_step)
+        self.eta = check_unit_interval("eta", eta)
+        self.eta_schedule, self.mode, self.seed, self.mask = eta_schedule, mode, int(seed), mask
+
+    def _mask(self, x: torch.Tensor, denoise_mask: torch.Tensor | None) -> torch.Tensor | None:
+        m = prepare_spatial_mask(self.mask, x)
+        if denoise_mask is not None:  # already (B, C, ...) at the latent's size (the guider's prepare_mask)
+            d = denoise_mask[:, :1].to(device=x.device, dtype=torch.float32)
+            m = d if m is None else m * d
+        return m
+
+    @torch.no_grad()
+    def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
+               disable_pbar=False):
+        steps = sigmas.shape[-1] - 1
+        check_edit_window(self.start_step, self.stop_step, steps)
+        check_inversion_match(self.info, sigmas, self.start_step)
+        inner = model_wrap.inner_model
+        y0 = _prepare(model_wrap, "reference (latent_image)", latent_image)
+        x = _prepare(model_wrap, "inverted", self.inverted)
+        check_reference_batch(x, y0)
+        x = inner.process_latent_in(x.to(device=y0.device, dtype=torch.float32))
+        velocity = GuiderVelocity(model_wrap, extra_args)
+        noise_sampler = seeded_noise_sampler(self.seed, x.shape) if self.mode == "sde" else None
+        on_step, bar = _progress(callback, self.start_step, steps, disable_pbar)
+        try:
+            return edit(
+                velocity, x, y0, sigmas, eta=self.eta, start_step=self.start_step, stop_step=self.stop_step,
+                eta_kind=self.eta_schedule, mode=self.mode, mask=self._mask(x, denoise_mask),
+                noise_sampler=noise_sampler, order=self.order, callback=on_step,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+class StochasticSamplerObject(comfy.samplers.Sampler):
+    """Rectified-SDE sampler for plain generation (Eq. 22 with the score of Eq. 23), used like any core sampler.
+
+    Starts at noise_scaling(sigma_0, noise, latent_image) and ends with inverse_noise_scaling like KSAMPLER
+    (skipped only where it would divide by zero, i.e. a run ending at sigma = 1). The SDE noise xi comes from
+    the run's noise seed + 1 (its own CPU generator), so it never repeats the initial noise. A noise_mask
+    inpaints exactly as core samplers do (ComfyUI's KSamplerX0Inpaint).
+    """
+
+    def __init__(self, noise_scale: float = 1.0):
+        self.noise_scale = check_unit_interval("noise_scale", noise_scale)
+
+    @torch.no_grad()
+    def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
+               disable_pbar=False):
+        _prepare(model_wrap, "latent_image", noise)
+        extra_args = dict(extra_args, denoise_mask=denoise_mask)
+        model_k = comfy.samplers.KSamplerX0Inpaint(model_wrap, sigmas)
+        model_k.latent_image = latent_image
+        model_k.noise = noise
+        sampling = model_wrap.inner_model.model_sampling
+        x = sampling.noise_scaling(sigmas[0], noise, latent_image, self.max_denoise(model_wrap, sigmas))
+        seed = int(extra_args.get("seed") or 0)
+        noise_sampler = seeded_noise_sampler(seed + 1, x.shape)
+        on_step, bar = _progress(callback, 0, sigmas.shape[-1] - 1, disable_pbar)
+        try:
+            out = stochastic_sampler(
+                GuiderVelocity(model_k, extra_args), x, sigmas, noise_sampler=noise_sampler,
+                noise_scale=self.noise_scale, callback=on_step,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+        if float(sigmas[-1]) < 1.0:
+            out = sampling.inverse_noise_scaling(sigmas[-1], out)
+        return out
