@@ -83,5 +83,16 @@ def global_rng_untouched():
     assert torch.equal(before, after), "an rf_core call consumed or reseeded torch's global RNG"
 
 
+@contextlib.contextmanager
+def single_thread():
+    """Runs the block with one intra-op thread and restores the previous setting."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.double() - b.double()).norm() / b.double().norm())
