@@ -1,0 +1,210 @@
+"""Drive ComfyUI's real frontend in headless Chromium through selenium.
+
+Only Debian's /usr/bin/chromium and /usr/bin/chromedriver are used; selenium is
+never allowed to download a driver. All waits are bounded polls on page state.
+"""
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+CHROMIUM = os.environ.get("RFINV_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("RFINV_CHROMEDRIVER", "/usr/bin/chromedriver")
+
+CHROME_FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1600,1000",
+]
+
+# Settings the frontend reads from user/default/comfy.settings.json: skip the
+# first-run template dialog; keep the missing-node/model warnings and the
+# workflow schema validation on, because the tests assert on them.
+FRONTEND_SETTINGS = {
+    "Comfy.TutorialCompleted": True,
+    "Comfy.Workflow.ShowMissingNodesWarning": True,
+    "Comfy.Workflow.ShowMissingModelsWarning": True,
+    "Comfy.Validation.Workflows": True,
+    "Comfy.Minimap.Visible": False,
+    "LiteGraph.Canvas.MinFontSizeForLOD": 1,  # draw titles and widgets even when zoomed out
+}
+
+SCREENSHOT_WINDOW = (2000, 1150)
+
+
+def browser_missing_reason():
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not shutil.which(p)]
+    if missing:
+        return ("headless Chromium not found (%s); run tests/e2e/install_browser.sh "
+                "(apt-get install chromium chromium-driver)" % ", ".join(missing))
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed; pip install selenium"
+    return None
+
+
+def make_driver(profile_dir):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    for flag in CHROME_FLAGS + [f"--user-data-dir={profile_dir}"]:
+        opts.add_argument(flag)
+    opts.binary_location = CHROMIUM
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    driver.set_script_timeout(120)
+    return driver
+
+
+def wait_for(driver, js, timeout=120, what="condition"):
+    """Poll a JS expression until truthy; bounded, raises with the page's console on timeout."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.2).until(
+            lambda d: d.execute_script("return " + js))
+    except Exception as exc:
+        raise TimeoutError(f"timed out after {timeout}s waiting for {what}\n{console_errors(driver)}") from exc
+
+
+def console_errors(driver):
+    try:
+        return "\n".join(e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE")
+    except Exception:
+        return ""
+
+
+_CAPTURE_EXTENSION = r"""
+if (!window.__e2e) {
+  window.__e2e = {missing: null, configured: 0};
+  window.app.registerExtension({
+    name: "rfinv.e2e.capture",
+    async afterConfigureGraph(missingNodeTypes) {
+      window.__e2e.missing = (missingNodeTypes || []).map(t => typeof t === "string" ? t : t.type);
+      window.__e2e.configured += 1;
+    },
+  });
+}
+return true;
+"""
+
+
+def open_app(driver, url, timeout=120):
+    driver.get(url)
+    wait_for(driver, "!!(window.app && window.app.graph && window.LiteGraph && "
+                     "Object.keys(window.LiteGraph.registered_node_types).length > 50 && "
+                     "document.querySelector('canvas'))", timeout, "the ComfyUI frontend to start")
+    driver.execute_script(_CAPTURE_EXTENSION)
+
+
+_LOAD_AND_INSPECT = r"""
+const [data, name, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+(async () => {
+  const before = window.__e2e.configured;
+  document.querySelectorAll('.p-toast-message').forEach(t => t.remove());
+  await window.app.loadGraphData(data, true, true, name);
+  const nodes = window.app.graph.nodes.map(n => ({
+    id: n.id, type: n.type, title: n.title, has_errors: !!n.has_errors,
+    registered: n.type in window.LiteGraph.registered_node_types,
+    widgets: (n.widgets || []).map(w => ({
+      name: w.name, type: w.type,
+      value: (typeof w.value === "number" && !isFinite(w.value)) ? String(w.value) : w.value,
+      values: (w.options && Array.isArray(w.options.values)) ? w.options.values : null,
+      min: w.options ? w.options.min : null, max: w.options ? w.options.max : null,
+    })),
+    inputs: (n.inputs || []).map(i => ({name: i.name, type: i.type, link: i.link})),
+  }));
+  done({configured: window.__e2e.configured > before, missing: window.__e2e.missing,
+        serialized: JSON.stringify(window.app.graph.serialize()), nodes});
+})().catch(e => done({error: String(e && e.stack || e)}));
+"""
+
+_DIALOG_TEXT = r"""
+return Array.from(document.querySelectorAll('.p-dialog, [role=dialog], .p-toast-message'))
+  .map(d => d.innerText.trim()).filter(t => t.length > 0);
+"""
+
+_GRAPH_TO_PROMPT = r"""
+const done = arguments[arguments.length - 1];
+window.app.graphToPrompt().then(p => done({output: p.output, workflow: p.workflow}))
+  .catch(e => done({error: String(e && e.stack || e)}));
+"""
+
+
+def load_workflow(driver, data, name):
+    """loadGraphData the way a drag-and-drop or template click does; return what the frontend made of it."""
+    report = driver.execute_async_script(_LOAD_AND_INSPECT, data, name)
+    if "error" in report:
+        raise AssertionError(f"loadGraphData failed: {report['error']}\n{console_errors(driver)}")
+    # Dialogs and toasts are mounted by Vue after loadGraphData resolves: let two
+    # frames render before reading the DOM.
+    driver.execute_async_script(
+        "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(done));")
+    report["serialized"] = json.loads(report["serialized"])
+    report["dialogs"] = driver.execute_script(_DIALOG_TEXT)
+    return report
+
+
+def graph_to_prompt(driver):
+    result = driver.execute_async_script(_GRAPH_TO_PROMPT)
+    if "error" in result:
+        raise AssertionError(f"app.graphToPrompt() failed: {result['error']}")
+    return result
+
+
+_FRAME_GRAPH = r"""
+const done = arguments[arguments.length - 1];
+(async () => {
+  if (!window.__e2e.focus) {  // hide menus and side bars: a clean canvas for the picture
+    await window.app.extensionManager.command.execute("Workspace.ToggleFocusMode");
+    window.__e2e.focus = true;
+  }
+  const items = [...window.app.graph.nodes, ...(window.app.graph.groups || [])];
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const it of items) {
+    const b = it.boundingRect || [it.pos[0], it.pos[1] - 30, it.size[0], it.size[1] + 30];
+    x0 = Math.min(x0, b[0]); y0 = Math.min(y0, b[1]);
+    x1 = Math.max(x1, b[0] + b[2]); y1 = Math.max(y1, b[1] + b[3]);
+  }
+  const ds = window.app.canvas.ds;
+  ds.fitToBounds([x0, y0, x1 - x0, y1 - y0], {zoom: 0.96});
+  window.app.graph.setDirtyCanvas(true, true);
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const rect = window.app.canvas.canvas.getBoundingClientRect();
+  const toScreen = (x, y) => [(x + ds.offset[0]) * ds.scale + rect.left, (y + ds.offset[1]) * ds.scale + rect.top];
+  done({box: [...toScreen(x0, y0), ...toScreen(x1, y1)], dpr: window.devicePixelRatio});
+})().catch(e => done({error: String(e && e.stack || e)}));
+"""
+
+
+def screenshot(driver, path, margin=16):
+    """Fit the graph to the window, hide the menus, save a PNG cropped to the graph."""
+    from PIL import Image
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    framed = driver.execute_async_script(_FRAME_GRAPH)
+    if "error" in framed:
+        raise AssertionError(f"could not frame the graph: {framed['error']}")
+    driver.save_screenshot(str(path))
+    img = Image.open(path)
+    dpr = framed["dpr"] or 1
+    x0, y0, x1, y1 = (v * dpr for v in framed["box"])
+    box = (max(0, int(x0 - margin)), max(0, int(y0 - margin)),
+           min(img.width, int(x1 + margin)), min(img.height, int(y1 + margin)))
+    img.crop(box).save(path)
+    return path
+
+
+def quit_driver(driver, timeout=15):
+    start = time.monotonic()
+    try:
+        driver.quit()
+    finally:
+        # chromedriver's own process is stopped by quit(); make sure of it by pid.
+        proc = getattr(getattr(driver, "service", None), "process", None)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=max(1, timeout - (time.monotonic() - start)))

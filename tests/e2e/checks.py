@@ -1,0 +1,101 @@
+"""Assertion helpers shared by the end-to-end tests (pure functions over JSON)."""
+import math
+
+VIRTUAL_NODES = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode"}
+LINK_TYPES_NOT_WIDGETS = {"MODEL", "CLIP", "VAE", "CONDITIONING", "LATENT", "IMAGE", "MASK", "SIGMAS",
+                          "SAMPLER", "NOISE", "GUIDER"}
+
+
+def input_specs(object_info, class_type):
+    info = object_info[class_type]["input"]
+    specs = {}
+    for section in ("required", "optional"):
+        for name, spec in info.get(section, {}).items():
+            specs[name] = (section, spec)
+    return specs
+
+
+def widget_problems(report, object_info):
+    """Every widget value must be one the frontend and the server both accept."""
+    problems = []
+    for node in report["nodes"]:
+        specs = input_specs(object_info, node["type"]) if node["type"] in object_info else {}
+        for w in node["widgets"]:
+            where = f"node {node['id']} {node['type']}.{w['name']}={w['value']!r}"
+            value = w["value"]
+            if w["type"] == "combo" and w["values"] is not None and value not in w["values"]:
+                problems.append(f"{where}: not among the frontend's choices {w['values'][:8]}")
+            if w["type"] == "number":
+                if not isinstance(value, (int, float)) or not math.isfinite(value):
+                    problems.append(f"{where}: not a finite number")
+                elif (w["min"] is not None and value < w["min"]) or (w["max"] is not None and value > w["max"]):
+                    problems.append(f"{where}: outside the widget's range [{w['min']}, {w['max']}]")
+            if w["name"] not in specs:
+                continue
+            kind, opts = specs[w["name"]][1][0], (specs[w["name"]][1][1] if len(specs[w["name"]][1]) > 1 else {})
+            if isinstance(kind, list) or kind == "COMBO":
+                choices = kind if isinstance(kind, list) else opts.get("options", [])
+                if value not in choices:
+                    problems.append(f"{where}: the server offers {choices[:8]}")
+            elif kind in ("INT", "FLOAT"):
+                if kind == "INT" and (not isinstance(value, int) or isinstance(value, bool)):
+                    if not (isinstance(value, float) and value.is_integer()):
+                        problems.append(f"{where}: INT input holds a non-integer")
+                if "min" in opts and value < opts["min"]:
+                    problems.append(f"{where}: below the server's min {opts['min']}")
+                if "max" in opts and value > opts["max"]:
+                    problems.append(f"{where}: above the server's max {opts['max']}")
+            elif kind == "BOOLEAN" and not isinstance(value, bool):
+                problems.append(f"{where}: BOOLEAN input holds a non-boolean")
+    return problems
+
+
+def prompt_problems(api_prompt, graph_nodes, object_info):
+    """The frontend's API prompt must contain every executable node with sound links and all required inputs."""
+    problems = []
+    executable = [n for n in graph_nodes if n["type"] not in VIRTUAL_NODES]
+    for n in executable:
+        entry = api_prompt.get(str(n["id"]))
+        if entry is None:
+            problems.append(f"node {n['id']} {n['type']} missing from the API prompt")
+            continue
+        if entry["class_type"] != n["type"]:
+            problems.append(f"node {n['id']}: class_type {entry['class_type']} != {n['type']}")
+    for node_id, entry in api_prompt.items():
+        ct = entry["class_type"]
+        if ct not in object_info:
+            problems.append(f"{node_id}: {ct} is not a server node")
+            continue
+        specs = input_specs(object_info, ct)
+        for name, (section, _spec) in specs.items():
+            if section == "required" and name not in entry["inputs"]:
+                problems.append(f"{node_id} {ct}: required input {name} not set")
+        for name, value in entry["inputs"].items():
+            if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str):
+                src = api_prompt.get(value[0])
+                if src is None:
+                    problems.append(f"{node_id} {ct}.{name}: links to absent node {value[0]}")
+                    continue
+                outputs = object_info[src["class_type"]]["output"]
+                if not 0 <= value[1] < len(outputs):
+                    problems.append(f"{node_id} {ct}.{name}: output {value[1]} of {src['class_type']} does not exist")
+                elif name in specs:
+                    want = specs[name][1][0]
+                    have = outputs[value[1]]
+                    if isinstance(want, str) and want != "*" and have != "*" and want != have:
+                        problems.append(f"{node_id} {ct}.{name}: wants {want}, gets {have}")
+    return problems
+
+
+def nodes_of(api_prompt, class_type):
+    return {k: v for k, v in api_prompt.items() if v["class_type"] == class_type}
+
+
+def only(api_prompt, class_type):
+    found = nodes_of(api_prompt, class_type)
+    assert len(found) == 1, f"expected one {class_type}, found {len(found)}"
+    return next(iter(found.items()))
+
+
+def source_of(api_prompt, link):
+    return api_prompt[link[0]]["class_type"], link[1]
