@@ -1,0 +1,289 @@
+"""Source of the shipped workflows/*.json: graphs as data, turned into UI-format JSON
+by ``build_workflows.py`` inside the real frontend (so widget layout, seed
+controls and link records are exactly what ComfyUI's editor itself writes).
+
+A spec is {"nodes": [...], "links": [...], "groups": [...]}:
+  node:  dict(key, type, pos, widgets={input name: value}, title, size, color, models)
+  link:  (from key, output name or index, to key, input name)
+  group: (title, [node keys], color)
+"""
+
+FLUX_MODELS = {
+    "unet": [{"name": "flux1-dev.safetensors", "directory": "diffusion_models",
+              "url": "https://huggingface.co/Comfy-Org/flux1-dev/resolve/main/flux1-dev.safetensors"}],
+    "clip": [{"name": "clip_l.safetensors", "directory": "text_encoders",
+              "url": "https://huggingface.co/comfyanonymous/flux_text_encoders/resolve/main/clip_l.safetensors"},
+             {"name": "t5xxl_fp16.safetensors", "directory": "text_encoders",
+              "url": "https://huggingface.co/comfyanonymous/flux_text_encoders/resolve/main/t5xxl_fp16.safetensors"}],
+    "vae": [{"name": "ae.safetensors", "directory": "vae",
+             "url": "https://huggingface.co/Comfy-Org/Lumina_Image_2.0_Repackaged/resolve/main/split_files/vae/ae.safetensors"}],
+}
+
+MODEL_FILES_NOTE = """**Model files** (Flux.1-dev; paths relative to your ComfyUI folder)
+- `models/diffusion_models/flux1-dev.safetensors`
+- `models/text_encoders/clip_l.safetensors`, `models/text_encoders/t5xxl_fp16.safetensors`
+- `models/vae/ae.safetensors`
+"""
+
+LOADER_COLOR = ("#322", "#533")
+RF_COLOR = ("#223", "#335")
+NOTE_COLOR = ("#432", "#653")
+
+SOURCE_IMAGE = "example.png"  # ships with ComfyUI in input/
+
+
+def flux_loaders(x=0, y=0):
+    return [
+        dict(key="unet", type="UNETLoader", pos=[x, y], color=LOADER_COLOR, models=FLUX_MODELS["unet"],
+             widgets={"unet_name": "flux1-dev.safetensors", "weight_dtype": "default"}),
+        dict(key="clip", type="DualCLIPLoader", pos=[x, y + 130], color=LOADER_COLOR, models=FLUX_MODELS["clip"],
+             widgets={"clip_name1": "clip_l.safetensors", "clip_name2": "t5xxl_fp16.safetensors", "type": "flux"}),
+        dict(key="vae", type="VAELoader", pos=[x, y + 310], color=LOADER_COLOR, models=FLUX_MODELS["vae"],
+             widgets={"vae_name": "ae.safetensors"}),
+    ]
+
+
+def note(text, pos, size=(440, 620)):
+    return dict(key="note", type="MarkdownNote", pos=list(pos), size=list(size), color=NOTE_COLOR,
+                title="Read me: what to change", widgets={"text": text})
+
+
+def _edit_graph(note_text, edit_prompt, start_step, stop_step, eta, with_mask, prefix):
+    """LoadImage -> VAEEncode -> RFInvert (empty prompt, guidance 0) -> RFControlledSampler -> decode."""
+    nodes = flux_loaders() + [
+        note(note_text, (-500, 0)),
+        dict(key="image", type="LoadImage", pos=[0, 430], size=[320, 400],
+             title="Source image" + (" (paint the mask here)" if with_mask else ""),
+             widgets={"image": SOURCE_IMAGE}),
+        dict(key="src_prompt", type="CLIPTextEncode", pos=[400, 0], size=[380, 160],
+             title="Source prompt (keep empty)", widgets={"text": ""}),
+        dict(key="edit_prompt", type="CLIPTextEncode", pos=[400, 220], size=[380, 180],
+             title="Edit prompt", widgets={"text": edit_prompt}),
+        dict(key="encode", type="VAEEncode", pos=[400, 470]),
+        dict(key="invert", type="RFInvert", pos=[860, 0], color=RF_COLOR, title="RF-Inversion: invert (Eq. 8)",
+             widgets={"steps": 28, "gamma": 0.5, "seed": 0, "guidance": 0.0, "start_step": start_step}),
+        dict(key="edit", type="RFControlledSampler", pos=[860, 330], color=RF_COLOR,
+             title="RF-Inversion: controlled edit (Eq. 15)",
+             widgets={"steps": 28, "start_step": start_step, "stop_step": stop_step, "eta": eta,
+                      "eta_schedule": "constant", "guidance": 3.5, "mode": "ode", "seed": 0}),
+        dict(key="decode", type="VAEDecode", pos=[1300, 0]),
+        dict(key="save", type="SaveImage", pos=[1300, 110], size=[400, 440], title="Edited image",
+             widgets={"filename_prefix": prefix}),
+        dict(key="stitch", type="ImageStitch", pos=[1760, 0],
+             widgets={"direction": "right", "match_image_size": True, "spacing_width": 0}),
+        dict(key="compare", type="PreviewImage", pos=[1760, 230], size=[600, 380], title="Source | Edit"),
+    ]
+    links = [
+        ("unet", "MODEL", "invert", "model"), ("unet", "MODEL", "edit", "model"),
+        ("clip", "CLIP", "src_prompt", "clip"), ("clip", "CLIP", "edit_prompt", "clip"),
+        ("vae", "VAE", "encode", "vae"), ("vae", "VAE", "decode", "vae"),
+        ("image", "IMAGE", "encode", "pixels"),
+        ("src_prompt", "CONDITIONING", "invert", "conditioning"),
+        ("encode", "LATENT", "invert", "latent"),
+        ("edit_prompt", "CONDITIONING", "edit", "conditioning"),
+        ("invert", "LATENT", "edit", "inverted"), ("encode", "LATENT", "edit", "reference"),
+        ("edit", "LATENT", "decode", "samples"),
+        ("decode", "IMAGE", "save", "images"),
+        ("image", "IMAGE", "stitch", "image1"), ("decode", "IMAGE", "stitch", "image2"),
+        ("stitch", "IMAGE", "compare", "images"),
+    ]
+    if with_mask:
+        links.append(("image", "MASK", "edit", "mask"))
+    groups = [
+        ("Flux-dev + source image", ["unet", "clip", "vae", "image"], "#3f3f3f"),
+        ("RF-Inversion", ["src_prompt", "edit_prompt", "encode", "invert", "edit"], "#335"),
+        ("Result", ["decode", "save", "stitch", "compare"], "#3f3f3f"),
+    ]
+    return {"nodes": nodes, "links": links, "groups": groups}
+
+
+EDIT_NOTE = """## RF-Inversion: edit a real image
+Rout et al., ICLR 2025, semantic editing with Flux-dev.
+
+**What to change**
+1. *Source image*: pick your photo (sides divisible by 16, about 1 megapixel).
+2. *Edit prompt*: describe the image you want (e.g. "a photo of a girl wearing a red dress").
+3. Identity vs. edit strength: raise **stop_step** (more steps guided towards the source) or
+   **eta** to stay closer to the source; lower them for stronger edits.
+
+**Paper setting** (kept here): source prompt empty, inversion at guidance 0, gamma 0.5,
+28 steps; edit at guidance 3.5 with eta 0.9 on steps [0, 7), i.e. start_step 0, stop_step 7.
+
+""" + MODEL_FILES_NOTE
+
+STROKE_NOTE = """## RF-Inversion: stroke-to-image
+Turn a rough colour-stroke painting into a realistic image (paper, Sec. 5.1).
+
+**What to change**
+1. *Source image*: your stroke painting (ComfyUI's `example.png` is one).
+2. *Edit prompt*: what the painting shows, written as a photo caption.
+3. Faithfulness to the strokes vs. realism: a later **start_step** or a larger
+   **stop_step**/**eta** follows the strokes more closely.
+
+**Paper setting** (kept here): start at step 3, guide towards the strokes until step 5
+(start_step 3, stop_step 5), eta 0.9, gamma 0.5, 28 steps, guidance 3.5.
+
+""" + MODEL_FILES_NOTE
+
+REGIONAL_NOTE = """## RF-Inversion: regional edit
+The same edit as *rf_inversion_edit*, applied only inside a mask.
+
+**What to change**
+1. *Source image*: right-click it, **Open in MaskEditor**, paint the region to edit, save.
+   The painted mask (the image's alpha) drives the sampler's `mask` input; outside it
+   the result follows the source.
+2. *Edit prompt*: what the masked region should become.
+
+**Paper setting** (kept here): empty source prompt, inversion at guidance 0, gamma 0.5,
+28 steps; guidance 3.5, eta 0.9 on steps [0, 7).
+
+""" + MODEL_FILES_NOTE
+
+STOCHASTIC_NOTE = """## Stochastic Flux sampling (text-to-image)
+Sample Flux with the rectified SDE (paper, Eq. 17) instead of the ODE, through the
+standard `SamplerCustomAdvanced`.
+
+**What to change**
+- *Prompt*, *seed* (RandomNoise), *width/height* (EmptySD3LatentImage).
+- **noise_scale**: 0 is the deterministic ODE (plain Euler); 1 is the full SDE.
+
+**Setting**: 28 steps (BasicScheduler, simple), guidance 3.5 (FluxGuidance), noise_scale 1.0.
+
+""" + MODEL_FILES_NOTE
+
+POWER_NOTE = """## RF-Inversion with SAMPLER nodes (power users)
+The same edit as *rf_inversion_edit*, built from `SamplerCustomAdvanced` so you can
+swap guiders, schedulers and noise.
+
+**What to change**: the source image, the edit prompt, and the same knobs as in
+*rf_inversion_edit* (stop_step, eta on the edit sampler; gamma on the invert sampler).
+
+**Paper setting** (kept here):
+1. **Invert**: the model's sigmas flipped to rise from 0 to 1 (`RFFlipSigmas`, exact,
+   unlike core FlipSigmas), DisableNoise, empty prompt at FluxGuidance 0, `RFInvertSampler`
+   (gamma 0.5), latent = the source.
+2. **Edit**: BasicScheduler's sigmas, DisableNoise, edit prompt at FluxGuidance 3.5,
+   `RFControlledSamplerSampler` fed the inverted latent (eta 0.9, steps [0, 7)),
+   latent = the source (reference).
+
+Keep both SamplerCustomAdvanced on the same BasicScheduler (28 steps).
+
+""" + MODEL_FILES_NOTE
+
+
+def rf_inversion_edit():
+    return _edit_graph(EDIT_NOTE, "a photo of a girl with blonde hair wearing a red dress, standing on a green hill",
+                       0, 7, 0.9, False, "rf_inversion/edit")
+
+
+def stroke_to_image():
+    return _edit_graph(STROKE_NOTE,
+                       "a photo of a young woman with blonde hair in a pink dress standing on a grassy hill "
+                       "under a blue sky with white clouds, photorealistic",
+                       3, 5, 0.9, False, "rf_inversion/stroke2image")
+
+
+def regional_edit():
+    return _edit_graph(REGIONAL_NOTE, "a photo of a girl wearing a red leather jacket",
+                       0, 7, 0.9, True, "rf_inversion/regional")
+
+
+def stochastic_sampling():
+    nodes = flux_loaders() + [
+        note(STOCHASTIC_NOTE, (-500, 0), (440, 520)),
+        dict(key="prompt", type="CLIPTextEncode", pos=[400, 0], size=[380, 180], title="Prompt",
+             widgets={"text": "a photo of a red fox sitting in a snowy forest at dawn"}),
+        dict(key="guidance", type="FluxGuidance", pos=[400, 240], widgets={"guidance": 3.5}),
+        dict(key="guider", type="BasicGuider", pos=[400, 360]),
+        dict(key="noise", type="RandomNoise", pos=[400, 460], widgets={"noise_seed": 0}),
+        dict(key="sampler", type="StochasticFluxSampler", pos=[400, 600], color=RF_COLOR,
+             widgets={"noise_scale": 1.0}),
+        dict(key="sched", type="BasicScheduler", pos=[400, 700],
+             widgets={"scheduler": "simple", "steps": 28, "denoise": 1.0}),
+        dict(key="latent", type="EmptySD3LatentImage", pos=[0, 430],
+             widgets={"width": 1024, "height": 1024, "batch_size": 1}),
+        dict(key="sca", type="SamplerCustomAdvanced", pos=[860, 0], size=[300, 330]),
+        dict(key="decode", type="VAEDecode", pos=[1220, 0]),
+        dict(key="save", type="SaveImage", pos=[1220, 110], size=[420, 460],
+             widgets={"filename_prefix": "rf_inversion/stochastic"}),
+    ]
+    links = [
+        ("clip", "CLIP", "prompt", "clip"), ("prompt", "CONDITIONING", "guidance", "conditioning"),
+        ("unet", "MODEL", "guider", "model"), ("guidance", "CONDITIONING", "guider", "conditioning"),
+        ("unet", "MODEL", "sched", "model"),
+        ("noise", "NOISE", "sca", "noise"), ("guider", "GUIDER", "sca", "guider"),
+        ("sampler", "SAMPLER", "sca", "sampler"), ("sched", "SIGMAS", "sca", "sigmas"),
+        ("latent", "LATENT", "sca", "latent_image"),
+        ("sca", 0, "decode", "samples"), ("vae", "VAE", "decode", "vae"),
+        ("decode", "IMAGE", "save", "images"),
+    ]
+    groups = [("Flux-dev", ["unet", "clip", "vae", "latent"], "#3f3f3f"),
+              ("Stochastic sampling (Eq. 17)", ["prompt", "guidance", "guider", "noise", "sampler", "sched", "sca"], "#335")]
+    return {"nodes": nodes, "links": links, "groups": groups}
+
+
+def power_user():
+    nodes = flux_loaders() + [
+        note(POWER_NOTE, (-500, 0), (440, 640)),
+        dict(key="image", type="LoadImage", pos=[0, 430], size=[320, 400], title="Source image",
+             widgets={"image": SOURCE_IMAGE}),
+        dict(key="encode", type="VAEEncode", pos=[0, 880]),
+        dict(key="sched", type="BasicScheduler", pos=[400, 0],
+             widgets={"scheduler": "simple", "steps": 28, "denoise": 1.0}),
+        dict(key="flip", type="RFFlipSigmas", pos=[400, 150], color=RF_COLOR),
+        dict(key="no_noise", type="DisableNoise", pos=[400, 240]),
+        # inversion
+        dict(key="src_prompt", type="CLIPTextEncode", pos=[400, 330], size=[340, 120],
+             title="Source prompt (keep empty)", widgets={"text": ""}),
+        dict(key="src_guidance", type="FluxGuidance", pos=[400, 500], widgets={"guidance": 0.0}),
+        dict(key="src_guider", type="BasicGuider", pos=[400, 610]),
+        dict(key="inv_sampler", type="RFInvertSampler", pos=[400, 700], color=RF_COLOR,
+             widgets={"gamma": 0.5, "seed": 0}),
+        dict(key="inv_sca", type="SamplerCustomAdvanced", pos=[820, 330], size=[300, 330],
+             title="Invert (sigmas 0 -> 1)"),
+        # edit
+        dict(key="edit_prompt", type="CLIPTextEncode", pos=[1200, 0], size=[360, 150], title="Edit prompt",
+             widgets={"text": "a photo of a girl with blonde hair wearing a red dress, standing on a green hill"}),
+        dict(key="edit_guidance", type="FluxGuidance", pos=[1200, 200], widgets={"guidance": 3.5}),
+        dict(key="edit_guider", type="BasicGuider", pos=[1200, 310]),
+        dict(key="edit_sampler", type="RFControlledSamplerSampler", pos=[1200, 400], color=RF_COLOR,
+             widgets={"start_step": 0, "stop_step": 7, "eta": 0.9, "eta_schedule": "constant",
+                      "mode": "ode", "seed": 0}),
+        dict(key="edit_sca", type="SamplerCustomAdvanced", pos=[1620, 0], size=[300, 330],
+             title="Edit (controlled reverse)"),
+        dict(key="decode", type="VAEDecode", pos=[1980, 0]),
+        dict(key="save", type="SaveImage", pos=[1980, 110], size=[400, 440], title="Edited image",
+             widgets={"filename_prefix": "rf_inversion/power_user"}),
+    ]
+    links = [
+        ("vae", "VAE", "encode", "vae"), ("image", "IMAGE", "encode", "pixels"),
+        ("unet", "MODEL", "sched", "model"), ("sched", "SIGMAS", "flip", "sigmas"),
+        ("clip", "CLIP", "src_prompt", "clip"), ("src_prompt", "CONDITIONING", "src_guidance", "conditioning"),
+        ("unet", "MODEL", "src_guider", "model"), ("src_guidance", "CONDITIONING", "src_guider", "conditioning"),
+        ("no_noise", "NOISE", "inv_sca", "noise"), ("src_guider", "GUIDER", "inv_sca", "guider"),
+        ("inv_sampler", "SAMPLER", "inv_sca", "sampler"), ("flip", "SIGMAS", "inv_sca", "sigmas"),
+        ("encode", "LATENT", "inv_sca", "latent_image"),
+        ("clip", "CLIP", "edit_prompt", "clip"), ("edit_prompt", "CONDITIONING", "edit_guidance", "conditioning"),
+        ("unet", "MODEL", "edit_guider", "model"), ("edit_guidance", "CONDITIONING", "edit_guider", "conditioning"),
+        ("inv_sca", 0, "edit_sampler", "inverted"),
+        ("no_noise", "NOISE", "edit_sca", "noise"), ("edit_guider", "GUIDER", "edit_sca", "guider"),
+        ("edit_sampler", "SAMPLER", "edit_sca", "sampler"), ("sched", "SIGMAS", "edit_sca", "sigmas"),
+        ("encode", "LATENT", "edit_sca", "latent_image"),
+        ("edit_sca", 0, "decode", "samples"), ("vae", "VAE", "decode", "vae"),
+        ("decode", "IMAGE", "save", "images"),
+    ]
+    groups = [("Flux-dev + source", ["unet", "clip", "vae", "image", "encode"], "#3f3f3f"),
+              ("Invert: RFInvertSampler", ["sched", "flip", "no_noise", "src_prompt", "src_guidance",
+                                           "src_guider", "inv_sampler", "inv_sca"], "#335"),
+              ("Edit: RFControlledSamplerSampler", ["edit_prompt", "edit_guidance", "edit_guider",
+                                                    "edit_sampler", "edit_sca"], "#353")]
+    return {"nodes": nodes, "links": links, "groups": groups}
+
+
+WORKFLOWS = {
+    "rf_inversion_edit": rf_inversion_edit,
+    "stroke_to_image": stroke_to_image,
+    "regional_edit": regional_edit,
+    "stochastic_sampling": stochastic_sampling,
+    "power_user": power_user,
+}
