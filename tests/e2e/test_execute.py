@@ -1,0 +1,140 @@
+"""Run the frontend's API prompt of every workflow on the real server, with tiny stand-in weights.
+
+Only the three file loaders are swapped (UNETLoader, DualCLIPLoader, VAELoader ->
+tests/e2e/standin_pack); every other node, ours included, runs as converted
+by the frontend, with the workflow's own steps and settings. Probe nodes
+(E2ETensorStats) are attached to every LATENT/IMAGE/SIGMAS output so the test
+sees real numbers, not just PNGs.
+"""
+import copy
+import io
+
+import pytest
+from PIL import Image
+
+import checks
+from conftest import ARTIFACTS, WORKFLOW_NAMES
+
+pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
+
+STANDINS = {
+    "UNETLoader": "E2ETinyFluxUNETLoader",
+    "DualCLIPLoader": "E2EFakeDualCLIPLoader",
+    "VAELoader": "E2ETinyVAELoader",
+}
+PROBED = {"LATENT": "latent", "IMAGE": "image", "SIGMAS": "sigmas"}
+SOURCE_SIZE = (64, 64)  # tests/e2e/fixtures_data.write_source_image
+RUN_TIMEOUT_S = 900
+
+
+def to_test_prompt(api, object_info):
+    prompt = copy.deepcopy(api)
+    for entry in prompt.values():
+        entry["class_type"] = STANDINS.get(entry["class_type"], entry["class_type"])
+    next_id = max(int(k) for k in prompt) + 1
+    for node_id, entry in list(api.items()):
+        for idx, out_type in enumerate(object_info[entry["class_type"]]["output"]):
+            if out_type in PROBED:
+                prompt[str(next_id)] = {"class_type": "E2ETensorStats", "inputs": {
+                    "label": f"{node_id}:{entry['class_type']}:{idx}", PROBED[out_type]: [node_id, idx]}}
+                next_id += 1
+    return prompt
+
+
+def collect_stats(history):
+    stats = {}
+    for out in history["outputs"].values():
+        for s in out.get("e2e_stats", []):
+            node_id, class_type, idx = s["label"].split(":")
+            stats[(node_id, int(idx))] = dict(s, class_type=class_type)
+    return stats
+
+
+_runs = {}
+
+
+@pytest.fixture
+def executed(comfy, frontend_load, object_info):
+    def run(name):
+        if name not in _runs:
+            api = frontend_load(name)[1]["output"]
+            history = comfy.run_prompt(to_test_prompt(api, object_info), timeout=RUN_TIMEOUT_S)
+            _runs[name] = (api, history, collect_stats(history))
+        return _runs[name]
+    return run
+
+
+def _images(comfy, history, node_id, name):
+    infos = history["outputs"].get(node_id, {}).get("images", [])
+    assert infos, f"node {node_id} wrote no image"
+    imgs = []
+    for i, info in enumerate(infos):
+        data = comfy.fetch_output_file(info)
+        (ARTIFACTS / "outputs").mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "outputs" / f"{name}_{node_id}_{i}.png").write_bytes(data)
+        imgs.append(Image.open(io.BytesIO(data)))
+    return imgs
+
+
+@pytest.mark.parametrize("name", WORKFLOW_NAMES)
+def test_workflow_runs_and_outputs_are_finite(name, executed, comfy):
+    api, history, stats = executed(name)
+    assert history["status"]["status_str"] == "success", history["status"]
+    assert stats, "no probe reported"
+    bad = {k: v for k, v in stats.items() if not v["finite"]}
+    assert bad == {}, f"non-finite outputs: {bad}"
+    for node_id, _ in checks.nodes_of(api, "SaveImage").items():
+        for img in _images(comfy, history, node_id, name):
+            assert img.size[0] > 0 and img.size[1] > 0
+    decoded = [v for v in stats.values() if v["class_type"] == "VAEDecode"]
+    assert decoded and all(v["std"] > 1e-4 for v in decoded), "decoded image is flat"
+
+
+def _latent(stats, node_id):
+    return stats[(node_id, 0)]
+
+
+@pytest.mark.parametrize("name", ["rf_inversion_edit", "stroke_to_image", "regional_edit"])
+def test_edit_result_has_the_source_shape(name, executed, comfy):
+    api, history, stats = executed(name)
+    inv_id, inv = checks.only(api, "RFInvert")
+    edit_id, _ = checks.only(api, "RFControlledSampler")
+    source = _latent(stats, inv["inputs"]["latent"][0])
+    assert source["shape"] == [1, 16, SOURCE_SIZE[1] // 8, SOURCE_SIZE[0] // 8]
+    assert _latent(stats, inv_id)["shape"] == source["shape"]
+    assert _latent(stats, edit_id)["shape"] == source["shape"]
+    assert _latent(stats, inv_id)["sha1"] != source["sha1"], "inversion returned its input unchanged"
+    save_id, _ = checks.only(api, "SaveImage")
+    assert [im.size for im in _images(comfy, history, save_id, name)] == [SOURCE_SIZE]
+    preview_id, _ = checks.only(api, "PreviewImage")
+    side_by_side = _images(comfy, history, preview_id, name)
+    assert [im.size for im in side_by_side] == [(2 * SOURCE_SIZE[0], SOURCE_SIZE[1])]
+
+
+def test_stochastic_sampling_image_size(executed, comfy):
+    api, history, stats = executed("stochastic_sampling")
+    _, latent = checks.only(api, "EmptySD3LatentImage")
+    w, h = latent["inputs"]["width"], latent["inputs"]["height"]
+    sca_id, _ = checks.only(api, "SamplerCustomAdvanced")
+    assert _latent(stats, sca_id)["shape"] == [1, 16, h // 8, w // 8]
+    save_id, _ = checks.only(api, "SaveImage")
+    assert [im.size for im in _images(comfy, history, save_id, "stochastic_sampling")] == [(w, h)]
+
+
+def test_power_user_inversion_uses_exactly_flipped_sigmas(executed):
+    api, _, stats = executed("power_user")
+    flip_id, flip = checks.only(api, "RFFlipSigmas")
+    flipped = stats[(flip_id, 0)]["values"]
+    original = stats[(flip["inputs"]["sigmas"][0], 0)]["values"]
+    assert flipped == original[::-1]
+    assert flipped[0] == 0.0 and flipped[-1] == pytest.approx(1.0, abs=1e-6)
+    assert all(a < b for a, b in zip(flipped, flipped[1:])), "inversion sigmas must rise from 0 to 1"
+    assert len(flipped) == 28 + 1
+
+
+def test_power_user_latents_have_the_source_shape(executed):
+    api, _, stats = executed("power_user")
+    enc_id, _ = checks.only(api, "VAEEncode")
+    source = _latent(stats, enc_id)["shape"]
+    for sca_id in checks.nodes_of(api, "SamplerCustomAdvanced"):
+        assert _latent(stats, sca_id)["shape"] == source

@@ -1,0 +1,51 @@
+"""Each shipped workflow loads in ComfyUI's real frontend and converts to an API prompt."""
+import pytest
+
+import browser
+import checks
+from conftest import ARTIFACTS, WORKFLOW_NAMES, load_workflow_file
+
+pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
+
+
+@pytest.mark.parametrize("name", WORKFLOW_NAMES)
+def test_workflow_loads_without_warnings(name, frontend_load, object_info):
+    report, _ = frontend_load(name)
+    assert report["configured"], "loadGraphData never reached afterConfigureGraph"
+    assert report["missing"] == [], f"frontend reports missing node types: {report['missing']}"
+    unregistered = [n["type"] for n in report["nodes"] if not n["registered"]]
+    assert unregistered == [], f"nodes the frontend does not know: {unregistered}"
+    assert report["dialogs"] == [], f"the editor showed dialogs/toasts on load: {report['dialogs']}"
+    assert len(report["nodes"]) == len(load_workflow_file(name)["nodes"])
+
+
+@pytest.mark.parametrize("name", WORKFLOW_NAMES)
+def test_every_widget_value_valid(name, frontend_load, object_info):
+    report, _ = frontend_load(name)
+    assert checks.widget_problems(report, object_info) == []
+    # The editor silently resets invalid values on some paths: the values it holds
+    # after loading must be exactly the file's.
+    original = {n["id"]: n.get("widgets_values") or [] for n in load_workflow_file(name)["nodes"]}
+    loaded = {n["id"]: n.get("widgets_values") or [] for n in report["serialized"]["nodes"]}
+    changed = {i: (original[i], loaded.get(i)) for i in original if original[i] != loaded.get(i)}
+    assert changed == {}, f"widget values changed on load (file, editor): {changed}"
+
+
+@pytest.mark.parametrize("name", WORKFLOW_NAMES)
+def test_frontend_converts_to_api_prompt(name, frontend_load, object_info, chrome):
+    report, prompt = frontend_load(name)
+    api = prompt["output"]
+    assert api, "graphToPrompt produced an empty prompt"
+    assert checks.prompt_problems(api, report["nodes"], object_info) == []
+    shot = browser.screenshot(chrome, ARTIFACTS / "screenshots" / f"{name}.png")
+    assert shot.stat().st_size > 10_000, "screenshot is suspiciously small"
+
+
+@pytest.mark.parametrize("name", WORKFLOW_NAMES)
+def test_note_says_what_to_change_and_which_files(name):
+    notes = [n for n in load_workflow_file(name)["nodes"] if n["type"] in ("Note", "MarkdownNote")]
+    assert len(notes) == 1, "each workflow carries exactly one read-me note"
+    text = notes[0]["widgets_values"][0]
+    for needle in ("What to change", "etting", "models/diffusion_models/flux1-dev.safetensors",
+                   "models/text_encoders/clip_l.safetensors", "t5xxl_fp16.safetensors", "models/vae/ae.safetensors"):
+        assert needle in text, f"note lacks {needle!r}"
