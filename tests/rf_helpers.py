@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
 import torch
 
 from rf_core.analytic import GaussianMixture
@@ -92,6 +93,14 @@ def single_thread():
         yield
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread_per_module():
+    """Import into a test module to run it single-threaded: the solvers issue thousands of tiny ops, and on a
+    shared 2-core machine intra-op threads only add contention (measured 2-10x slower under load)."""
+    with single_thread():
+        yield
 
 
 def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -10,6 +10,7 @@ import torch
 
 import rf_core as rf
 from rf_helpers import LATENT, Counting, gen, mixture, randn
+from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
 
 STEPS = [14, 28, 56, 112]
 

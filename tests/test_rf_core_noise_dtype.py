@@ -7,6 +7,7 @@ import torch
 
 import rf_core as rf
 from rf_helpers import LATENT, gen, global_rng_untouched, mixture, randn, rel_err
+from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
 from rf_core.analytic import GaussianMixture
 
 VIDEO = (2, 3, 4, 6, 6)  # (B, C, T, H, W)

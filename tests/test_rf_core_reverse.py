@@ -8,6 +8,7 @@ import torch
 
 import rf_core as rf
 from rf_helpers import CLASS_A, CLASS_B, LATENT, class_log_odds, class_mixture, gen, mixture, randn
+from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
 
 EPS32 = torch.finfo(torch.float32).eps
 

@@ -7,19 +7,12 @@ import pytest
 import torch
 
 import rf_core as rf
-from rf_helpers import LATENT, gen, mixture, randn, single_thread
+from rf_helpers import LATENT, gen, mixture, one_thread_per_module, randn  # noqa: F401 (autouse fixture)
 from rf_core.analytic import GaussianMixture
 
 N = 12000  # samples in one batch: Monte-Carlo SE ~ 1 % of the data's std
 DIM = 2
 STEPS = 120  # Euler-Maruyama bias well below 1 SE at this N (measured ~1-3 SE worst case over seeds)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Thousands of tiny ops per run: intra-op threads only add contention on a shared 2-core machine."""
-    with single_thread():
-        yield
 
 
 @pytest.fixture(scope="module")
