@@ -73,6 +73,10 @@ def _randomize(module: torch.nn.Module, seed: int, scale: float = 0.05) -> None:
     with torch.no_grad():
         for _, p in sorted(module.named_parameters(), key=lambda kv: kv[0]):
             p.copy_((torch.randn(p.shape, generator=g) * scale).to(p.dtype))
+        # buffers that a checkpoint would fill (e.g. SD3's pos_embed) are torch.empty: garbage, sometimes NaN
+        for _, b in sorted(module.named_buffers(), key=lambda kv: kv[0]):
+            if b.is_floating_point():
+                b.copy_((torch.randn(b.shape, generator=g) * scale).to(b.dtype))
 
 
 def _patcher(config, seed: int, dtype: torch.dtype):
@@ -162,7 +166,7 @@ def tiny_sd15(seed: int = 0, dtype: torch.dtype = torch.float32):
         "adm_in_channels": None,
         "use_temporal_attention": False,
         "use_temporal_resblock": False,
-        "attention_resolutions": [1],
+        "transformer_depth_output": [1, 1],
     }
     config = sm.SD15(unet_config)
     config.unet_config.update({"num_heads": 2, "num_head_channels": -1})
