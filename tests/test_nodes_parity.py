@@ -1,0 +1,187 @@
+"""The nodes, executed by ComfyUI as prompt graphs, give rf_core's results on the model's own velocity; the
+power-user chain (SamplerCustomAdvanced + SAMPLER forms) gives the all-in-one nodes' results."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import comfy_harness
+import node_helpers_core as core
+from node_helpers_graph import Graph, Runner, setup, take
+
+pytestmark = pytest.mark.comfyui
+
+SHAPE = (1, 16, 8, 8)
+
+
+def randn(shape, seed):
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.fixture(scope="module")
+def runner(pack):
+    setup(pack)
+    return Runner()
+
+
+def add_invert(g, model, cond, latent, steps, gamma=0.5, seed=0, guidance=0.0, start_step=0, **opt):
+    return g.add("RFInvert", model=model, conditioning=cond, latent=latent, steps=steps, gamma=gamma, seed=seed,
+                 guidance=guidance, start_step=start_step, **opt)
+
+
+def add_edit(g, model, cond, inverted, reference, steps, start_step=0, stop_step=7, eta=0.9,
+             eta_schedule="constant", guidance=3.5, mode="ode", seed=0, **opt):
+    return g.add("RFControlledSampler", model=model, conditioning=cond, inverted=inverted, reference=reference,
+                 steps=steps, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule,
+                 guidance=guidance, mode=mode, seed=seed, **opt)
+
+
+def invert_and_edit(runner, model, source, reference=None, src_cond=None, edit_cond=None, inv=None, ed=None):
+    """One graph: RFInvert -> RFControlledSampler. Returns (inverted LATENT, edited LATENT)."""
+    inv, ed = dict(inv or {}), dict(ed or {})
+    g = Graph()
+    m = g.model(model)
+    src = g.latent(source)
+    ref = src if reference is None else g.latent(reference)
+    i = add_invert(g, m, g.cond(src_cond or comfy_harness.conditioning(seed=0)), src, **inv)
+    e = add_edit(g, m, g.cond(edit_cond or comfy_harness.conditioning(seed=5)), g.out(i), ref, **ed)
+    names = g.capture(g.out(i)), g.capture(g.out(e))
+    run = runner.run(g)
+    assert run.success, run.error
+    return take(names[0]), take(names[1])
+
+
+@pytest.mark.parametrize(
+    "which, start_step, mode, order",
+    [("flux_dev", 0, "ode", "euler"), ("flux_schnell", 2, "ode", "midpoint"), ("sd3", 1, "sde", "euler")],
+)
+def test_nodes_equal_rf_core_on_the_models_velocity(request, runner, pack, which, start_step, mode, order):
+    model = request.getfixturevalue(which)
+    steps, source = 6, randn((2, 16, 8, 8), 1)
+    src_cond, edit_cond = comfy_harness.conditioning(batch=2, seed=0), comfy_harness.conditioning(batch=2, seed=5)
+    inverted, edited = invert_and_edit(
+        runner, model, source, src_cond=src_cond, edit_cond=edit_cond,
+        inv=dict(steps=steps, gamma=0.5, seed=7, start_step=start_step, order=order),
+        ed=dict(steps=steps, start_step=start_step, stop_step=start_step + 3, eta=0.8, eta_schedule="linear_decrease",
+                mode=mode, seed=11, order=order),
+    )
+    o = {"euler": 1, "midpoint": 2}[order]
+    want_inv = core.core_invert(pack, model, src_cond, source, steps, gamma=0.5, seed=7, start_step=start_step,
+                                guidance=0.0, order=o)
+    want_edit = core.core_edit(pack, model, edit_cond, inverted["samples"], source, steps, eta=0.8,
+                               start_step=start_step, stop_step=start_step + 3, guidance=3.5,
+                               eta_kind="linear_decrease", mode=mode, seed=11, order=o)
+    assert inverted["samples"].dtype == torch.float32 and torch.isfinite(inverted["samples"]).all()
+    torch.testing.assert_close(inverted["samples"], want_inv, rtol=0, atol=1e-5)
+    torch.testing.assert_close(edited["samples"], want_edit, rtol=0, atol=1e-5)
+    info = inverted["rf_inversion"]
+    assert (info["steps"], info["start_step"], info["gamma"], info["seed"]) == (steps, start_step, 0.5, 7)
+    torch.testing.assert_close(info["sigmas"], core.model_grid(model, steps))
+    assert not torch.allclose(edited["samples"], source, atol=1e-3)  # the edit did something
+
+
+def power_user_graph(g, model, source, steps, start_step, inv_opts, edit_opts, mask=None):
+    """The chain of workflows/power_user.json: DisableNoise + BasicGuider(FluxGuidance) + the SAMPLER forms."""
+    m = g.model(model)
+    src = g.latent(source)
+    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=steps, denoise=1.0)
+    if start_step == 0:
+        inv_sigmas = g.add("RFFlipSigmas", sigmas=g.out(sched))
+    else:
+        inv_sigmas = g.add("RFInversionSigmas", sigmas=g.out(sched), start_step=start_step)
+    empty = g.add("FluxGuidance", conditioning=g.cond(comfy_harness.conditioning(seed=0)), guidance=0.0)
+    inv = g.add(
+        "SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
+        guider=g.out(g.add("BasicGuider", model=m, conditioning=g.out(empty))),
+        sampler=g.out(g.add("RFInvertSampler", **inv_opts)), sigmas=g.out(inv_sigmas), latent_image=src,
+    )
+    prompt = g.add("FluxGuidance", conditioning=g.cond(comfy_harness.conditioning(seed=5)), guidance=3.5)
+    extra = {} if mask is None else {"mask": g.mask(mask)}
+    sampler = g.add("RFControlledSamplerSampler", inverted=g.out(inv), start_step=start_step, **edit_opts, **extra)
+    edit = g.add(
+        "SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
+        guider=g.out(g.add("BasicGuider", model=m, conditioning=g.out(prompt))),
+        sampler=g.out(sampler), sigmas=g.out(sched), latent_image=src,
+    )
+    return inv, edit
+
+
+@pytest.mark.parametrize("start_step, mode, with_mask", [(0, "ode", False), (2, "sde", True)])
+def test_sampler_chain_equals_all_in_one_nodes(runner, pack, flux_dev, start_step, mode, with_mask):
+    steps, source = 6, randn(SHAPE, 2)
+    inv_opts = dict(gamma=0.5, seed=3)
+    edit_opts = dict(stop_step=start_step + 3, eta=0.9, eta_schedule="constant", mode=mode, seed=4)
+    mask = None
+    if with_mask:
+        mask = torch.zeros((1, 64, 64))  # image-sized: resized to the latent's 8 x 8
+        mask[:, :, :32] = 1.0
+    g = Graph()
+    inv, edit = power_user_graph(g, flux_dev, source, steps, start_step, inv_opts, edit_opts, mask)
+    names = [g.capture(g.out(inv)), g.capture(g.out(edit)), g.capture(g.out(edit, 1))]
+    m, src = g.model(flux_dev), g.latent(source)
+    i = add_invert(g, m, g.cond(comfy_harness.conditioning(seed=0)), src, steps, start_step=start_step, **inv_opts)
+    extra = {} if mask is None else {"mask": g.mask(mask)}
+    e = add_edit(g, m, g.cond(comfy_harness.conditioning(seed=5)), g.out(i), src, steps, start_step=start_step,
+                 **edit_opts, **extra)
+    names += [g.capture(g.out(i)), g.capture(g.out(e))]
+    run = runner.run(g)
+    assert run.success, run.error
+    chain_inv, chain_edit, chain_x0, node_inv, node_edit = (take(n) for n in names)
+    assert torch.isfinite(chain_inv["samples"]).all()  # inverting to sigma = 1: no division by 1 - sigma
+    assert torch.equal(chain_inv["samples"], node_inv["samples"])
+    assert torch.equal(chain_edit["samples"], node_edit["samples"])
+    # the preview / denoised_output is the x0 estimate of the last step, not the noisy state
+    record = []
+    core.core_edit(pack, flux_dev, comfy_harness.conditioning(seed=5), node_inv["samples"], source, steps,
+                   eta=0.9, start_step=start_step, stop_step=start_step + 3, guidance=3.5, mode=mode, seed=4,
+                   mask=None if mask is None else _latent_mask(mask), record=record)
+    last = record[-1]
+    x0 = flux_dev.model.process_latent_out(last["denoised"].cpu())
+    torch.testing.assert_close(chain_x0["samples"], x0, rtol=0, atol=1e-5)
+    assert [d["i"] for d in record] == list(range(steps - start_step))
+
+
+def _latent_mask(mask):
+    import comfy.utils
+
+    return comfy.utils.reshape_mask(mask, (1, 1, 8, 8))
+
+
+def test_eta_one_on_every_step_returns_the_reference(runner, flux_dev):
+    source = randn(SHAPE, 3)
+    _, edited = invert_and_edit(runner, flux_dev, source, inv=dict(steps=5), ed=dict(steps=5, stop_step=5, eta=1.0))
+    torch.testing.assert_close(edited["samples"], source, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("which", ["flux_dev", "sd3"])
+def test_reconstruction_error_halves_when_steps_double(request, runner, which):
+    """gamma = eta = 0 with the source prompt is ODE inversion + ODE sampling: Euler's O(1/N) round-trip error."""
+    model = request.getfixturevalue(which)
+    source = randn(SHAPE, 4)
+    cond = comfy_harness.conditioning(seed=0)
+    errors = []
+    for steps in (8, 16, 32):
+        _, edited = invert_and_edit(
+            runner, model, source, src_cond=cond, edit_cond=cond, inv=dict(steps=steps, gamma=0.0),
+            ed=dict(steps=steps, stop_step=1, eta=0.0, guidance=0.0),
+        )
+        errors.append((edited["samples"] - source).abs().mean().item())
+    assert errors[0] > 1e-3, errors  # the model is not trivial
+    for coarse, fine in zip(errors, errors[1:]):
+        assert 1.6 < coarse / fine < 2.5, errors
+
+
+def test_batches_invert_and_edit_in_one_run(runner, flux_dev):
+    """B images at once; reference batch 1 is the same as that reference repeated; items don't mix."""
+    source = randn((2, 16, 8, 8), 5)
+    opts = dict(inv=dict(steps=4, gamma=0.0), ed=dict(steps=4, stop_step=2, eta=0.5))
+    ref1 = source[:1]
+    _, edited_ref1 = invert_and_edit(runner, flux_dev, source, reference=ref1, **opts)
+    _, edited_rep = invert_and_edit(runner, flux_dev, source, reference=ref1.repeat(2, 1, 1, 1), **opts)
+    assert edited_ref1["samples"].shape == source.shape
+    assert torch.equal(edited_ref1["samples"], edited_rep["samples"])
+    _, both = invert_and_edit(runner, flux_dev, source, **opts)
+    for b in range(2):
+        _, single = invert_and_edit(runner, flux_dev, source[b : b + 1], **opts)
+        torch.testing.assert_close(both["samples"][b : b + 1], single["samples"], rtol=0, atol=1e-4)
