@@ -17,12 +17,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import browser  # noqa: E402
-import comfy_server  # noqa: E402
-import fixtures_data  # noqa: E402
+import e2e_browser as browser  # noqa: E402
+import e2e_server  # noqa: E402
+import e2e_fixtures as fixtures_data  # noqa: E402
 from workflow_specs import WORKFLOWS  # noqa: E402
 
-REPO = comfy_server.REPO_ROOT
+REPO = e2e_server.REPO_ROOT
 WORKFLOW_DIR = REPO / "workflows"
 SCREENSHOT_DIR = REPO / "docs" / "screenshots"
 
@@ -103,7 +103,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     names = args.names or list(WORKFLOWS)
 
-    comfy_dir = comfy_server.find_comfyui()
+    comfy_dir = e2e_server.find_comfyui()
     if comfy_dir is None:
         sys.exit("ComfyUI not found: set COMFYUI_PATH")
     reason = browser.browser_missing_reason()
@@ -111,7 +111,7 @@ def main(argv=None):
         sys.exit(reason)
 
     base = tempfile.mkdtemp(prefix="rfinv-build-")
-    server = comfy_server.ComfyServer(comfy_dir, base, pack_dir=args.pack_dir,
+    server = e2e_server.ComfyServer(comfy_dir, base, pack_dir=args.pack_dir,
                                       frontend_settings=browser.FRONTEND_SETTINGS)
     shipped = comfy_dir / "input" / "example.png"  # what users see in the loader
     if shipped.is_file():
@@ -139,7 +139,7 @@ def main(argv=None):
         if driver is not None:
             browser.quit_driver(driver)
         server.stop()
-        comfy_server.cleanup_base_dir(base)
+        e2e_server.cleanup_base_dir(base)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Each shipped workflow loads in ComfyUI's real frontend and converts to an API prompt."""
 import pytest
 
-import browser
-import checks
-from conftest import ARTIFACTS, WORKFLOW_NAMES, load_workflow_file
+import e2e_browser as browser  # noqa: E402
+import e2e_checks as checks
+from e2e_config import ARTIFACTS, WORKFLOW_NAMES, load_workflow_file
 
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
 
@@ -49,3 +49,19 @@ def test_note_says_what_to_change_and_which_files(name):
     for needle in ("What to change", "etting", "models/diffusion_models/flux1-dev.safetensors",
                    "models/text_encoders/clip_l.safetensors", "t5xxl_fp16.safetensors", "models/vae/ae.safetensors"):
         assert needle in text, f"note lacks {needle!r}"
+
+
+def test_checks_catch_a_missing_node_and_a_bad_widget(chrome, object_info):
+    """The detectors above are live: a broken copy of a workflow trips each of them."""
+    data = load_workflow_file("rf_inversion_edit")
+    broken = next(n for n in data["nodes"] if n["type"] == "VAEDecode")
+    broken["type"] = "RFNoSuchNode"
+    loader = next(n for n in data["nodes"] if n["type"] == "UNETLoader")
+    loader["widgets_values"][0] = "no-such-model.safetensors"
+    report = browser.load_workflow(chrome, data, "broken")
+    assert report["missing"] == ["RFNoSuchNode"]
+    assert any("RFNoSuchNode" in d for d in report["dialogs"]), report["dialogs"]
+    problems = checks.widget_problems(report, object_info)
+    assert any("no-such-model.safetensors" in p for p in problems), problems
+    # close the warning so later screenshots show only the graph
+    chrome.execute_script("document.querySelectorAll('.p-dialog-close-button').forEach(b => b.click());")

@@ -1,7 +1,7 @@
 """The API prompts the frontend makes from the shipped workflows carry the paper's settings and wiring."""
 import pytest
 
-from checks import nodes_of, only, source_of
+from e2e_checks import nodes_of, only, source_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
 

@@ -12,8 +12,8 @@ import io
 import pytest
 from PIL import Image
 
-import checks
-from conftest import ARTIFACTS, WORKFLOW_NAMES
+import e2e_checks as checks
+from e2e_config import ARTIFACTS, WORKFLOW_NAMES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
 
@@ -54,22 +54,22 @@ _runs = {}
 
 
 @pytest.fixture
-def executed(comfy, frontend_load, object_info):
+def executed(comfy_server, frontend_load, object_info):
     def run(name):
         if name not in _runs:
             api = frontend_load(name)[1]["output"]
-            history = comfy.run_prompt(to_test_prompt(api, object_info), timeout=RUN_TIMEOUT_S)
+            history = comfy_server.run_prompt(to_test_prompt(api, object_info), timeout=RUN_TIMEOUT_S)
             _runs[name] = (api, history, collect_stats(history))
         return _runs[name]
     return run
 
 
-def _images(comfy, history, node_id, name):
+def _images(comfy_server, history, node_id, name):
     infos = history["outputs"].get(node_id, {}).get("images", [])
     assert infos, f"node {node_id} wrote no image"
     imgs = []
     for i, info in enumerate(infos):
-        data = comfy.fetch_output_file(info)
+        data = comfy_server.fetch_output_file(info)
         (ARTIFACTS / "outputs").mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "outputs" / f"{name}_{node_id}_{i}.png").write_bytes(data)
         imgs.append(Image.open(io.BytesIO(data)))
@@ -77,14 +77,14 @@ def _images(comfy, history, node_id, name):
 
 
 @pytest.mark.parametrize("name", WORKFLOW_NAMES)
-def test_workflow_runs_and_outputs_are_finite(name, executed, comfy):
+def test_workflow_runs_and_outputs_are_finite(name, executed, comfy_server):
     api, history, stats = executed(name)
     assert history["status"]["status_str"] == "success", history["status"]
     assert stats, "no probe reported"
     bad = {k: v for k, v in stats.items() if not v["finite"]}
     assert bad == {}, f"non-finite outputs: {bad}"
     for node_id, _ in checks.nodes_of(api, "SaveImage").items():
-        for img in _images(comfy, history, node_id, name):
+        for img in _images(comfy_server, history, node_id, name):
             assert img.size[0] > 0 and img.size[1] > 0
     decoded = [v for v in stats.values() if v["class_type"] == "VAEDecode"]
     assert decoded and all(v["std"] > 1e-4 for v in decoded), "decoded image is flat"
@@ -95,7 +95,7 @@ def _latent(stats, node_id):
 
 
 @pytest.mark.parametrize("name", ["rf_inversion_edit", "stroke_to_image", "regional_edit"])
-def test_edit_result_has_the_source_shape(name, executed, comfy):
+def test_edit_result_has_the_source_shape(name, executed, comfy_server):
     api, history, stats = executed(name)
     inv_id, inv = checks.only(api, "RFInvert")
     edit_id, _ = checks.only(api, "RFControlledSampler")
@@ -105,20 +105,20 @@ def test_edit_result_has_the_source_shape(name, executed, comfy):
     assert _latent(stats, edit_id)["shape"] == source["shape"]
     assert _latent(stats, inv_id)["sha1"] != source["sha1"], "inversion returned its input unchanged"
     save_id, _ = checks.only(api, "SaveImage")
-    assert [im.size for im in _images(comfy, history, save_id, name)] == [SOURCE_SIZE]
+    assert [im.size for im in _images(comfy_server, history, save_id, name)] == [SOURCE_SIZE]
     preview_id, _ = checks.only(api, "PreviewImage")
-    side_by_side = _images(comfy, history, preview_id, name)
+    side_by_side = _images(comfy_server, history, preview_id, name)
     assert [im.size for im in side_by_side] == [(2 * SOURCE_SIZE[0], SOURCE_SIZE[1])]
 
 
-def test_stochastic_sampling_image_size(executed, comfy):
+def test_stochastic_sampling_image_size(executed, comfy_server):
     api, history, stats = executed("stochastic_sampling")
     _, latent = checks.only(api, "EmptySD3LatentImage")
     w, h = latent["inputs"]["width"], latent["inputs"]["height"]
     sca_id, _ = checks.only(api, "SamplerCustomAdvanced")
     assert _latent(stats, sca_id)["shape"] == [1, 16, h // 8, w // 8]
     save_id, _ = checks.only(api, "SaveImage")
-    assert [im.size for im in _images(comfy, history, save_id, "stochastic_sampling")] == [(w, h)]
+    assert [im.size for im in _images(comfy_server, history, save_id, "stochastic_sampling")] == [(w, h)]
 
 
 def test_power_user_inversion_uses_exactly_flipped_sigmas(executed):
