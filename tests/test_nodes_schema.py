@@ -1,0 +1,131 @@
+"""The public contract: node ids, input names and types, paper defaults, real ranges, a tooltip on every input
+and output, and a description, as GET /object_info serves them (GET_NODE_INFO_V1 of the V3 schema, what
+server.py's node_info returns for V3 nodes). Saved workflows refer to these names: change them only on purpose."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.comfyui
+
+# id -> ordered {input: (type, default or None)}; optional inputs after the "|" marker
+CONTRACT = {
+    "RFInvert": {
+        "required": {
+            "model": ("MODEL", None), "conditioning": ("CONDITIONING", None), "latent": ("LATENT", None),
+            "steps": ("INT", 28), "gamma": ("FLOAT", 0.5), "seed": ("INT", 0), "guidance": ("FLOAT", 0.0),
+            "start_step": ("INT", 0),
+        },
+        "optional": {"sigmas": ("SIGMAS", None), "order": ("COMBO", "euler")},
+        "output": ["LATENT"],
+    },
+    "RFControlledSampler": {
+        "required": {
+            "model": ("MODEL", None), "conditioning": ("CONDITIONING", None), "inverted": ("LATENT", None),
+            "reference": ("LATENT", None), "steps": ("INT", 28), "start_step": ("INT", 0), "stop_step": ("INT", 7),
+            "eta": ("FLOAT", 0.9), "eta_schedule": ("COMBO", "constant"), "guidance": ("FLOAT", 3.5),
+            "mode": ("COMBO", "ode"), "seed": ("INT", 0),
+        },
+        "optional": {
+            "mask": ("MASK", None), "negative": ("CONDITIONING", None), "cfg": ("FLOAT", 1.0),
+            "sigmas": ("SIGMAS", None), "order": ("COMBO", "euler"),
+        },
+        "output": ["LATENT"],
+    },
+    "StochasticFluxSampler": {"required": {"noise_scale": ("FLOAT", 1.0)}, "optional": {}, "output": ["SAMPLER"]},
+    "RFInvertSampler": {
+        "required": {"gamma": ("FLOAT", 0.5), "seed": ("INT", 0)},
+        "optional": {"order": ("COMBO", "euler")},
+        "output": ["SAMPLER"],
+    },
+    "RFControlledSamplerSampler": {
+        "required": {
+            "inverted": ("LATENT", None), "start_step": ("INT", 0), "stop_step": ("INT", 7), "eta": ("FLOAT", 0.9),
+            "eta_schedule": ("COMBO", "constant"), "mode": ("COMBO", "ode"), "seed": ("INT", 0),
+        },
+        "optional": {"mask": ("MASK", None), "order": ("COMBO", "euler")},
+        "output": ["SAMPLER"],
+    },
+    "RFFlipSigmas": {"required": {"sigmas": ("SIGMAS", None)}, "optional": {}, "output": ["SIGMAS"]},
+    "RFInversionSigmas": {
+        "required": {"sigmas": ("SIGMAS", None), "start_step": ("INT", 0)}, "optional": {}, "output": ["SIGMAS"],
+    },
+}
+
+COMBOS = {
+    "eta_schedule": ["constant", "linear_decrease", "power_decay"],
+    "mode": ["ode", "sde"],
+    "order": ["euler", "midpoint"],
+}
+
+
+@pytest.fixture(scope="module")
+def infos(pack):
+    import asyncio
+
+    async def node_list():
+        return await (await pack.comfy_entrypoint()).get_node_list()
+
+    out = {}
+    for cls in asyncio.run(node_list()):
+        info = cls.GET_NODE_INFO_V1()
+        json.dumps(info)  # what /object_info serves must be JSON
+        out[info["name"]] = info
+    return out
+
+
+def test_the_node_ids_are_exactly_the_contract(infos):
+    assert set(infos) == set(CONTRACT)
+
+
+@pytest.mark.parametrize("node_id", sorted(CONTRACT))
+def test_inputs_defaults_ranges_and_tooltips(infos, node_id):
+    info, want = infos[node_id], CONTRACT[node_id]
+    assert info["category"] == "sampling/rf_inversion"
+    assert len(info["description"]) > 40
+    assert info["display_name"]
+    for section in ("required", "optional"):
+        got = info["input"].get(section, {})
+        assert list(got) == list(want[section]), (section, list(got))
+        assert info["input_order"].get(section, []) == list(want[section])
+        for name, (typ, default) in want[section].items():
+            io_type, opts = got[name]
+            assert opts.get("tooltip") and len(opts["tooltip"]) > 15, (node_id, name)
+            if typ == "COMBO":
+                assert io_type == "COMBO" and opts["options"] == COMBOS[name] and opts["default"] == default
+            else:
+                assert io_type == typ, (node_id, name, io_type)
+            if typ in ("INT", "FLOAT"):
+                assert opts["default"] == default, (node_id, name, opts["default"])
+                assert opts["min"] <= opts["default"] <= opts["max"], (node_id, name)
+                assert isinstance(opts["default"], int if typ == "INT" else float)
+    assert info["output"] == want["output"]
+    assert all(t and len(t) > 10 for t in info["output_tooltips"]), info["output_tooltips"]
+    assert not info["output_node"]
+
+
+def test_ranges(infos):
+    inv = infos["RFInvert"]["input"]["required"]
+    edit = infos["RFControlledSampler"]["input"]["required"]
+    for spec in (inv["gamma"], edit["eta"], infos["StochasticFluxSampler"]["input"]["required"]["noise_scale"]):
+        assert (spec[1]["min"], spec[1]["max"]) == (0.0, 1.0)
+    assert inv["steps"][1]["min"] == 1 and edit["stop_step"][1]["min"] == 1
+    assert inv["seed"][1]["max"] == edit["seed"][1]["max"] == 0xFFFFFFFFFFFFFFFF
+    # the inversion's seed must not change after each run by default, or the cached inversion is thrown away
+    assert inv["seed"][1].get("control_after_generate") is False
+
+
+def test_the_pack_registers_as_comfyui_loads_it(pack):
+    """comfy_entrypoint returns a ComfyExtension whose node list ComfyUI's loader accepts."""
+    import asyncio
+
+    from comfy_api.latest import ComfyExtension, io
+
+    ext = asyncio.run(pack.comfy_entrypoint())
+    assert isinstance(ext, ComfyExtension)
+    nodes = asyncio.run(ext.get_node_list())
+    assert all(issubclass(n, io.ComfyNode) for n in nodes)
+    for n in nodes:
+        n.GET_SCHEMA().validate()
