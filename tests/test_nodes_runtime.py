@@ -10,7 +10,7 @@ import torch
 import comfy_harness
 import node_helpers_core as core
 from node_helpers_graph import Graph, RFTestInterruptAfter, Runner, setup, take
-from test_nodes_parity import SHAPE, add_edit, add_invert, invert_and_edit, randn
+from test_nodes_parity import SHAPE, add_edit, add_invert, randn
 
 pytestmark = pytest.mark.comfyui
 
@@ -221,3 +221,24 @@ def test_no_memory_growth_over_repeated_runs(pack, flux_dev):
         take(name)
         counts.append(_tensor_count())
     assert max(counts[2:]) <= counts[1], counts
+
+
+def test_progress_bar_counts_the_steps_of_each_node(pack, flux_dev):
+    """ComfyUI's progress hook (set by the server; here a recorder) sees every step, in the node that runs it."""
+    import comfy.utils
+
+    setup(pack)
+    runner = Runner()
+    seen = []
+    g, i, e = edit_graph(flux_dev, randn(SHAPE, 17), inv=dict(steps=5, start_step=2),
+                         ed=dict(steps=5, start_step=2, stop_step=4, eta=0.9))
+    g.capture(g.out(e))
+    previous = comfy.utils.PROGRESS_BAR_HOOK
+    comfy.utils.set_progress_bar_global_hook(lambda value, total, preview, node_id=None: seen.append((value, total)))
+    try:
+        run = runner.run(g)
+    finally:
+        comfy.utils.set_progress_bar_global_hook(previous)
+    assert run.success, run.error
+    # the inversion walks steps 5 -> 2 of the grid (3 steps); the edit runs steps 2..4 of 5
+    assert seen == [(1, 3), (2, 3), (3, 3), (3, 5), (4, 5), (5, 5)]
