@@ -567,7 +567,7 @@ def print_report(res, cfg, elapsed: float):
     p("")
     for path in res.get("plots", []):
         p(f"wrote {path}")
-    p(f"done in {elapsed:.1f} s on {os.cpu_count()} CPU threads (torch {torch.__version__}).")
+    p(f"done in {elapsed:.1f} s (1 torch thread; {os.cpu_count()} CPUs; torch {torch.__version__}).")
 
 
 def write_plots(res, cfg, out_dir: Path) -> list:
