@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import comfy_harness
-from node_helpers_graph import Graph, Runner, setup
-from test_nodes_parity import SHAPE, add_edit, add_invert, power_user_graph, randn
+from node_helpers_graph import SHAPE, Graph, Runner, add_edit, add_invert, power_user_graph, randn, setup
+from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
 
 pytestmark = pytest.mark.comfyui
 

@@ -8,48 +8,27 @@ import torch
 
 import comfy_harness
 import node_helpers_core as core
-from node_helpers_graph import Graph, Runner, setup, take
+from node_helpers_graph import (
+    SHAPE,
+    Graph,
+    Runner,
+    add_edit,
+    add_invert,
+    invert_and_edit,
+    power_user_graph,
+    randn,
+    setup,
+    take,
+)
+from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
 
 pytestmark = pytest.mark.comfyui
-
-SHAPE = (1, 16, 8, 8)
-
-
-def randn(shape, seed):
-    return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
 
 
 @pytest.fixture(scope="module")
 def runner(pack):
     setup(pack)
     return Runner()
-
-
-def add_invert(g, model, cond, latent, steps, gamma=0.5, seed=0, guidance=0.0, start_step=0, **opt):
-    return g.add("RFInvert", model=model, conditioning=cond, latent=latent, steps=steps, gamma=gamma, seed=seed,
-                 guidance=guidance, start_step=start_step, **opt)
-
-
-def add_edit(g, model, cond, inverted, reference, steps, start_step=0, stop_step=7, eta=0.9,
-             eta_schedule="constant", guidance=3.5, mode="ode", seed=0, **opt):
-    return g.add("RFControlledSampler", model=model, conditioning=cond, inverted=inverted, reference=reference,
-                 steps=steps, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule,
-                 guidance=guidance, mode=mode, seed=seed, **opt)
-
-
-def invert_and_edit(runner, model, source, reference=None, src_cond=None, edit_cond=None, inv=None, ed=None):
-    """One graph: RFInvert -> RFControlledSampler. Returns (inverted LATENT, edited LATENT)."""
-    inv, ed = dict(inv or {}), dict(ed or {})
-    g = Graph()
-    m = g.model(model)
-    src = g.latent(source)
-    ref = src if reference is None else g.latent(reference)
-    i = add_invert(g, m, g.cond(src_cond or comfy_harness.conditioning(seed=0)), src, **inv)
-    e = add_edit(g, m, g.cond(edit_cond or comfy_harness.conditioning(seed=5)), g.out(i), ref, **ed)
-    names = g.capture(g.out(i)), g.capture(g.out(e))
-    run = runner.run(g)
-    assert run.success, run.error
-    return take(names[0]), take(names[1])
 
 
 @pytest.mark.parametrize(
@@ -79,32 +58,6 @@ def test_nodes_equal_rf_core_on_the_models_velocity(request, runner, pack, which
     assert (info["steps"], info["start_step"], info["gamma"], info["seed"]) == (steps, start_step, 0.5, 7)
     torch.testing.assert_close(info["sigmas"], core.model_grid(model, steps))
     assert not torch.allclose(edited["samples"], source, atol=1e-3)  # the edit did something
-
-
-def power_user_graph(g, model, source, steps, start_step, inv_opts, edit_opts, mask=None):
-    """The chain of workflows/power_user.json: DisableNoise + BasicGuider(FluxGuidance) + the SAMPLER forms."""
-    m = g.model(model)
-    src = g.latent(source)
-    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=steps, denoise=1.0)
-    if start_step == 0:
-        inv_sigmas = g.add("RFFlipSigmas", sigmas=g.out(sched))
-    else:
-        inv_sigmas = g.add("RFInversionSigmas", sigmas=g.out(sched), start_step=start_step)
-    empty = g.add("FluxGuidance", conditioning=g.cond(comfy_harness.conditioning(seed=0)), guidance=0.0)
-    inv = g.add(
-        "SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
-        guider=g.out(g.add("BasicGuider", model=m, conditioning=g.out(empty))),
-        sampler=g.out(g.add("RFInvertSampler", **inv_opts)), sigmas=g.out(inv_sigmas), latent_image=src,
-    )
-    prompt = g.add("FluxGuidance", conditioning=g.cond(comfy_harness.conditioning(seed=5)), guidance=3.5)
-    extra = {} if mask is None else {"mask": g.mask(mask)}
-    sampler = g.add("RFControlledSamplerSampler", inverted=g.out(inv), start_step=start_step, **edit_opts, **extra)
-    edit = g.add(
-        "SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
-        guider=g.out(g.add("BasicGuider", model=m, conditioning=g.out(prompt))),
-        sampler=g.out(sampler), sigmas=g.out(sched), latent_image=src,
-    )
-    return inv, edit
 
 
 @pytest.mark.parametrize("start_step, mode, with_mask", [(0, "ode", False), (2, "sde", True)])

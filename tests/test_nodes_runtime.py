@@ -9,8 +9,8 @@ import torch
 
 import comfy_harness
 import node_helpers_core as core
-from node_helpers_graph import Graph, RFTestInterruptAfter, Runner, setup, take
-from test_nodes_parity import SHAPE, add_edit, add_invert, randn
+from node_helpers_graph import SHAPE, Graph, RFTestInterruptAfter, Runner, add_edit, add_invert, randn, setup, take
+from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
 
 pytestmark = pytest.mark.comfyui
 
