@@ -21,6 +21,8 @@ from pathlib import Path
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+from comfy_harness import find_comfyui  # noqa: E402,F401  (one rule for where ComfyUI is, shared with the unit tests)
 PACK_DIR_NAME = "comfyui-rf-inversion"
 STANDIN_DIR_NAME = "rf_inversion_e2e_standins"
 STANDIN_SRC = Path(__file__).resolve().parent / "standin_pack"
@@ -31,20 +33,6 @@ PLACEHOLDER_MODELS = {
     "text_encoders": ["clip_l.safetensors", "t5xxl_fp16.safetensors"],
     "vae": ["ae.safetensors"],
 }
-
-
-def find_comfyui():
-    """COMFYUI_PATH, else the ComfyUI this pack sits in (custom_nodes/<pack>), else /opt/ComfyUI."""
-    candidates = []
-    if os.environ.get("COMFYUI_PATH"):
-        candidates.append(Path(os.environ["COMFYUI_PATH"]))
-    if REPO_ROOT.parent.name == "custom_nodes":
-        candidates.append(REPO_ROOT.parent.parent)
-    candidates.append(Path("/opt/ComfyUI"))
-    for c in candidates:
-        if (c / "main.py").is_file() and (c / "comfy").is_dir():
-            return c.resolve()
-    return None
 
 
 def free_port():
