@@ -12,10 +12,10 @@ functions the nodes call (rf_core.invert / rf_core.edit on one Flux-shifted samp
   4. the stop-step sweep at 28 steps, eta 0.9 (the paper's phase transition);
   5. SDE (Eq. 17) vs ODE (Eq. 15) editing, averaged over noise seeds.
 
-and writes PNG plots (docs/ by default). Run from the repository root:
+and writes PNG plots. Run from the repository root:
 
-    python bench/exact_study.py --quick      # < 1 minute on a laptop CPU, no model download
-    python bench/exact_study.py              # the full study (a few minutes)
+    python bench/exact_study.py --quick      # < 1 minute on a laptop CPU, no model download; bench/_out/*.png
+    python bench/exact_study.py              # the full study (about 3 minutes); docs/*.png
 
 The data are "image-like": event shape (4, 8, 8) (a 4-channel 8x8 latent). Every component shares a smooth
 background plus its own smooth offset; class A and class B differ by a pattern in the central 4x4 "object"
@@ -233,11 +233,18 @@ def unshifted_controller_edit(velocity, x, y0, sigmas, eta, stop):
 # The study
 
 
-def roundtrip_midpoint(velocity, y0, nfe, y1):
+def roundtrip_midpoint(velocity, y0, nfe, y1, out=False):
     """Our gamma = eta = 0 round trip with the midpoint solver at nfe model evaluations per direction."""
     sig = flux_sigmas(nfe // 2, MU)
     y = invert(velocity, y0, sig, y1, gamma=0.0, order=2)
-    return rel_err(edit(velocity, y, y0, sig, eta=0.0, stop_step=1, order=2), y0)
+    x = edit(velocity, y, y0, sig, eta=0.0, stop_step=1, order=2)
+    return x if out else rel_err(x, y0)
+
+
+def component_flips(ds: Dataset, x: torch.Tensor, src: torch.Tensor) -> int:
+    """How many reconstructions land in another mixture component than their source (a solver error that
+    crossed a decision boundary: one such sample dominates the batch's relative error)."""
+    return int((_component_posterior(ds, x).argmax(1) != _component_posterior(ds, src).argmax(1)).sum())
 
 
 class Progress:
@@ -315,12 +322,15 @@ def run_study(cfg: Config, out_dir: Path, show_progress: bool = True, plots: boo
     res: dict = {"config": cfg, "batch": cfg.batch}
 
     # 1. Reconstruction vs steps: three clocks (Euler).
-    recon = {"ours": [], "diffusers": [], "model_clock": [], "ours_mid": []}
+    recon = {"ours": [], "diffusers": [], "model_clock": [], "ours_mid": [], "flips": [], "flips_mid": []}
     for n in cfg.steps_list:
         sig = flux_sigmas(n, MU)
         recon["ours_mid"].append(roundtrip_midpoint(null, y0, n, y1))
+        recon["flips_mid"].append(component_flips(ds, roundtrip_midpoint(null, y0, n, y1, out=True), y0))
         y = invert(null, y0, sig, y1, gamma=0.0)
-        recon["ours"].append(rel_err(edit(null, y, y0, sig, eta=0.0, stop_step=1), y0))
+        x = edit(null, y, y0, sig, eta=0.0, stop_step=1)
+        recon["ours"].append(rel_err(x, y0))
+        recon["flips"].append(component_flips(ds, x, y0))
         bar.step(f"reconstruction N={n}")
         y = diffusers_invert(null, y0, sig, y1)
         recon["diffusers"].append(rel_err(edit(null, y, y0, sig, eta=0.0, stop_step=1), y0))
@@ -475,14 +485,17 @@ def print_report(res, cfg, elapsed: float):
       f"6 components = {LAYOUTS} layouts x 2 classes (class A = {CLASS_A}, class B = {CLASS_B}), {cfg.batch} class-A sources, Flux grid mu = {MU}.")
     p("")
     p("1. Reconstruction, gamma = eta = 0 (relative L2 error of the round trip, Euler, N steps each way)")
-    p(f"{'N':>5} {'ours (sigma clock)':>19} {'diffusers invert':>17} {'model at i/(N+1)':>17} {'ours midpoint':>14}")
+    p(f"{'N':>5} {'ours (sigma clock)':>19} {'diffusers invert':>17} {'model at i/(N+1)':>17} {'ours midpoint':>14}"
+      f" {'flips Euler/mid':>16}")
     r = res["recon"]
     for k, n in enumerate(cfg.steps_list):
         p(f"{n:>5} {r['ours'][k]:>19.3e} {r['diffusers'][k]:>17.3e} {r['model_clock'][k]:>17.3e} "
-          f"{r['ours_mid'][k]:>14.3e}")
+          f"{r['ours_mid'][k]:>14.3e} {r['flips'][k]:>9}/{r['flips_mid'][k]}")
     p("   diffusers invert = the community pipeline's invert(): model at i/(N+1), sampling-order step sizes;")
     p("   model at i/(N+1) = our grid, model told i/(N+1) instead of the latent's sigma.")
     p("   ours midpoint = our clock, midpoint solver with N/2 steps: the same N model evaluations each way.")
+    p(f"   flips = sources (of {cfg.batch}) whose reconstruction lands in another component (ours Euler / midpoint);")
+    p("   one flipped sample (relative error ~0.7) sets the floor of the Euler column at large N.")
     p("")
     p("1b. Euler vs midpoint at equal model evaluations (NFE per direction; midpoint takes NFE/2 steps)")
     p(f"{'NFE':>5} {'Euler':>11} {'midpoint':>11} {'Euler/midpoint':>15}")
@@ -672,14 +685,16 @@ def write_plots(res, cfg, out_dir: Path) -> list:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small study (< 1 minute on a laptop CPU)")
-    ap.add_argument("--out", default=str(ROOT / "docs"), help="folder for the PNG plots (default: docs/)")
+    ap.add_argument("--out", default=None,
+                    help="folder for the PNG plots (default: bench/_out/ with --quick, docs/ for the full study)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-plots", action="store_true")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
     cfg = Config.make(args.quick, args.seed)
     t0 = time.perf_counter()
-    res = run_study(cfg, Path(args.out).resolve(), show_progress=not args.no_progress, plots=not args.no_plots)
+    out = Path(args.out) if args.out else ROOT / ("bench/_out" if args.quick else "docs")
+    res = run_study(cfg, out.resolve(), show_progress=not args.no_progress, plots=not args.no_plots)
     print_report(res, cfg, time.perf_counter() - t0)
     ok, _ = claim_clock(res, cfg)
     return 0 if ok else 1
