@@ -67,28 +67,6 @@ def sampling_grid(model_patcher, steps: int, sigmas: torch.Tensor | None) -> tor
     return grid
 
 
-def check_start_step(start_step: int, steps: int) -> None:
-    if not (0 <= int(start_step) < int(steps)):
-        raise RFInputError(
-            f"start_step ({start_step}) must be below steps ({steps}): lower start_step (0 inverts all the way to "
-            "noise)."
-        )
-
-
-def check_edit_window(start_step: int, stop_step: int, steps: int) -> None:
-    check_start_step(start_step, steps)
-    if stop_step > steps:
-        raise RFInputError(
-            f"stop_step ({stop_step}) is beyond steps ({steps}): set stop_step to at most {steps} "
-            "(eta is active on the steps [start_step, stop_step))."
-        )
-    if start_step >= stop_step:
-        raise RFInputError(
-            f"start_step ({start_step}) must be below stop_step ({stop_step}): raise stop_step or lower start_step "
-            "(eta is active on the steps [start_step, stop_step); set eta to 0 to switch the controller off)."
-        )
-
-
 def inversion_info(latent: dict) -> dict | None:
     info = latent.get(INVERSION_KEY)
     return info if isinstance(info, dict) else None

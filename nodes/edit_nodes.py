@@ -17,16 +17,14 @@ import latent_preview
 import node_helpers
 from comfy_api.latest import io
 
-from ..rf_core import RFInputError, inversion_sigmas
+from ..rf_core import RFInputError, check_edit_window, check_start_step, inversion_sigmas
 from . import inputs
 from .adapter import require_flow_model
 from .checks import (
     INVERSION_KEY,
-    check_edit_window,
     check_inversion_match,
     check_latent_channels,
     check_reference_batch,
-    check_start_step,
     inversion_info,
     latent_channels,
     sampling_grid,

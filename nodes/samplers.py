@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from ..rf_core import (
     RFInputError,
+    check_edit_window,
     check_unit_interval,
     controlled_forward_ode,
     edit,
@@ -26,7 +27,6 @@ from ..rf_core import (
 from ..rf_core.schedules import ETA_SCHEDULES
 from .adapter import GuiderVelocity, require_flow_model
 from .checks import (
-    check_edit_window,
     check_inversion_match,
     check_latent_channels,
     check_reference_batch,

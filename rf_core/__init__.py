@@ -2,7 +2,7 @@
 
 from .checks import RFInputError, check_sigmas, check_unit_interval, check_window, prepare_mask
 from .noise import seeded_noise, seeded_noise_sampler
-from .pipeline import MODES, check_start_step, edit, inversion_sigmas, invert
+from .pipeline import MODES, check_edit_window, check_start_step, edit, inversion_sigmas, invert
 from .schedules import ETA_SCHEDULES, eta_schedule, flip_sigmas, flux_sigmas, flux_time_shift, gamma_schedule
 from .solvers import controlled_forward_ode, controlled_reverse_ode, controlled_reverse_sde, stochastic_sampler
 
@@ -10,6 +10,7 @@ __all__ = [
     "ETA_SCHEDULES",
     "MODES",
     "RFInputError",
+    "check_edit_window",
     "check_sigmas",
     "check_start_step",
     "check_unit_interval",

@@ -18,17 +18,22 @@ def check_unit_interval(name: str, value: float) -> float:
     return value
 
 
-def check_window(name: str, start: int, stop: int, steps: int) -> tuple[int, int]:
-    """A step window [start, stop) inside 0..steps."""
+def check_window(
+    name: str, start: int, stop: int, steps: int, start_name: str = "start", stop_name: str = "stop"
+) -> tuple[int, int]:
+    """A step window [start, stop) inside 0..steps; the error names the input to change."""
     start, stop, steps = int(start), int(stop), int(steps)
     if steps < 1:
         raise RFInputError(f"steps must be at least 1, got {steps}.")
-    if not (0 <= start < stop <= steps):
-        raise RFInputError(
-            f"{name}: need 0 <= start ({start}) < stop ({stop}) <= steps ({steps}). "
-            f"Lower the start, or raise stop to at most {steps}."
-        )
-    return start, stop
+    if 0 <= start < stop <= steps:
+        return start, stop
+    if start < 0:
+        problem = f"{start_name} ({start}) must be 0 or more: raise {start_name}"
+    elif stop > steps:
+        problem = f"{stop_name} ({stop}) is beyond steps ({steps}): set {stop_name} to at most {steps}"
+    else:
+        problem = f"{start_name} ({start}) must be below {stop_name} ({stop}): raise {stop_name} or lower {start_name}"
+    raise RFInputError(f"{problem} ({name}: need 0 <= start < stop <= steps).")
 
 
 def check_sigmas(sigmas: torch.Tensor, increasing: bool) -> torch.Tensor:

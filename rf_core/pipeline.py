@@ -28,8 +28,20 @@ MODES = ("ode", "sde")
 def check_start_step(start_step: int, steps: int) -> int:
     start_step = int(start_step)
     if not (0 <= start_step < steps):
-        raise RFInputError(f"start_step must be in [0, steps) = [0, {steps}), got {start_step}. Lower start_step.")
+        raise RFInputError(
+            f"start_step ({start_step}) must be below steps ({steps}) and at least 0: lower start_step "
+            "(0 inverts all the way to noise)."
+        )
     return start_step
+
+
+def check_edit_window(start_step: int, stop_step: int, steps: int) -> tuple[int, int]:
+    """The edit's start step and its eta window [start_step, stop_step) on a grid of `steps` steps."""
+    check_start_step(start_step, steps)
+    return check_window(
+        "eta is active on the steps [start_step, stop_step); set eta to 0 to switch the controller off",
+        start_step, stop_step, steps, "start_step", "stop_step",
+    )
 
 
 def inversion_sigmas(sigmas: torch.Tensor, start_step: int = 0) -> torch.Tensor:
@@ -84,8 +96,7 @@ def edit(
     """
     check_sigmas(sigmas, increasing=False)
     steps = len(sigmas) - 1
-    start_step = check_start_step(start_step, steps)
-    check_window("eta step window (start_step, stop_step)", start_step, stop_step, steps)
+    start_step, stop_step = check_edit_window(start_step, stop_step, steps)
     etas = eta_schedule(eta, steps, start_step, stop_step, eta_kind)[start_step:]
     tail = sigmas[start_step:]
     if mode == "ode":

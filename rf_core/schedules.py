@@ -23,7 +23,7 @@ def eta_schedule(
     The first active step always gets the full eta, and a one-step window never divides by zero.
     """
     eta = check_unit_interval("eta", eta)
-    start, stop = check_window("eta step window", start, stop, steps)
+    start, stop = check_window("eta step window", start, stop, steps, "start", "stop")
     if kind not in ETA_SCHEDULES:
         raise RFInputError(f"eta_schedule must be one of {', '.join(ETA_SCHEDULES)}, got {kind!r}.")
     if kind == "power_decay" and not (power > 0 and math.isfinite(power)):
