@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..rf_core.schedules import ETA_SCHEDULES
+from ..rf_core import ETA_SCHEDULES, MODES
 from .checks import ORDERS
-from .samplers import MODES
 
 CATEGORY = "sampling/rf_inversion"
 MAX_STEPS = 10000

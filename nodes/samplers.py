@@ -15,6 +15,8 @@ import comfy.samplers
 from tqdm.auto import tqdm
 
 from ..rf_core import (
+    ETA_SCHEDULES,
+    MODES,
     RFInputError,
     check_edit_window,
     check_unit_interval,
@@ -24,7 +26,6 @@ from ..rf_core import (
     seeded_noise_sampler,
     stochastic_sampler,
 )
-from ..rf_core.schedules import ETA_SCHEDULES
 from .adapter import GuiderVelocity, require_flow_model
 from .checks import (
     check_inversion_match,
@@ -33,9 +34,6 @@ from .checks import (
     order_value,
     prepare_spatial_mask,
 )
-
-MODES = ("ode", "sde")
-
 
 def _progress(callback, offset: int, total: int, disable_pbar: bool):
     """rf_core's per-step dict -> ComfyUI's callback(step, x0, x, total_steps), x0 = the model's x0 estimate."""
