@@ -218,6 +218,12 @@ def _controlled_reverse(
             xi = noise_sampler(i).to(device=X.device, dtype=torch.float32)
             X = X + delta * drift + std * xi
             continue
+        if order == 1 and s_next == 0.0:
+            # Eq. 15's Euler step to sigma = 0 is (1 - eta) x0_hat + eta y0 with x0_hat = X - sigma_i v. As a lerp it
+            # lands bit for bit on the source where eta = 1 (outside a mask too) and on x0_hat where eta = 0.
+            x0_hat = X - s * v
+            X = torch.lerp(x0_hat, source, eta_i) if _eta_active(eta_i) else x0_hat
+            continue
         if order == 2:
             s_mid = 0.5 * (s + s_next)
             v_tilde, _ = field(X + (s - s_mid) * v_tilde, s_mid, eta_i)
