@@ -64,7 +64,6 @@ class GuiderVelocity:
     def __init__(self, model_wrap, extra_args: dict):
         self.model_wrap = model_wrap
         self.extra_args = extra_args
-        self.evaluations = 0
 
     def _model_options_sigma0(self) -> dict:
         options = comfy.model_patcher.create_model_options_clone(self.extra_args.get("model_options", {}))
@@ -79,7 +78,6 @@ class GuiderVelocity:
 
     def __call__(self, x: torch.Tensor, sigma: float) -> torch.Tensor:
         comfy.model_management.throw_exception_if_processing_interrupted()
-        self.evaluations += 1
         s = x.new_full((x.shape[0],), float(sigma))
         if sigma > 0:
             denoised = self.model_wrap(x, s, **self.extra_args)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..rf_core import check_sigmas, flip_sigmas, inversion_sigmas
+from ..rf_core import flip_sigmas, inversion_sigmas
 from . import inputs
 from .samplers import RFControlledSamplerObject, RFInversionSamplerObject, StochasticSamplerObject
 
@@ -130,8 +130,7 @@ class RFInversionSigmas(io.ComfyNode):
 
     @classmethod
     def execute(cls, sigmas, start_step) -> io.NodeOutput:
-        check_sigmas(sigmas, increasing=False)
-        return io.NodeOutput(inversion_sigmas(sigmas, start_step))
+        return io.NodeOutput(inversion_sigmas(sigmas, start_step))  # checks the grid itself
 
 
 NODES = [RFInvertSampler, RFControlledSamplerSampler, StochasticFluxSampler, RFFlipSigmas, RFInversionSigmas]
