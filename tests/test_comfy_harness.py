@@ -19,6 +19,7 @@ class _Probe:
         self.x = x
         self.rows = []
 
+    @torch.no_grad()  # as every ComfyUI sampler: on a GPU the weights may be inference tensors from an earlier run
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None, disable_pbar=False):
         inner = model_wrap.inner_model
         velocity = self.adapter_cls(model_wrap, extra_args)
@@ -28,6 +29,8 @@ class _Probe:
             v = velocity(x, s)
             sig = x.new_full((x.shape[0],), s)
             kwargs = {k: val.process_cond(batch_size=x.shape[0], device=x.device).cond for k, val in cond["model_conds"].items()}
+            # onto the latent's device, as BaseModel._apply_model does (process_cond leaves some conds where they were)
+            kwargs = {k: val.to(x.device) if torch.is_tensor(val) else val for k, val in kwargs.items()}
             t = inner.model_sampling.timestep(sig).float()
             context = kwargs.pop("c_crossattn")
             raw = inner.diffusion_model(x.to(inner.get_dtype()), t, context=context, **kwargs).float()
