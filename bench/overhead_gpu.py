@@ -8,7 +8,7 @@ with ComfyUI's own classes and seeded random bf16 weights drawn on the GPU, then
   core   ComfyUI's SamplerCustom (euler, 56 steps: the same number of model evaluations);
 and the peak GPU memory of rf against a plain SamplerCustom run (28 steps).
 
-    python bench/overhead_gpu.py              # on a CUDA machine; estimated 3-5 minutes with the model build
+    python bench/overhead_gpu.py              # on a CUDA machine; about 2.5 minutes on an H200, build included
     python bench/overhead_gpu.py --tiny       # dry run of the same code on the CPU, tiny model (seconds)
 
 Target: rf / floor <= 1.02. Random weights: the numbers are costs, not images.
