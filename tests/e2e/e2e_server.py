@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -58,7 +59,7 @@ def prepare_base_dir(base, pack_dir=REPO_ROOT, frontend_settings=None):
 
 class ComfyServer:
     def __init__(self, comfy_dir, base_dir, python=sys.executable, startup_timeout=240,
-                 pack_dir=REPO_ROOT, frontend_settings=None):
+                 pack_dir=REPO_ROOT, frontend_settings=None, preview_method="latent2rgb"):
         self.comfy_dir = Path(comfy_dir)
         self.base_dir = prepare_base_dir(base_dir, pack_dir, frontend_settings)
         self.python = python
@@ -68,6 +69,7 @@ class ComfyServer:
         self.log_path = self.base_dir / "server.log"
         self.proc = None
         self.client_id = uuid.uuid4().hex
+        self.preview_method = preview_method  # latent2rgb: live previews as the frontend gets them, cheaply
 
     # -- lifecycle ---------------------------------------------------------
     def start(self):
@@ -75,7 +77,7 @@ class ComfyServer:
             self.python, "main.py", "--cpu",
             "--listen", "127.0.0.1", "--port", str(self.port),
             "--base-directory", str(self.base_dir),
-            "--disable-auto-launch", "--preview-method", "none",
+            "--disable-auto-launch", "--preview-method", self.preview_method,
             "--database-url", "sqlite:///:memory:",
         ]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -144,12 +146,21 @@ class ComfyServer:
 
     def run_prompt(self, prompt, timeout=600):
         """Queue ``prompt``, wait on the websocket until it finishes, return its history entry."""
+        return self.run_prompt_recorded(prompt, timeout)[0]
+
+    def run_prompt_recorded(self, prompt, timeout=600):
+        """Like run_prompt; also returns what the websocket said during the run, in order:
+        ("progress", node_id, value, max) for each progress message and ("preview", node_id, payload) for each
+        binary preview frame. A client without the preview-metadata feature flag (this one) gets the old frames,
+        which carry no node id: ComfyUI sends each right after its step's progress message, so it is credited to
+        the node of the last progress message. payload = the frame after its 4-byte event type."""
         import websocket  # websocket-client
 
         ws = websocket.create_connection(
             f"ws://127.0.0.1:{self.port}/ws?clientId={self.client_id}", timeout=timeout)
         try:
             prompt_id = self.queue_prompt(prompt)
+            events, last_node = [], None
             deadline = time.monotonic() + timeout
             while True:
                 remaining = deadline - time.monotonic()
@@ -158,11 +169,16 @@ class ComfyServer:
                 ws.settimeout(remaining)
                 msg = ws.recv()
                 if not isinstance(msg, str):
-                    continue  # binary preview frames
+                    event_type = struct.unpack(">I", msg[:4])[0]
+                    events.append(("preview" if event_type == 1 else f"binary {event_type}", last_node, msg[4:]))
+                    continue
                 event = json.loads(msg)
                 data = event.get("data", {})
                 if data.get("prompt_id") not in (None, prompt_id):
                     continue
+                if event["type"] == "progress":
+                    last_node = data.get("node")
+                    events.append(("progress", last_node, data.get("value"), data.get("max")))
                 if event["type"] == "execution_error":
                     raise AssertionError(
                         f"node {data.get('node_id')} ({data.get('node_type')}) failed: "
@@ -176,7 +192,7 @@ class ComfyServer:
         finally:
             ws.close()
         history = self.get_json(f"/history/{prompt_id}")
-        return history[prompt_id]
+        return history[prompt_id], events
 
     def fetch_output_file(self, info):
         r = requests.get(self.url + "/view", params={

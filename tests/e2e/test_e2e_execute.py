@@ -8,6 +8,7 @@ sees real numbers, not just PNGs.
 """
 import copy
 import io
+import struct
 
 import pytest
 from PIL import Image
@@ -51,6 +52,7 @@ def collect_stats(history):
 
 
 _runs = {}
+_events = {}
 
 
 @pytest.fixture
@@ -58,10 +60,20 @@ def executed(comfy_server, frontend_load, object_info):
     def run(name):
         if name not in _runs:
             api = frontend_load(name)[1]["output"]
-            history = comfy_server.run_prompt(to_test_prompt(api, object_info), timeout=RUN_TIMEOUT_S)
+            history, events = comfy_server.run_prompt_recorded(to_test_prompt(api, object_info), timeout=RUN_TIMEOUT_S)
             _runs[name] = (api, history, collect_stats(history))
+            _events[name] = events
         return _runs[name]
     return run
+
+
+@pytest.fixture
+def websocket_events(executed):
+    """What the websocket said while a workflow ran (see ComfyServer.run_prompt_recorded)."""
+    def events(name):
+        executed(name)
+        return _events[name]
+    return events
 
 
 def _images(comfy_server, history, node_id, name):
@@ -138,3 +150,52 @@ def test_power_user_latents_have_the_source_shape(executed):
     source = _latent(stats, enc_id)["shape"]
     for sca_id in checks.nodes_of(api, "SamplerCustomAdvanced"):
         assert _latent(stats, sca_id)["shape"] == source
+
+
+def _steps_and_previews(events, node_id):
+    steps = [(value, total) for kind, node, value, total in (e for e in events if e[0] == "progress") if node == node_id]
+    previews = [e[2] for e in events if e[0] == "preview" and e[1] == node_id]
+    return steps, previews
+
+
+PREVIEW_SIZE = 512  # main.py's --preview-size default: the server fits every preview into this square
+
+
+def _check_previews(previews, latent_shape, what):
+    """Each frame: 4-byte image type (1 = JPEG), then the latent2rgb image of the step's x0 (one pixel per latent
+    pixel) that the server scaled to fit PREVIEW_SIZE, so it keeps the latent's aspect ratio."""
+    h, w = latent_shape[2], latent_shape[3]
+    for i, frame in enumerate(previews):
+        assert struct.unpack(">I", frame[:4])[0] == 1, f"{what}: preview {i} is not a JPEG frame"
+        img = Image.open(io.BytesIO(frame[4:]))
+        assert img.format == "JPEG", (what, i, img.format)
+        assert max(img.size) == PREVIEW_SIZE and img.size[0] * h == img.size[1] * w, (what, i, img.size, (w, h))
+
+
+@pytest.mark.parametrize("name", ["rf_inversion_edit", "regional_edit"])
+def test_edit_nodes_send_a_progress_step_and_a_live_preview_per_step(name, executed, websocket_events):
+    """The frontend's progress bar and live preview, as the real server sends them (--preview-method latent2rgb)."""
+    api, _, stats = executed(name)
+    events = websocket_events(name)
+    assert not [e for e in events if e[0].startswith("binary")], "unexpected binary frame types"
+    for class_type in ("RFInvert", "RFControlledSampler"):
+        node_id, node = checks.only(api, class_type)
+        steps = node["inputs"]["steps"]
+        first = node["inputs"].get("start_step", 0)
+        seen, previews = _steps_and_previews(events, node_id)
+        assert seen == [(i, steps) for i in range(first + 1, steps + 1)], (class_type, seen)
+        assert len(previews) == len(seen), f"{class_type}: {len(previews)} previews for {len(seen)} steps"
+        _check_previews(previews, _latent(stats, node_id)["shape"], class_type)
+
+
+def test_stochastic_sampler_steps_reach_the_frontend_with_previews(executed, websocket_events):
+    """StochasticFluxSampler runs inside SamplerCustomAdvanced: ComfyUI's callback must see each of its steps."""
+    api, _, stats = executed("stochastic_sampling")
+    events = websocket_events("stochastic_sampling")
+    sca_id, _ = checks.only(api, "SamplerCustomAdvanced")
+    _, sched = checks.only(api, "BasicScheduler")
+    steps = sched["inputs"]["steps"]
+    seen, previews = _steps_and_previews(events, sca_id)
+    assert seen == [(i, steps) for i in range(1, steps + 1)], seen
+    assert len(previews) == steps
+    _check_previews(previews, _latent(stats, sca_id)["shape"], "SamplerCustomAdvanced")
