@@ -17,7 +17,7 @@ import latent_preview
 import node_helpers
 from comfy_api.latest import io
 
-from ..rf_core import RFInputError, check_edit_window, check_start_step, inversion_sigmas
+from ..rf_core import RFInputError, check_edit_window, inversion_sigmas
 from . import inputs
 from .adapter import require_flow_model
 from .checks import (
@@ -94,12 +94,12 @@ class RFInvert(io.ComfyNode):
         samples = comfy.sample.fix_empty_latent_channels(model, latent["samples"])
         check_latent_channels("latent", samples, latent_channels(model))
         grid = sampling_grid(model, steps, sigmas)
-        check_start_step(start_step, steps)
+        walk = inversion_sigmas(grid, start_step)  # checks start_step against the grid
         guider = comfy.samplers.CFGGuider(model)
         guider.inner_set_conds({"positive": _with_guidance(conditioning, guidance)})
         guider.set_cfg(1.0)
         sampler = RFInversionSamplerObject(gamma=gamma, seed=seed, order=order)
-        result = run_guider(guider, sampler, inversion_sigmas(grid, start_step), latent, samples, seed)
+        result = run_guider(guider, sampler, walk, latent, samples, seed)
         result[INVERSION_KEY] = {
             "sigmas": grid.clone(),
             "steps": int(steps),
