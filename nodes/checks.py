@@ -8,7 +8,8 @@ import torch
 import comfy.samplers
 import comfy.utils
 
-from ..rf_core import RFInputError, check_sigmas
+from ..rf_core import RFInputError, check_edit_window, check_sigmas
+from .adapter import require_flow_model
 
 INVERSION_KEY = "rf_inversion"  # extra key of RFInvert's LATENT: how the inversion was made
 
@@ -34,6 +35,23 @@ def check_latent_channels(name: str, samples: torch.Tensor, channels: int) -> No
             f"the image with this model's VAE ({channels} channels, e.g. the Flux or SD3 VAE), not one of another "
             "model family (SD1.5/SDXL latents have 4)."
         )
+
+
+def check_flow_latent(model_patcher, name: str, samples: torch.Tensor) -> None:
+    """The model samples by rectified flow and `samples` is a latent batch with its channel count."""
+    require_flow_model(model_patcher)
+    check_latent_channels(name, samples, latent_channels(model_patcher))
+
+
+def check_edit_inputs(model_patcher, info: dict | None, grid: torch.Tensor, start_step: int, stop_step: int,
+                      inverted: torch.Tensor, reference: torch.Tensor, reference_name: str = "reference") -> None:
+    """What an edit needs before it runs. RFControlledSampler calls it before guider.sample loads the model, so a
+    bad input fails at once; its Sampler object calls it again, for the SamplerCustomAdvanced form."""
+    check_edit_window(start_step, stop_step, grid.numel() - 1)
+    check_inversion_match(info, grid, start_step)
+    check_flow_latent(model_patcher, "inverted", inverted)
+    check_flow_latent(model_patcher, reference_name, reference)
+    check_reference_batch(inverted, reference)
 
 
 def check_reference_batch(inverted: torch.Tensor, reference: torch.Tensor) -> None:

@@ -17,18 +17,10 @@ import latent_preview
 import node_helpers
 from comfy_api.latest import io
 
-from ..rf_core import RFInputError, check_edit_window, inversion_sigmas
+from ..rf_core import RFInputError, inversion_sigmas
 from . import inputs
 from .adapter import require_flow_model
-from .checks import (
-    INVERSION_KEY,
-    check_inversion_match,
-    check_latent_channels,
-    check_reference_batch,
-    inversion_info,
-    latent_channels,
-    sampling_grid,
-)
+from .checks import INVERSION_KEY, check_edit_inputs, check_flow_latent, inversion_info, sampling_grid
 from .samplers import RFControlledSamplerObject, RFInversionSamplerObject
 
 
@@ -90,9 +82,8 @@ class RFInvert(io.ComfyNode):
     @classmethod
     def execute(cls, model, conditioning, latent, steps, gamma, seed, guidance, start_step, sigmas=None,
                 order="euler") -> io.NodeOutput:
-        require_flow_model(model)
         samples = comfy.sample.fix_empty_latent_channels(model, latent["samples"])
-        check_latent_channels("latent", samples, latent_channels(model))
+        check_flow_latent(model, "latent", samples)
         grid = sampling_grid(model, steps, sigmas)
         walk = inversion_sigmas(grid, start_step)  # checks start_step against the grid
         guider = comfy.samplers.CFGGuider(model)
@@ -162,16 +153,11 @@ class RFControlledSampler(io.ComfyNode):
     @classmethod
     def execute(cls, model, conditioning, inverted, reference, steps, start_step, stop_step, eta, eta_schedule,
                 guidance, mode, seed, mask=None, negative=None, cfg=1.0, sigmas=None, order="euler") -> io.NodeOutput:
-        require_flow_model(model)
+        require_flow_model(model)  # before sampling_grid: other models' sigmas are not a flow grid
         grid = sampling_grid(model, steps, sigmas)
-        check_edit_window(start_step, stop_step, steps)
-        check_inversion_match(inversion_info(inverted), grid, start_step)
-        channels = latent_channels(model)
         x = inverted["samples"]
         ref = comfy.sample.fix_empty_latent_channels(model, reference["samples"])
-        check_latent_channels("inverted", x, channels)
-        check_latent_channels("reference", ref, channels)
-        check_reference_batch(x, ref)
+        check_edit_inputs(model, inversion_info(inverted), grid, start_step, stop_step, x, ref)
         if ref.shape[0] != x.shape[0]:
             ref = ref.expand(x.shape[0], *ref.shape[1:]).contiguous()
         noise_mask = reference.get("noise_mask")

@@ -18,7 +18,6 @@ from ..rf_core import (
     ETA_SCHEDULES,
     MODES,
     RFInputError,
-    check_edit_window,
     check_unit_interval,
     controlled_forward_ode,
     edit,
@@ -26,14 +25,8 @@ from ..rf_core import (
     seeded_noise_sampler,
     stochastic_sampler,
 )
-from .adapter import GuiderVelocity, require_flow_model
-from .checks import (
-    check_inversion_match,
-    check_latent_channels,
-    check_reference_batch,
-    order_value,
-    prepare_spatial_mask,
-)
+from .adapter import GuiderVelocity
+from .checks import check_edit_inputs, check_flow_latent, order_value, prepare_spatial_mask
 
 def _progress(callback, offset: int, total: int, disable_pbar: bool):
     """rf_core's per-step dict -> ComfyUI's callback(step, x0, x, total_steps), x0 = the model's x0 estimate."""
@@ -46,12 +39,6 @@ def _progress(callback, offset: int, total: int, disable_pbar: bool):
             bar.update(1)
 
     return on_step, bar
-
-
-def _prepare(model_wrap, name: str, latent: torch.Tensor) -> torch.Tensor:
-    require_flow_model(model_wrap.model_patcher)
-    check_latent_channels(name, latent, int(model_wrap.inner_model.latent_format.latent_channels))
-    return latent
 
 
 class RFInversionSamplerObject(comfy.samplers.Sampler):
@@ -70,7 +57,8 @@ class RFInversionSamplerObject(comfy.samplers.Sampler):
     @torch.no_grad()
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
                disable_pbar=False):
-        y0 = _prepare(model_wrap, "latent_image (the source)", latent_image)
+        check_flow_latent(model_wrap.model_patcher, "latent_image (the source)", latent_image)
+        y0 = latent_image
         velocity = GuiderVelocity(model_wrap, extra_args)
         y1 = seeded_noise(self.seed, y0.shape).to(y0.device)
         steps = sigmas.shape[-1] - 1
@@ -121,13 +109,10 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
                disable_pbar=False):
         steps = sigmas.shape[-1] - 1
-        check_edit_window(self.start_step, self.stop_step, steps)
-        check_inversion_match(self.info, sigmas, self.start_step)
-        inner = model_wrap.inner_model
-        y0 = _prepare(model_wrap, "reference (latent_image)", latent_image)
-        x = _prepare(model_wrap, "inverted", self.inverted)
-        check_reference_batch(x, y0)
-        x = inner.process_latent_in(x.to(device=y0.device, dtype=torch.float32))
+        y0 = latent_image
+        check_edit_inputs(model_wrap.model_patcher, self.info, sigmas, self.start_step, self.stop_step,
+                          self.inverted, y0, reference_name="reference (latent_image)")
+        x = model_wrap.inner_model.process_latent_in(self.inverted.to(device=y0.device, dtype=torch.float32))
         velocity = GuiderVelocity(model_wrap, extra_args)
         noise_sampler = seeded_noise_sampler(self.seed, x.shape) if self.mode == "sde" else None
         on_step, bar = _progress(callback, self.start_step, steps, disable_pbar)
@@ -157,7 +142,7 @@ class StochasticSamplerObject(comfy.samplers.Sampler):
     @torch.no_grad()
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
                disable_pbar=False):
-        _prepare(model_wrap, "latent_image", noise)
+        check_flow_latent(model_wrap.model_patcher, "latent_image", noise)
         extra_args = dict(extra_args, denoise_mask=denoise_mask)
         model_k = comfy.samplers.KSamplerX0Inpaint(model_wrap, sigmas)
         model_k.latent_image = latent_image
