@@ -9,6 +9,8 @@ The all-in-one nodes run these same objects through guider.sample, exactly as Sa
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 import comfy.samplers
@@ -28,8 +30,10 @@ from ..rf_core import (
 from .adapter import GuiderVelocity
 from .checks import check_edit_inputs, check_flow_latent, order_value, prepare_spatial_mask
 
+@contextlib.contextmanager
 def _progress(callback, offset: int, total: int, disable_pbar: bool):
-    """rf_core's per-step dict -> ComfyUI's callback(step, x0, x, total_steps), x0 = the model's x0 estimate."""
+    """rf_core's per-step dict -> ComfyUI's callback(step, x0, x, total_steps), x0 = the model's x0 estimate,
+    and a console bar that is closed however the run ends (Cancel included)."""
     bar = None if disable_pbar else tqdm(total=total, initial=offset)
 
     def on_step(d: dict):
@@ -38,7 +42,11 @@ def _progress(callback, offset: int, total: int, disable_pbar: bool):
         if bar is not None:
             bar.update(1)
 
-    return on_step, bar
+    try:
+        yield on_step
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 class RFInversionSamplerObject(comfy.samplers.Sampler):
@@ -62,12 +70,8 @@ class RFInversionSamplerObject(comfy.samplers.Sampler):
         velocity = GuiderVelocity(model_wrap, extra_args)
         y1 = seeded_noise(self.seed, y0.shape).to(y0.device)
         steps = sigmas.shape[-1] - 1
-        on_step, bar = _progress(callback, 0, steps, disable_pbar)
-        try:
+        with _progress(callback, 0, steps, disable_pbar) as on_step:
             return controlled_forward_ode(velocity, y0, sigmas, y1, self.gamma, order=self.order, callback=on_step)
-        finally:
-            if bar is not None:
-                bar.close()
 
 
 class RFControlledSamplerObject(comfy.samplers.Sampler):
@@ -115,16 +119,12 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
         x = model_wrap.inner_model.process_latent_in(self.inverted.to(device=y0.device, dtype=torch.float32))
         velocity = GuiderVelocity(model_wrap, extra_args)
         noise_sampler = seeded_noise_sampler(self.seed, x.shape) if self.mode == "sde" else None
-        on_step, bar = _progress(callback, self.start_step, steps, disable_pbar)
-        try:
+        with _progress(callback, self.start_step, steps, disable_pbar) as on_step:
             return edit(
                 velocity, x, y0, sigmas, eta=self.eta, start_step=self.start_step, stop_step=self.stop_step,
                 eta_kind=self.eta_schedule, mode=self.mode, mask=self._mask(x, denoise_mask),
                 noise_sampler=noise_sampler, order=self.order, callback=on_step,
             )
-        finally:
-            if bar is not None:
-                bar.close()
 
 
 class StochasticSamplerObject(comfy.samplers.Sampler):
@@ -151,15 +151,11 @@ class StochasticSamplerObject(comfy.samplers.Sampler):
         x = sampling.noise_scaling(sigmas[0], noise, latent_image, self.max_denoise(model_wrap, sigmas))
         seed = int(extra_args.get("seed") or 0)
         noise_sampler = seeded_noise_sampler(seed + 1, x.shape)
-        on_step, bar = _progress(callback, 0, sigmas.shape[-1] - 1, disable_pbar)
-        try:
+        with _progress(callback, 0, sigmas.shape[-1] - 1, disable_pbar) as on_step:
             out = stochastic_sampler(
                 GuiderVelocity(model_k, extra_args), x, sigmas, noise_sampler=noise_sampler,
                 noise_scale=self.noise_scale, callback=on_step,
             )
-        finally:
-            if bar is not None:
-                bar.close()
         if float(sigmas[-1]) < 1.0:
             out = sampling.inverse_noise_scaling(sigmas[-1], out)
         return out
