@@ -153,7 +153,7 @@ def test_power_user_latents_have_the_source_shape(executed):
 
 
 def _steps_and_previews(events, node_id):
-    steps = [(value, total) for kind, node, value, total in (e for e in events if e[0] == "progress") if node == node_id]
+    steps = [(e[2], e[3]) for e in events if e[0] == "progress" and e[1] == node_id]
     previews = [e[2] for e in events if e[0] == "preview" and e[1] == node_id]
     return steps, previews
 
