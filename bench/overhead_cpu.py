@@ -28,79 +28,20 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 
-import comfy_harness as H  # noqa: E402
+from overhead_common import Variants, import_comfyui_and_pack, interleaved, summary  # noqa: E402
+
+import comfy_harness as H  # noqa: E402  (on sys.path through overhead_common)
 
 TARGET = 1.05
 
 
-class Setup:
-    """The model, conditioning and latent shared by every variant; the variants as callables."""
-
-    def __init__(self, size: int, steps: int, seed: int = 0):
-        path = H.find_comfyui()
-        if path is None:
-            sys.exit(H.SETUP_HINT)
-        H.import_comfyui(path)
-        H.load_pack()
-        import importlib
-
-        import comfy.samplers
-        import comfy.utils
-
-        comfy.utils.PROGRESS_BAR_ENABLED = False  # no tqdm bars inside the timings (the nodes honour this)
-        self.edit_nodes = importlib.import_module(H.PACK_MODULE + ".nodes.edit_nodes")
-        from comfy_extras.nodes_custom_sampler import SamplerCustom
-
-        self.SamplerCustom = SamplerCustom
-        self.comfy_samplers = comfy.samplers
-        self.steps = steps
-        self.model = H.tiny_flux(schnell=False, seed=1)
-        self.cond = H.conditioning(seed=2)
-        g = torch.Generator().manual_seed(seed)
-        self.latent = {"samples": torch.randn((1, 16, size, size), generator=g)}
-        import node_helpers
-
-        self.cond_guided = node_helpers.conditioning_set_values(self.cond, {"guidance": 3.5})
-        self.forward_evals = 2 * steps
-
-    # The pack: the two all-in-one nodes, exactly as ComfyUI executes them (classmethod execute).
-    def rf(self):
-        inv = self.edit_nodes.RFInvert.execute(
-            self.model, self.cond, self.latent, self.steps, 0.5, 0, 0.0, 0
-        ).result[0]
-        return self.edit_nodes.RFControlledSampler.execute(
-            self.model, self.cond, inv, self.latent, self.steps, 0, 7, 0.9, "constant", 3.5, "ode", 0
-        ).result[0]
-
-    # The floor: the network's forward on the same shapes, 2 * steps times (what 56 model evaluations must cost).
-    def floor(self):
-        dm = self.model.model.diffusion_model
-        x = self.latent["samples"]
-        ctx = self.cond[0][0]
-        y = self.cond[0][1]["pooled_output"]
-        guidance = torch.tensor([3.5])
-        with torch.no_grad():
-            for i in range(self.forward_evals):
-                out = dm(x, torch.tensor([1.0 - i / self.forward_evals]), ctx, y=y, guidance=guidance)
-        return out
-
-    def _sampler_custom(self, steps: int):
-        sampling = self.model.get_model_object("model_sampling")
-        sigmas = self.comfy_samplers.calculate_sigmas(sampling, "simple", steps).cpu()
-        sampler = self.comfy_samplers.sampler_object("euler")
-        return self.SamplerCustom().sample(
-            self.model, True, 0, 1.0, self.cond_guided, self.cond, sampler, sigmas, self.latent
-        )
-
-    # ComfyUI's own sampler with the same number of model evaluations.
-    def core_same_nfe(self):
-        return self._sampler_custom(self.forward_evals)
-
-    # The plain SamplerCustom run of the issue (one generation, `steps` steps): the memory reference.
-    def core(self):
-        return self._sampler_custom(self.steps)
+def setup(size: int, steps: int, seed: int = 0) -> Variants:
+    """The tests' tiny Flux-dev (random fp32 weights), its conditioning and a seeded 1x16xSIZExSIZE latent."""
+    import_comfyui_and_pack()
+    g = torch.Generator().manual_seed(seed)
+    latent = {"samples": torch.randn((1, 16, size, size), generator=g)}
+    return Variants(H.tiny_flux(schnell=False, seed=1), H.conditioning(seed=2), latent, steps)
 
 
 def rss() -> int:
@@ -135,7 +76,7 @@ class PeakRSS:
 def memory_child(variant: str, size: int, steps: int, threads: int) -> None:
     """In a fresh process: set up, warm the network with one forward, then measure one run of `variant`."""
     torch.set_num_threads(threads)
-    s = Setup(size, steps)
+    s = setup(size, steps)
     s.forward_evals = 1
     s.floor()  # the network's own buffers and the allocator's arenas exist before the baseline
     s.forward_evals = 2 * steps
@@ -176,14 +117,7 @@ def measure_memory(size: int, steps: int, threads: int, reps: int = 3) -> dict:
     return out
 
 
-def time_it(fn) -> float:
-    gc.collect()
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
-def profile_rf(s: Setup, top: int = 25) -> None:
+def profile_rf(s: Variants, top: int = 25) -> None:
     """Where the pack's time goes outside the network's forward (cProfile, sorted by own time)."""
     import cProfile
     import pstats
@@ -225,26 +159,15 @@ def main(argv=None) -> int:
         return 0
 
     torch.set_num_threads(args.threads)
-    s = Setup(args.size, args.steps)
+    s = setup(args.size, args.steps)
     nfe = 2 * args.steps
     variants = {"rf": s.rf, "floor": s.floor, "core_same_nfe": s.core_same_nfe}
     print(f"machine: {machine()}; torch threads {args.threads}")
     print(f"tiny Flux-dev (ComfyUI classes, random fp32 weights), latent 1x16x{args.size}x{args.size}, "
           f"{args.steps} + {args.steps} steps = {nfe} model evaluations; {args.reps} interleaved repetitions")
-    for fn in variants.values():  # warm-up: first-call costs (allocations, lazy imports) out of the timings
-        fn()
-    times = {k: [] for k in variants}
-    names = list(variants)
-    for r in range(args.reps):
-        order = names[r % len(names):] + names[: r % len(names)]  # rotate, so no variant always runs first
-        for k in order:
-            times[k].append(time_it(variants[k]))
-        print(f"  rep {r + 1}/{args.reps}: " + ", ".join(f"{k} {times[k][-1]:.3f} s" for k in names), flush=True)
-
-    med = {k: statistics.median(v) for k, v in times.items()}
-    best = {k: min(v) for k, v in times.items()}
-    paired = statistics.median(a / b for a, b in zip(times["rf"], times["floor"]))
-    ratio = best["rf"] / best["floor"]
+    times = interleaved(variants, args.reps, torch.device("cpu"))
+    res = summary(times)
+    best, med, ratio, paired = res["best"], res["med"], res["ratio"], res["paired"]
     print("")
     print("                                    best of reps   median")
     print(f"one forward of the network          {1000 * best['floor'] / nfe:9.2f} ms  {1000 * med['floor'] / nfe:7.2f} ms")

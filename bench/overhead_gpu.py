@@ -20,15 +20,12 @@ import argparse
 import gc
 import os
 import platform
-import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from overhead_common import Variants, import_comfyui_and_pack, interleaved, summary, sync
 
 TARGET = 1.02
 
@@ -39,11 +36,6 @@ FLUX_DEV = {
 }
 TINY = dict(FLUX_DEV, vec_in_dim=32, context_in_dim=32, hidden_size=64, mlp_ratio=2.0, num_heads=2, depth=1,
             depth_single_blocks=1, axes_dim=[8, 12, 12])
-
-
-def sync(device: torch.device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def build(unet_config: dict, device: torch.device, dtype: torch.dtype, seed: int):
@@ -66,89 +58,31 @@ def build(unet_config: dict, device: torch.device, dtype: torch.dtype, seed: int
     return patcher, n_params
 
 
-class Bench:
-    def __init__(self, tiny: bool, steps: int, seed: int = 0):
-        import comfy_harness as H
+class Bench(Variants):
+    """The shared variants on a Flux-dev-sized model (or TINY on the CPU for the dry run), bf16 weights."""
 
+    def __init__(self, tiny: bool, steps: int, seed: int = 0):
         self.device = torch.device("cuda" if (torch.cuda.is_available() and not tiny) else "cpu")
         os.environ["RF_TEST_DEVICE"] = "gpu" if self.device.type == "cuda" else "cpu"
-        path = H.find_comfyui()
-        if path is None:
-            sys.exit(H.SETUP_HINT)
-        self.comfy_path = path
+        self.comfy_path = import_comfyui_and_pack()
         if self.device.type == "cpu":
             torch.set_num_threads(1)  # tiny tensors: a CPU thread pool only adds overhead
-        H.import_comfyui(path)
-        H.load_pack()
-        import importlib
+        import comfy.model_management as mm
 
-        import comfy.samplers
-        import comfy.utils
-        import node_helpers
-        from comfy_extras.nodes_custom_sampler import SamplerCustom
-
-        comfy.utils.PROGRESS_BAR_ENABLED = False
-        self.edit_nodes = importlib.import_module(H.PACK_MODULE + ".nodes.edit_nodes")
-        self.SamplerCustom, self.comfy_samplers = SamplerCustom, comfy.samplers
-        self.steps, self.nfe = steps, 2 * steps
         self.dtype = torch.bfloat16
         cfg = TINY if tiny else FLUX_DEV
         size, tokens = (16, 8) if tiny else (128, 512)
         t0 = time.perf_counter()
-        self.model, self.n_params = build(cfg, self.device, self.dtype, seed)
+        model, self.n_params = build(cfg, self.device, self.dtype, seed)
         sync(self.device)
         self.build_s = time.perf_counter() - t0
         g = torch.Generator().manual_seed(seed + 1)  # conditioning and latent: CPU tensors, as ComfyUI hands them
         context = torch.randn((1, tokens, cfg["context_in_dim"]), generator=g)
         pooled = torch.randn((1, cfg["vec_in_dim"]), generator=g)
-        self.cond = [[context, {"pooled_output": pooled}]]
-        self.cond_guided = node_helpers.conditioning_set_values(self.cond, {"guidance": 3.5})
-        self.latent = {"samples": torch.randn((1, 16, size, size), generator=g)}
+        latent = {"samples": torch.randn((1, 16, size, size), generator=g)}
+        super().__init__(model, [[context, {"pooled_output": pooled}]], latent, steps)
+        mm.load_models_gpu([model])  # the weights where the samplers have them, before the floor's first forward
         self.shape_note = f"latent 1x16x{size}x{size}, context {tuple(context.shape)}, pooled {tuple(pooled.shape)}"
-
-    def rf(self):
-        inv = self.edit_nodes.RFInvert.execute(self.model, self.cond, self.latent, self.steps, 0.5, 0, 0.0, 0).result[0]
-        return self.edit_nodes.RFControlledSampler.execute(
-            self.model, self.cond, inv, self.latent, self.steps, 0, 7, 0.9, "constant", 3.5, "ode", 0
-        ).result[0]
-
-    def floor(self):
-        """nfe forwards of the network, inputs cast as ComfyUI's apply_model casts them (bf16; timestep fp32)."""
-        import comfy.model_management as mm
-
-        mm.load_models_gpu([self.model])  # the weights where the samplers have them
-        dm = self.model.model.diffusion_model
-        dev, dt = self.model.load_device, self.dtype
-        x = self.latent["samples"].to(dev, dt)
-        ctx = self.cond[0][0].to(dev, dt)
-        y = self.cond[0][1]["pooled_output"].to(dev, dt)
-        guidance = torch.full((1,), 3.5, device=dev, dtype=dt)
-        with torch.no_grad():
-            for i in range(self.nfe):
-                t = torch.full((1,), 1.0 - i / self.nfe, device=dev, dtype=torch.float32)
-                out = dm(x, t, ctx, y=y, guidance=guidance).float()
-        return out
-
-    def _core(self, steps: int):
-        sampling = self.model.get_model_object("model_sampling")
-        sigmas = self.comfy_samplers.calculate_sigmas(sampling, "simple", steps).cpu()
-        return self.SamplerCustom().sample(self.model, True, 0, 1.0, self.cond_guided, self.cond,
-                                           self.comfy_samplers.sampler_object("euler"), sigmas, self.latent)
-
-    def core_same_nfe(self):
-        return self._core(self.nfe)
-
-    def core(self):
-        return self._core(self.steps)
-
-
-def timed(b: Bench, fn) -> float:
-    gc.collect()
-    sync(b.device)
-    t0 = time.perf_counter()
-    fn()
-    sync(b.device)
-    return time.perf_counter() - t0
 
 
 def peak_memory(b: Bench, fn) -> tuple[int, int]:
@@ -199,35 +133,22 @@ def main(argv=None) -> int:
     print(f"device: {describe(b)}")
     print(f"model: ComfyUI Flux, {b.n_params / 1e9:.3g} B parameters, random {str(b.dtype).split('.')[-1]} weights "
           f"built on {b.device.type} in {b.build_s:.1f} s; {b.shape_note}")
-    print(f"{args.steps} + {args.steps} steps = {b.nfe} model evaluations; {args.reps} interleaved repetitions",
+    print(f"{args.steps} + {args.steps} steps = {b.forward_evals} model evaluations; {args.reps} interleaved repetitions",
           flush=True)
     variants = {"rf": b.rf, "floor": b.floor, "core_same_nfe": b.core_same_nfe}
-    t0 = time.perf_counter()
-    for fn in variants.values():  # warm-up: model load, kernels, allocator
-        fn()
-    print(f"warm-up {time.perf_counter() - t0:.1f} s", flush=True)
-    times = {k: [] for k in variants}
-    names = list(variants)
-    for r in range(args.reps):
-        order = names[r % len(names):] + names[: r % len(names)]
-        for k in order:
-            times[k].append(timed(b, variants[k]))
-        print(f"  rep {r + 1}/{args.reps}: " + ", ".join(f"{k} {times[k][-1]:.3f} s" for k in names), flush=True)
-
-    best = {k: min(v) for k, v in times.items()}
-    med = {k: statistics.median(v) for k, v in times.items()}
-    ratio = best["rf"] / best["floor"]
-    paired = statistics.median(a / c for a, c in zip(times["rf"], times["floor"]))
+    times = interleaved(variants, args.reps, b.device)
+    res = summary(times)
+    best, med, ratio, paired = res["best"], res["med"], res["ratio"], res["paired"]
     print("")
     print("                                    best of reps   median")
-    print(f"one forward                         {1000 * best['floor'] / b.nfe:9.2f} ms  {1000 * med['floor'] / b.nfe:7.2f} ms")
-    print(f"floor: {b.nfe} forwards                 {best['floor']:9.3f} s   {med['floor']:7.3f} s")
+    print(f"one forward                         {1000 * best['floor'] / b.forward_evals:9.2f} ms  {1000 * med['floor'] / b.forward_evals:7.2f} ms")
+    print(f"floor: {b.forward_evals} forwards                 {best['floor']:9.3f} s   {med['floor']:7.3f} s")
     print(f"time per edit: RFInvert + RFControlledSampler {best['rf']:.3f} s (median {med['rf']:.3f} s)")
-    print(f"SamplerCustom euler, {b.nfe} steps       {best['core_same_nfe']:9.3f} s   {med['core_same_nfe']:7.3f} s")
+    print(f"SamplerCustom euler, {b.forward_evals} steps       {best['core_same_nfe']:9.3f} s   {med['core_same_nfe']:7.3f} s")
     print(f"ratio RF / floor                    {ratio:9.4f}   target <= {TARGET}: {'PASS' if ratio <= TARGET else 'FAIL'}"
           f"   (median of per-repetition ratios {paired:.4f})")
     print(f"ratio SamplerCustom / floor         {best['core_same_nfe'] / best['floor']:9.4f}")
-    print(f"time above the floor per model evaluation: {(best['rf'] - best['floor']) / b.nfe * 1000:.2f} ms")
+    print(f"time above the floor per model evaluation: {(best['rf'] - best['floor']) / b.forward_evals * 1000:.2f} ms")
     if b.device.type == "cuda":
         gib = 2**30
         core_peak, core_before = peak_memory(b, b.core)
