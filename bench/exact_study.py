@@ -593,6 +593,12 @@ def write_plots(res, cfg, out_dir: Path) -> list:
     suffix = "_quick" if cfg.quick else ""
     paths = []
 
+    def save(fig, name: str) -> None:
+        fig.tight_layout()
+        paths.append(out_dir / f"{name}{suffix}.png")
+        fig.savefig(paths[-1], dpi=110)
+        plt.close(fig)
+
     # Reconstruction vs steps, and Euler vs midpoint at equal NFE.
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     ax = axes[0]
@@ -616,10 +622,7 @@ def write_plots(res, cfg, out_dir: Path) -> list:
     ax.set_title("Euler vs midpoint at equal model evaluations")
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    paths.append(out_dir / f"exact_reconstruction{suffix}.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    save(fig, "exact_reconstruction")
 
     # gamma x eta grid: faithfulness and editability heat maps.
     gr = res["grid"]
@@ -639,10 +642,7 @@ def write_plots(res, cfg, out_dir: Path) -> list:
             for b in range(len(cfg.etas)):
                 ax.text(b, a, f"{gr[key][a, b]:.2f}", ha="center", va="center", fontsize=6, color="grey")
         fig.colorbar(im, ax=ax)
-    fig.tight_layout()
-    paths.append(out_dir / f"exact_gamma_eta{suffix}.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    save(fig, "exact_gamma_eta")
 
     # Stop-step sweep.
     s = res["sweep"]
@@ -655,10 +655,7 @@ def write_plots(res, cfg, out_dir: Path) -> list:
     ax.set_title("Stop-step sweep")
     ax.legend(fontsize=8)
     ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    paths.append(out_dir / f"exact_stop_sweep{suffix}.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    save(fig, "exact_stop_sweep")
 
     # SDE vs ODE.
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
@@ -675,10 +672,7 @@ def write_plots(res, cfg, out_dir: Path) -> list:
     ax.set_title(f"SDE vs ODE editing (gamma 0.5, {cfg.sde_seeds} noise seeds)")
     ax.legend(fontsize=8)
     ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    paths.append(out_dir / f"exact_sde_vs_ode{suffix}.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    save(fig, "exact_sde_vs_ode")
     return [str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in paths]
 
 
