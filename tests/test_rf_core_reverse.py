@@ -110,17 +110,23 @@ def _strictly_decreasing(xs):
     return all(a > b for a, b in zip(xs[:-1], xs[1:]))
 
 
+def _edit_sweep(classes, mode, settings):
+    """One class-B edit of the class-A sources per settings dict: (distances to the source, class-B log-odds)."""
+    gm, y0, s, z = classes
+    dists, odds = [], []
+    for kw in settings:
+        out = rf.edit(gm.field(CLASS_B), z, y0, s, mode=mode, noise_sampler=_ns(2, y0.shape), **kw)
+        d, o = _distance_and_odds(gm, out, y0)
+        dists.append(d)
+        odds.append(o)
+    return dists, odds
+
+
 @pytest.mark.parametrize("mode", ["ode", "sde"])
 def test_raising_eta_trades_editability_for_faithfulness(classes, mode):
     gm, y0, s, z = classes
     assert (class_log_odds(gm, y0, CLASS_A, CLASS_B) < 0).all()  # the source is class A
-    dists, odds = [], []
-    for eta in [0.0, 0.25, 0.5, 0.75, 1.0]:
-        out = rf.edit(gm.field(CLASS_B), z, y0, s, eta=eta, stop_step=6, mode=mode,
-                      noise_sampler=_ns(2, y0.shape))
-        d, o = _distance_and_odds(gm, out, y0)
-        dists.append(d)
-        odds.append(o)
+    dists, odds = _edit_sweep(classes, mode, [dict(eta=eta, stop_step=6) for eta in [0.0, 0.25, 0.5, 0.75, 1.0]])
     assert _strictly_decreasing(dists), dists
     assert _strictly_decreasing(odds), odds
     assert odds[0] > 0  # eta = 0: the class-B prompt wins
@@ -128,14 +134,8 @@ def test_raising_eta_trades_editability_for_faithfulness(classes, mode):
 
 @pytest.mark.parametrize("mode", ["ode", "sde"])
 def test_later_stop_step_trades_editability_for_faithfulness(classes, mode):
-    gm, y0, s, z = classes
-    dists, odds = [], []
-    for stop in [1, 3, 5, 7, 9, 11, 12]:
-        out = rf.edit(gm.field(CLASS_B), z, y0, s, eta=1.0, stop_step=stop, mode=mode,
-                      noise_sampler=_ns(2, y0.shape))
-        d, o = _distance_and_odds(gm, out, y0)
-        dists.append(d)
-        odds.append(o)
+    y0 = classes[1]
+    dists, odds = _edit_sweep(classes, mode, [dict(eta=1.0, stop_step=stop) for stop in [1, 3, 5, 7, 9, 11, 12]])
     assert _strictly_decreasing(dists), dists
     assert _strictly_decreasing(odds), odds
     assert odds[0] > 0 and odds[-1] < 0
