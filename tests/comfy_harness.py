@@ -95,6 +95,17 @@ CONTEXT_DIM = 32
 POOLED_DIM = 32
 
 
+def flux_params_compat() -> dict:
+    """FluxParams fields that only some ComfyUI versions have: txt_ids_dims (0.16+) is required where it exists,
+    and Flux.1 uses [] (no text position ids)."""
+    import dataclasses
+
+    import comfy.ldm.flux.model as flux_model
+
+    fields = {f.name for f in dataclasses.fields(flux_model.FluxParams)}
+    return {"txt_ids_dims": []} if "txt_ids_dims" in fields else {}
+
+
 def tiny_flux(schnell: bool = False, seed: int = 0, dtype: torch.dtype = torch.float32):
     """A real ComfyUI Flux (dev: guidance embedding; schnell: none), hidden size 64, one block of each kind."""
     import comfy.supported_models as sm
@@ -116,6 +127,7 @@ def tiny_flux(schnell: bool = False, seed: int = 0, dtype: torch.dtype = torch.f
         "theta": 10000,
         "qkv_bias": True,
     }
+    unet_config.update(flux_params_compat())
     config = (sm.FluxSchnell if schnell else sm.Flux)(unet_config)
     return _patcher(config, seed, dtype)
 

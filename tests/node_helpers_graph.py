@@ -254,6 +254,19 @@ class Run:
         return bool(self.events("execution_interrupted"))
 
 
+def executor_cache_kwargs(execution) -> dict:
+    """PromptExecutor's classic cache, as each version's main.py builds it for --cache-classic: newer ComfyUI
+    (0.16+) also takes a cache_args dict and reads its "ram" (0.16) and "ram_inactive" (0.30) headrooms, which
+    main.py sets to 0 for the classic cache; 0.3.64 takes cache_type alone."""
+    import inspect
+
+    params = inspect.signature(execution.PromptExecutor.__init__).parameters
+    kwargs = {"cache_type": execution.CacheType.CLASSIC}
+    if "cache_args" in params:
+        kwargs["cache_args"] = {"lru": 0, "ram": 0.0, "ram_inactive": 0.0}
+    return kwargs
+
+
 class Runner:
     """One PromptExecutor (one cache) and its server stub; run() validates and executes a Graph."""
 
@@ -261,9 +274,11 @@ class Runner:
         import execution
 
         self.server = ServerStub()
-        self.executor = execution.PromptExecutor(self.server, cache_type=execution.CacheType.CLASSIC)
+        self.executor = execution.PromptExecutor(self.server, **executor_cache_kwargs(execution))
 
-    def run(self, graph: Graph) -> Run:
+    def run(self, graph: Graph, **extra_data) -> Run:
+        """Validate and execute graph; extra_data goes to the executor as the server's /prompt would pass it
+        (e.g. preview_method, read per prompt by ComfyUI 0.16+)."""
         import execution
 
         prompt_id = uuid.uuid4().hex
@@ -271,7 +286,7 @@ class Runner:
         if not valid:
             return Run(False, [], validation_error={"error": err, "node_errors": node_errors})
         self.server.messages = []
-        self.executor.execute(graph.prompt, prompt_id, {"client_id": "rf-tests"}, outputs)
+        self.executor.execute(graph.prompt, prompt_id, {"client_id": "rf-tests", **extra_data}, outputs)
         return Run(self.executor.success, list(self.server.messages))
 
 

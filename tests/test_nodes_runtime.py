@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 
 import pytest
@@ -223,22 +224,60 @@ def test_no_memory_growth_over_repeated_runs(pack, flux_dev):
     assert max(counts[2:]) <= counts[1], counts
 
 
-def test_progress_bar_counts_the_steps_of_each_node(pack, flux_dev):
-    """ComfyUI's progress hook (set by the server; here a recorder) sees every step, in the node that runs it."""
+def progress_is_throttled() -> bool:
+    """ComfyUI 0.9.2+ throttles ProgressBar updates that carry no preview (it always sends the first, the last
+    and every update with a preview); older versions send every update."""
+    import comfy.utils
+
+    return hasattr(comfy.utils, "PROGRESS_THROTTLE_MIN_INTERVAL")
+
+
+@contextlib.contextmanager
+def preview_method(method):
+    """args.preview_method for the block (0.3.64 reads only this; newer versions also take it per prompt)."""
+    import comfy.cli_args
+
+    before = comfy.cli_args.args.preview_method
+    comfy.cli_args.args.preview_method = method
+    try:
+        yield
+    finally:
+        comfy.cli_args.args.preview_method = before
+
+
+@pytest.mark.parametrize("previews", ["latent2rgb", "none"])
+def test_progress_bar_counts_the_steps_of_each_node(pack, flux_dev, previews):
+    """ComfyUI's progress hook (set by the server; here a recorder) sees the steps, in the node that runs them.
+
+    With live previews every step is an update ComfyUI always sends, so every step must arrive, with its
+    preview, on every version. Without previews newer ComfyUI drops some middle steps on purpose: then the
+    first and last step of each node must still arrive, in order, and nothing else may."""
+    import comfy.cli_args
     import comfy.utils
 
     setup(pack)
     runner = Runner()
     seen = []
-    g, i, e = edit_graph(flux_dev, randn(SHAPE, 17), inv=dict(steps=5, start_step=2),
+    g, _, e = edit_graph(flux_dev, randn(SHAPE, 17), inv=dict(steps=5, start_step=2),
                          ed=dict(steps=5, start_step=2, stop_step=4, eta=0.9))
     g.capture(g.out(e))
     previous = comfy.utils.PROGRESS_BAR_HOOK
-    comfy.utils.set_progress_bar_global_hook(lambda value, total, preview, node_id=None: seen.append((value, total)))
+    comfy.utils.set_progress_bar_global_hook(
+        lambda value, total, preview, node_id=None: seen.append((value, total, preview is not None)))
+    method = comfy.cli_args.LatentPreviewMethod.from_string(previews)
     try:
-        run = runner.run(g)
+        with preview_method(method):
+            run = runner.run(g, preview_method=previews)
     finally:
         comfy.utils.set_progress_bar_global_hook(previous)
     assert run.success, run.error
     # the inversion walks steps 5 -> 2 of the grid (3 steps); the edit runs steps 2..4 of 5
-    assert seen == [(1, 3), (2, 3), (3, 3), (3, 5), (4, 5), (5, 5)]
+    # (the hook's node_id is None here: the server's hook finds the node from its executing context)
+    every = [(1, 3), (2, 3), (3, 3), (3, 5), (4, 5), (5, 5)]
+    got = [(value, total) for value, total, _ in seen]
+    assert all(has_preview == (previews != "none") for _, _, has_preview in seen), seen
+    if previews != "none" or not progress_is_throttled():
+        assert got == every
+    else:
+        assert got[0] == (1, 3) and (3, 3) in got and (3, 5) in got and got[-1] == (5, 5), got
+        assert got == [step for step in every if step in got], got  # in order, no step twice, none invented
