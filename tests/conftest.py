@@ -14,6 +14,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helpers
 import comfy_harness  # noqa: E402
 
 
+def _tested_against() -> str:
+    """Which ComfyUI (its comfyui_version.py) and which frontend package these tests run against."""
+    path = comfy_harness.find_comfyui()
+    if path is None:
+        return "ComfyUI: not found (" + ("CI=true: its tests fail" if _in_ci() else "its tests skip") + ")"
+    return f"ComfyUI {comfy_harness.comfyui_version(path)} at {path}, frontend {comfy_harness.frontend_version()}"
+
+
+def pytest_report_header(config):
+    return [_tested_against()]
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(_tested_against())  # also under -q, next to the pass/fail counts
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
