@@ -11,6 +11,7 @@ import re
 import pytest
 import requests
 
+import e2e_browser as browser
 from e2e_server import PACK_DIR_NAME, REPO_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
@@ -68,3 +69,44 @@ def test_pictures_the_pages_show_are_served(comfy_server, ours):
         assert r.status_code == 200, (name, r.status_code)
         assert r.headers["content-type"].startswith("image/"), (name, r.headers["content-type"])
         assert r.content == (DOCS / name).read_bytes(), name
+
+
+_SHOW_HELP = r"""
+const [name, done] = [arguments[0], arguments[arguments.length - 1]];
+(async () => {
+  const pinia = document.querySelector('#vue-app').__vue_app__.config.globalProperties.$pinia;
+  const panel = pinia._s.get('rightSidePanel');
+  if (!panel) { done({skip: "this frontend has no right side panel with an Info tab"}); return; }
+  await window.app.loadGraphData({nodes: [], links: [], groups: [], version: 0.4, last_node_id: 0,
+                                  last_link_id: 0, config: {}, extra: {}}, true, false, null);
+  const node = window.LiteGraph.createNode(name);
+  window.app.graph.add(node);
+  window.app.canvas.deselectAll();
+  window.app.canvas.selectNode(node);
+  panel.openPanel('info');
+  done({opened: true});
+})().catch(e => done({error: String(e && e.stack || e)}));
+"""
+
+_HELP_SHOWN = r"""(() => {
+  const box = document.querySelector('.node-help-content');
+  const imgs = box ? [...box.querySelectorAll('img')] : [];
+  if (!box || !box.innerText.includes(arguments[0]) || imgs.some(i => !i.complete)) return null;
+  return {title: box.querySelector('h1') && box.querySelector('h1').innerText,
+          imgs: imgs.map(i => ({src: i.getAttribute('src'), loaded: i.naturalWidth > 0}))};
+})()"""
+
+
+@pytest.mark.parametrize("node_id", ["RFInvert", "RFControlledSampler"])
+def test_the_info_panel_renders_the_page_with_its_pictures(chrome, ours, node_id):
+    """In the real frontend: select the node, open the Info tab; the page's title and every picture show."""
+    opened = chrome.execute_async_script(_SHOW_HELP, node_id)
+    assert "error" not in opened, opened
+    if "skip" in opened:
+        pytest.skip(opened["skip"])
+    title = (DOCS / f"{node_id}.md").read_text().splitlines()[0].lstrip("# ")
+    shown = browser.wait_for(chrome, _HELP_SHOWN.replace("arguments[0]", repr(title)), 60, f"{node_id}'s help page")
+    assert shown["title"] == title
+    pictures = PICTURE.findall((DOCS / f"{node_id}.md").read_text())
+    assert [i["src"] for i in shown["imgs"]] == [f"/extensions/{ours[node_id]}/docs/{p}" for p in pictures]
+    assert all(i["loaded"] for i in shown["imgs"]), shown["imgs"]
