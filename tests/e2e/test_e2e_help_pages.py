@@ -1,7 +1,7 @@
 """A real server serves a help page for every node of this pack, at the URLs the frontend's node help panel asks
 for, and the pictures the pages show.
 
-The frontend (comfyui-frontend-package 1.39-1.47, NodeHelpService) takes the pack's folder from the node's
+The frontend (comfyui-frontend-package 1.39 to 1.58, NodeHelpService) takes the pack's folder from the node's
 python_module ("custom_nodes.<folder>", anything after an "@" dropped), fetches
 /extensions/<folder>/docs/<NodeId>/<locale>.md, then /extensions/<folder>/docs/<NodeId>.md, and treats a reply
 that is not ok or is text/html as missing. Relative pictures resolve against /extensions/<folder>/docs/.

@@ -1,8 +1,9 @@
 """Discovery on a real server and in the real frontend: the "RF-Inversion edit" subgraph blueprint from
 subgraphs/ (served at /global_subgraphs, app/subgraph_manager.py) and the search aliases in /object_info.
 
-The frontend keeps blueprints in its "subgraph" store (Pinia): it fetches /global_subgraphs at start, registers
-each as a node definition ("Subgraph Blueprints" in the node library), and inserts one from its workflow.
+The frontend fetches /global_subgraphs at start and registers each blueprint as a node definition named
+"SubgraphBlueprint.<id>" (its node store, Pinia "nodeDef", in frontends 1.39 to 1.58), shown under "Subgraph
+Blueprints" in the node library; its "subgraph" store gives the blueprint's workflow to insert.
 """
 import json
 
@@ -49,10 +50,10 @@ def test_each_blueprint_is_served_as_its_file(comfy_server, served):
 
 _BLUEPRINT_DEFS = r"""(() => {
   const pinia = document.querySelector('#vue-app').__vue_app__.config.globalProperties.$pinia;
-  const store = pinia._s.get('subgraph');
-  if (!store) return null;
-  return store.subgraphBlueprints.map(d => ({name: d.name, display_name: d.display_name, category: d.category,
-                                             python_module: d.python_module, outputs: d.output}));
+  const store = pinia._s.get('nodeDef');
+  if (!store || !store.nodeDefs) return null;
+  return store.nodeDefs.filter(d => d.name.startsWith('SubgraphBlueprint.'))
+    .map(d => ({name: d.name, display_name: d.display_name, category: d.category, outputs: d.output}));
 })()"""
 
 _LOAD_BLUEPRINT = r"""
@@ -70,17 +71,23 @@ return {title: node.title, labels: node.inputs.map(i => i.label || i.name), outp
 """
 
 
-def test_the_frontend_offers_the_blueprint_and_it_loads_with_no_missing_nodes(chrome, served):
+@pytest.fixture
+def loaded(chrome, served):
+    """The blueprint as the frontend offers it, loaded into the editor: (its node definition, the load report)."""
     defs = browser.wait_for(
         chrome, f"(() => {{ const d = {_BLUEPRINT_DEFS}; "
         f"return d && d.some(x => x.display_name === {json.dumps(NAME)}) ? d : null; }})()",
-        60, f"the blueprint {NAME!r} in the frontend's subgraph store")
+        60, f"the blueprint {NAME!r} among the frontend's node definitions")
     ours = [d for d in defs if d["display_name"] == NAME]
     assert len(ours) == 1, defs
-    assert ours[0]["outputs"] == ["LATENT"], ours[0]
     result = chrome.execute_async_script(_LOAD_BLUEPRINT, ours[0]["name"])
     assert "error" not in result, result
-    report = browser.load_workflow(chrome, result["data"], NAME)
+    return ours[0], browser.load_workflow(chrome, result["data"], NAME)
+
+
+def test_the_frontend_offers_the_blueprint_and_it_loads_with_no_missing_nodes(chrome, loaded):
+    definition, report = loaded
+    assert definition["outputs"] == ["LATENT"], definition
     assert report["missing"] == [], f"missing node types: {report['missing']}"
     assert report["dialogs"] == [], report["dialogs"]
     node = chrome.execute_script(_INNER)
@@ -89,9 +96,9 @@ def test_the_frontend_offers_the_blueprint_and_it_loads_with_no_missing_nodes(ch
     assert sorted(n["type"] for n in node["inner"]) == sorted(SETTINGS) and all(n["registered"] for n in node["inner"])
 
 
-def test_the_blueprint_runs_the_papers_settings(chrome, served):
+def test_the_blueprint_runs_the_papers_settings(chrome, loaded):
     """graphToPrompt expands the blueprint into the two nodes with these settings, the edit fed by the inversion."""
-    prompt = browser.graph_to_prompt(chrome)["output"]  # the graph the test above loaded
+    prompt = browser.graph_to_prompt(chrome)["output"]
     by_type = {n["class_type"]: (k, n["inputs"]) for k, n in prompt.items()}
     assert sorted(by_type) == sorted(SETTINGS), sorted(by_type)
     for node_type, want in SETTINGS.items():
