@@ -1,8 +1,9 @@
 """Regenerate subgraphs/*.json, the subgraph blueprints ComfyUI serves from this pack at /global_subgraphs.
 
 Each blueprint is made inside ComfyUI's real frontend as a user makes one: the pack's nodes are placed and wired
-(LiteGraph.createNode, node.connect), the links that enter or leave them become the blueprint's inputs and
-output (graph.convertToSubgraph), and the frontend's own "Publish Subgraph" command writes the file. Needs a
+with the nodes that will feed them (build_workflows.py's graph builder), the links that enter or leave the pack's
+nodes become the blueprint's inputs and output (graph.convertToSubgraph), and the frontend's own "Publish
+Subgraph" command writes the file. Needs a
 ComfyUI checkout and Chromium (see tests/e2e/install_browser.sh); build with the current ComfyUI's frontend:
 
     COMFYUI_PATH=/path/to/ComfyUI python tests/e2e/build_subgraphs.py
@@ -15,6 +16,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import build_workflows as workflows  # noqa: E402
 import e2e_browser as browser  # noqa: E402
 import e2e_server  # noqa: E402
 
@@ -53,48 +55,36 @@ RF_EDIT = {
 }
 SUBGRAPHS = [RF_EDIT]
 
-_BUILD_JS = r"""
+
+def graph_spec(spec):
+    """The blueprint's nodes, the nodes feeding its inputs and the one reading its output, in the form
+    build_workflows.py builds graphs from."""
+    nodes = [{"key": key, "type": t, "pos": pos, "widgets": w} for key, (t, pos, w) in spec["nodes"].items()]
+    links = list(spec["links"])
+    for i, (_, node_type, widgets, targets) in enumerate(spec["inputs"]):
+        nodes.append({"key": f"input{i}", "type": node_type, "pos": [0, i * 90], "widgets": widgets})
+        links += [(f"input{i}", 0, key, name) for key, name in targets]
+    _, (key, slot), sink_type, sink_input = spec["output"]
+    nodes.append({"key": "output", "type": sink_type, "pos": [1200, 0], "widgets": {}})
+    links.append((key, slot, "output", sink_input))
+    return {"nodes": nodes, "links": links, "groups": []}
+
+
+_CONVERT_JS = r"""
 const spec = arguments[0];
 const done = arguments[arguments.length - 1];
 (async () => {
-  await window.app.loadGraphData({nodes: [], links: [], groups: [], version: 0.4,
-                                  last_node_id: 0, last_link_id: 0, config: {}, extra: {}},
-                                 true, false, null);
   const graph = window.app.graph;
-  const make = (type, pos, widgets) => {
-    const node = window.LiteGraph.createNode(type);
-    if (!node) throw new Error("unknown node type " + type);
-    graph.add(node);
-    node.pos = pos;
-    for (const [name, value] of Object.entries(widgets)) {
-      const w = (node.widgets || []).find(w => w.name === name);
-      if (!w) throw new Error(type + " has no widget " + name + "; has " + (node.widgets || []).map(w => w.name));
-      w.value = value;
-    }
-    for (const w of node.widgets || []) if (w.name === "control_after_generate") w.value = "fixed";
-    return node;
-  };
-  const link = (src, out, dst, name) => {
-    const slot = dst.findInputSlot(name);
-    if (slot < 0) throw new Error(dst.type + " has no input " + name);
-    if (!src.connect(out, dst, slot)) throw new Error(`connect refused ${src.type}.${out} -> ${dst.type}.${name}`);
-  };
-  const inner = {};
-  for (const [key, [type, pos, widgets]] of Object.entries(spec.nodes)) inner[key] = make(type, pos, widgets);
-  for (const [from, out, to, name] of spec.links) link(inner[from], out, inner[to], name);
-  spec.inputs.forEach(([label, type, widgets, targets], i) => {
-    const src = make(type, [0, i * 90], widgets);
-    for (const [key, name] of targets) link(src, 0, inner[key], name);
-  });
-  const [outLabel, [outKey, outSlot], sinkType, sinkInput] = spec.output;
-  link(inner[outKey], outSlot, make(sinkType, [1200, 0], {}), sinkInput);
-
-  const {node, subgraph} = graph.convertToSubgraph(new Set(Object.values(inner).reverse()));
-  // the conversion orders the inputs as it meets the links: label each by the inner slots it feeds. It also
-  // exposes the seeds on its own; the blueprint keeps them inside (fixed at 0, as the workflows do).
+  const keyOf = {};  // node type -> spec key, for the blueprint's own nodes
+  for (const [key, [type]] of Object.entries(spec.nodes)) keyOf[type] = key;
+  const inner = Object.values(spec.nodes).map(([type]) => graph.nodes.find(n => n.type === type));
+  // the conversion makes the inputs of the last node first: pass them reversed, the inversion's come first
+  const {node, subgraph} = graph.convertToSubgraph(new Set(inner.reverse()));
+  // label each input by the inner slots it feeds. The conversion also exposes the seeds on its own; the
+  // blueprint keeps them inside (fixed at 0, as the workflows do).
   const feedsOf = input => input.linkIds.map(id => subgraph.links.get(id)).map(l => {
     const n = subgraph.getNodeById(l.target_id);
-    return [Object.keys(inner).find(k => inner[k].type === n.type), n.inputs[l.target_slot].name];
+    return [keyOf[n.type], n.inputs[l.target_slot].name];
   });
   for (const input of [...subgraph.inputs]) {
     const feeds = feedsOf(input);
@@ -107,13 +97,12 @@ const done = arguments[arguments.length - 1];
   if (subgraph.inputs.length !== spec.inputs.length || subgraph.outputs.length !== 1)
     throw new Error(`expected ${spec.inputs.length} inputs and 1 output, got ` +
                     `${subgraph.inputs.map(i => i.label)} / ${subgraph.outputs.map(o => o.name)}`);
-  subgraph.outputs[0].label = outLabel;
+  subgraph.outputs[0].label = spec.output[0];
   subgraph.name = spec.name;
   subgraph.description = spec.description;
-  subgraph.category = spec.category;
   node.title = spec.name;
   for (const [i, input] of subgraph.inputs.entries()) if (node.inputs[i]) node.inputs[i].label = input.label;
-  if (node.outputs[0]) node.outputs[0].label = outLabel;
+  if (node.outputs[0]) node.outputs[0].label = spec.output[0];
 
   window.app.canvas.deselectAll();
   window.app.canvas.select(node);
@@ -124,7 +113,8 @@ const done = arguments[arguments.length - 1];
 
 
 def build(driver, server, spec):
-    result = driver.execute_async_script(_BUILD_JS, spec)
+    workflows.build(driver, spec["name"], graph_spec(spec))  # the graph, as the workflows are built
+    result = driver.execute_async_script(_CONVERT_JS, spec)
     if "error" in result:
         raise RuntimeError(f"{spec['name']}: {result['error']}")
     saved = server.base_dir / "user" / "default" / "subgraphs" / f"{spec['name']}.json"
