@@ -67,7 +67,8 @@ const [name, done] = [arguments[0], arguments[arguments.length - 1]];
 _INNER = r"""
 const node = window.app.graph.nodes[0];
 return {title: node.title, labels: node.inputs.map(i => i.label || i.name), outputs: node.outputs.map(o => o.type),
-        inner: node.subgraph.nodes.map(n => ({type: n.type, registered: n.type in window.LiteGraph.registered_node_types}))};
+        inner: node.subgraph.nodes.map(n => ({type: n.type,
+                                              registered: n.type in window.LiteGraph.registered_node_types}))};
 """
 
 
