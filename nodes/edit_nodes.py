@@ -22,6 +22,7 @@ from . import inputs
 from .adapter import require_flow_model
 from .checks import INVERSION_KEY, check_edit_inputs, check_flow_latent, inversion_info, sampling_grid
 from .samplers import RFControlledSamplerObject, RFInversionSamplerObject
+from .schema import schema
 
 
 def _with_guidance(conditioning, guidance: float):
@@ -45,8 +46,10 @@ def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples: tor
 class RFInvert(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="RFInvert",
+            search_aliases=["invert", "inversion", "image inversion", "unsample", "unsampler", "image to noise",
+                            "flux edit"],
             display_name="RF-Inversion: Invert",
             category=inputs.CATEGORY,
             description="Inverts an image latent into structured noise with RF-Inversion's controlled forward ODE "
@@ -105,8 +108,10 @@ class RFInvert(io.ComfyNode):
 class RFControlledSampler(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="RFControlledSampler",
+            search_aliases=["edit", "image edit", "flux edit", "controlled sampler", "semantic edit", "inversion edit",
+                            "regional edit"],
             display_name="RF-Inversion: Controlled Sampler",
             category=inputs.CATEGORY,
             description="Edits an inverted image with RF-Inversion's controlled reverse ODE/SDE (Rout et al., ICLR "

@@ -14,13 +14,15 @@ from comfy_api.latest import io
 from ..rf_core import flip_sigmas, inversion_sigmas
 from . import inputs
 from .samplers import RFControlledSamplerObject, RFInversionSamplerObject, StochasticSamplerObject
+from .schema import schema
 
 
 class RFInvertSampler(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="RFInvertSampler",
+            search_aliases=["invert", "inversion", "unsample", "unsampler", "inversion sampler"],
             display_name="RF-Inversion: Invert (SAMPLER)",
             category=inputs.CATEGORY,
             description="SAMPLER for SamplerCustomAdvanced that inverts latent_image with RF-Inversion's controlled "
@@ -38,8 +40,9 @@ class RFInvertSampler(io.ComfyNode):
 class RFControlledSamplerSampler(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="RFControlledSamplerSampler",
+            search_aliases=["controlled sampler", "edit sampler", "image edit", "flux edit"],
             display_name="RF-Inversion: Controlled Sampler (SAMPLER)",
             category=inputs.CATEGORY,
             description="SAMPLER for SamplerCustomAdvanced that edits from an inverted latent with RF-Inversion's "
@@ -73,8 +76,9 @@ class RFControlledSamplerSampler(io.ComfyNode):
 class StochasticFluxSampler(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="StochasticFluxSampler",
+            search_aliases=["sde sampler", "stochastic sampler", "rectified sde", "flux sde"],
             display_name="Stochastic Flux Sampler (rectified SDE)",
             category=inputs.CATEGORY,
             description="SAMPLER for plain generation with the rectified stochastic sampler of Rout et al. (Eq. 22): "
@@ -97,8 +101,9 @@ class StochasticFluxSampler(io.ComfyNode):
 class RFFlipSigmas(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="RFFlipSigmas",
+            search_aliases=["flip sigmas", "reverse sigmas", "inversion sigmas"],
             display_name="RF-Inversion: Flip Sigmas (exact)",
             category=inputs.CATEGORY,
             description="Reverses a sigma schedule exactly (1 ... 0 becomes 0 ... 1), for RFInvertSampler. Unlike "
@@ -115,8 +120,9 @@ class RFFlipSigmas(io.ComfyNode):
 class RFInversionSigmas(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="RFInversionSigmas",
+            search_aliases=["inversion sigmas", "inversion schedule", "partial inversion"],
             display_name="RF-Inversion: Inversion Sigmas",
             category=inputs.CATEGORY,
             description="The schedule RFInvertSampler walks for a given start_step: the sampling schedule's steps "

@@ -1,0 +1,158 @@
+"""Regenerate subgraphs/*.json, the subgraph blueprints ComfyUI serves from this pack at /global_subgraphs.
+
+Each blueprint is made inside ComfyUI's real frontend as a user makes one: the pack's nodes are placed and wired
+with the nodes that will feed them (build_workflows.py's graph builder), the links that enter or leave the pack's
+nodes become the blueprint's inputs and output (graph.convertToSubgraph), and the frontend's own "Publish
+Subgraph" command writes the file. Needs a
+ComfyUI checkout and Chromium (see tests/e2e/install_browser.sh); build with the current ComfyUI's frontend:
+
+    COMFYUI_PATH=/path/to/ComfyUI python tests/e2e/build_subgraphs.py
+"""
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import build_workflows as workflows  # noqa: E402
+import e2e_browser as browser  # noqa: E402
+import e2e_server  # noqa: E402
+
+SUBGRAPH_DIR = e2e_server.REPO_ROOT / "subgraphs"
+
+# The paper's settings (Rout et al. 2025): 28 steps, gamma 0.5, the inversion at guidance 0, the edit at guidance
+# 3.5; eta 0.9 on steps [0, 7) is the diffusers community pipeline's README example (the pack's defaults).
+RF_EDIT = {
+    "name": "RF-Inversion edit",
+    "category": "Image generation and editing/Edit image",
+    "description": "Edits a real image with a text prompt by RF-Inversion (Rout et al., ICLR 2025): inverts the "
+    "image latent into structured noise (gamma 0.5, guidance 0, from the source prompt; leave it empty as the "
+    "paper does) and generates from it with the edit prompt (guidance 3.5) while eta 0.9 pulls towards the "
+    "source on steps [0, 7) of 28. Decode the output with the model's VAE.",
+    "search_aliases": ["rf-inversion", "rf inversion", "inversion edit", "image edit", "flux edit", "unsampler"],
+    "nodes": {
+        "invert": ("RFInvert", [380, 0], {"steps": 28, "gamma": 0.5, "seed": 0, "guidance": 0.0, "start_step": 0}),
+        "edit": ("RFControlledSampler", [760, 0], {
+            "steps": 28, "start_step": 0, "stop_step": 7, "eta": 0.9, "eta_schedule": "constant", "guidance": 3.5,
+            "mode": "ode", "seed": 0}),
+    },
+    # one blueprint input each: (label, outer node that feeds it, its widget values, [(node, input)])
+    "inputs": [
+        ("model", "UNETLoader", {}, [("invert", "model"), ("edit", "model")]),
+        ("source prompt", "CLIPTextEncode", {}, [("invert", "conditioning")]),
+        ("edit prompt", "CLIPTextEncode", {}, [("edit", "conditioning")]),
+        ("latent", "VAEEncode", {}, [("invert", "latent"), ("edit", "reference")]),
+        ("steps", "PrimitiveInt", {"value": 28}, [("invert", "steps"), ("edit", "steps")]),
+        ("gamma", "PrimitiveFloat", {"value": 0.5}, [("invert", "gamma")]),
+        ("eta", "PrimitiveFloat", {"value": 0.9}, [("edit", "eta")]),
+        ("stop_step", "PrimitiveInt", {"value": 7}, [("edit", "stop_step")]),
+        ("edit guidance", "PrimitiveFloat", {"value": 3.5}, [("edit", "guidance")]),
+    ],
+    "links": [("invert", 0, "edit", "inverted")],  # inside the blueprint
+    "output": ("edited latent", ("edit", 0), "VAEDecode", "samples"),
+}
+SUBGRAPHS = [RF_EDIT]
+
+
+def graph_spec(spec):
+    """The blueprint's nodes, the nodes feeding its inputs and the one reading its output, in the form
+    build_workflows.py builds graphs from."""
+    nodes = [{"key": key, "type": t, "pos": pos, "widgets": w} for key, (t, pos, w) in spec["nodes"].items()]
+    links = list(spec["links"])
+    for i, (_, node_type, widgets, targets) in enumerate(spec["inputs"]):
+        nodes.append({"key": f"input{i}", "type": node_type, "pos": [0, i * 90], "widgets": widgets})
+        links += [(f"input{i}", 0, key, name) for key, name in targets]
+    _, (key, slot), sink_type, sink_input = spec["output"]
+    nodes.append({"key": "output", "type": sink_type, "pos": [1200, 0], "widgets": {}})
+    links.append((key, slot, "output", sink_input))
+    return {"nodes": nodes, "links": links, "groups": []}
+
+
+_CONVERT_JS = r"""
+const spec = arguments[0];
+const done = arguments[arguments.length - 1];
+(async () => {
+  const graph = window.app.graph;
+  const keyOf = {};  // node type -> spec key, for the blueprint's own nodes
+  for (const [key, [type]] of Object.entries(spec.nodes)) keyOf[type] = key;
+  const inner = Object.values(spec.nodes).map(([type]) => graph.nodes.find(n => n.type === type));
+  // the conversion makes the inputs of the last node first: pass them reversed, the inversion's come first
+  const {node, subgraph} = graph.convertToSubgraph(new Set(inner.reverse()));
+  // label each input by the inner slots it feeds. The conversion also exposes the seeds on its own; the
+  // blueprint keeps them inside (fixed at 0, as the workflows do).
+  const feedsOf = input => input.linkIds.map(id => subgraph.links.get(id)).map(l => {
+    const n = subgraph.getNodeById(l.target_id);
+    return [keyOf[n.type], n.inputs[l.target_slot].name];
+  });
+  for (const input of [...subgraph.inputs]) {
+    const feeds = feedsOf(input);
+    const entry = spec.inputs.find(([, , , targets]) =>
+      targets.length === feeds.length && targets.every(([k, n]) => feeds.some(([fk, fn]) => fk === k && fn === n)));
+    if (entry) input.label = entry[0];
+    else if (feeds.every(([, name]) => name === "seed")) subgraph.removeInput(input);
+    else throw new Error("no spec input for " + JSON.stringify(feeds));
+  }
+  if (subgraph.inputs.length !== spec.inputs.length || subgraph.outputs.length !== 1)
+    throw new Error(`expected ${spec.inputs.length} inputs and 1 output, got ` +
+                    `${subgraph.inputs.map(i => i.label)} / ${subgraph.outputs.map(o => o.name)}`);
+  subgraph.outputs[0].label = spec.output[0];
+  subgraph.name = spec.name;
+  subgraph.description = spec.description;
+  node.title = spec.name;
+  for (const [i, input] of subgraph.inputs.entries()) if (node.inputs[i]) node.inputs[i].label = input.label;
+  if (node.outputs[0]) node.outputs[0].label = spec.output[0];
+
+  window.app.canvas.deselectAll();
+  window.app.canvas.select(node);
+  await window.app.extensionManager.command.execute("Comfy.PublishSubgraph", {metadata: {name: spec.name}});
+  done({ok: true});
+})().catch(e => done({error: String(e && e.stack || e)}));
+"""
+
+
+def build(driver, server, spec):
+    workflows.build(driver, spec["name"], graph_spec(spec))  # the graph, as the workflows are built
+    result = driver.execute_async_script(_CONVERT_JS, spec)
+    if "error" in result:
+        raise RuntimeError(f"{spec['name']}: {result['error']}")
+    saved = server.base_dir / "user" / "default" / "subgraphs" / f"{spec['name']}.json"
+    data = json.loads(saved.read_text())
+    data.setdefault("extra", {}).update(BlueprintDescription=spec["description"],
+                                        BlueprintSearchAliases=spec["search_aliases"])
+    data["extra"].pop("ds", None)
+    # where the node library files it (ComfyUI's own blueprints carry it here; the frontend does not write it)
+    data["definitions"]["subgraphs"][0]["category"] = spec["category"]
+    return data
+
+
+def main():
+    comfy_dir = e2e_server.find_comfyui()
+    if comfy_dir is None:
+        sys.exit("ComfyUI not found: set COMFYUI_PATH")
+    reason = browser.browser_missing_reason()
+    if reason:
+        sys.exit(reason)
+    base = tempfile.mkdtemp(prefix="rfinv-subgraphs-")
+    server = e2e_server.ComfyServer(comfy_dir, base, frontend_settings=browser.FRONTEND_SETTINGS)
+    driver = None
+    try:
+        server.start()
+        driver = browser.make_driver(Path(base) / "chrome-profile")
+        browser.open_app(driver, server.url)
+        SUBGRAPH_DIR.mkdir(exist_ok=True)
+        for spec in SUBGRAPHS:
+            data = build(driver, server, spec)
+            out = SUBGRAPH_DIR / f"{spec['name']}.json"
+            out.write_text(json.dumps(data, indent=2) + "\n")
+            print(f"wrote {out.relative_to(e2e_server.REPO_ROOT)}")
+    finally:
+        if driver is not None:
+            browser.quit_driver(driver)
+        server.stop()
+        e2e_server.cleanup_base_dir(base)
+
+
+if __name__ == "__main__":
+    main()
