@@ -158,10 +158,9 @@ def graph_to_prompt(driver):
 _FRAME_GRAPH = r"""
 const done = arguments[arguments.length - 1];
 (async () => {
-  if (!window.__e2e.focus) {  // hide menus and side bars: a clean canvas for the picture
-    await window.app.extensionManager.command.execute("Workspace.ToggleFocusMode");
-    window.__e2e.focus = true;
-  }
+  // hide menus and side bars: a clean canvas for the picture (FOCUS_MODE_OFF turns them on again)
+  await window.app.extensionManager.command.execute("Workspace.ToggleFocusMode");
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));  // the canvas takes the room
   const items = [...window.app.graph.nodes, ...(window.app.graph.groups || [])];
   let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
   for (const it of items) {
@@ -175,27 +174,41 @@ const done = arguments[arguments.length - 1];
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
   const rect = window.app.canvas.canvas.getBoundingClientRect();
   const toScreen = (x, y) => [(x + ds.offset[0]) * ds.scale + rect.left, (y + ds.offset[1]) * ds.scale + rect.top];
-  done({box: [...toScreen(x0, y0), ...toScreen(x1, y1)], dpr: window.devicePixelRatio});
+  done({box: [...toScreen(x0, y0), ...toScreen(x1, y1)], dpr: window.devicePixelRatio,
+        nodes: window.app.graph.nodes.map(n => ({id: n.id, type: n.type, title: n.title}))});
 })().catch(e => done({error: String(e && e.stack || e)}));
+"""
+
+_FOCUS_MODE_OFF = r"""
+const done = arguments[arguments.length - 1];
+window.app.extensionManager.command.execute("Workspace.ToggleFocusMode")
+  .then(() => requestAnimationFrame(() => requestAnimationFrame(() => done(null))))
+  .catch(e => done(String(e && e.stack || e)));
 """
 
 
 def screenshot(driver, path, margin=16):
-    """Fit the graph to the window, hide the menus, save a PNG cropped to the graph."""
+    """Fit the graph to the window, hide the menus, save a PNG cropped to the graph, show the menus again.
+    Returns (path, the graph's nodes as {id, type, title} when the picture was taken)."""
     from PIL import Image
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     framed = driver.execute_async_script(_FRAME_GRAPH)
     if "error" in framed:
         raise AssertionError(f"could not frame the graph: {framed['error']}")
-    driver.save_screenshot(str(path))
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        failed = driver.execute_async_script(_FOCUS_MODE_OFF)
+    if failed:
+        raise AssertionError(f"could not leave focus mode after the screenshot: {failed}")
     img = Image.open(path)
     dpr = framed["dpr"] or 1
     x0, y0, x1, y1 = (v * dpr for v in framed["box"])
     box = (max(0, int(x0 - margin)), max(0, int(y0 - margin)),
            min(img.width, int(x1 + margin)), min(img.height, int(y1 + margin)))
     img.crop(box).save(path)
-    return path
+    return Path(path), framed["nodes"]
 
 
 def quit_driver(driver, timeout=15):

@@ -37,7 +37,16 @@ def test_frontend_converts_to_api_prompt(name, frontend_load, object_info, chrom
     api = prompt["output"]
     assert api, "graphToPrompt produced an empty prompt"
     assert checks.prompt_problems(api, report["nodes"], object_info) == []
-    shot = browser.screenshot(chrome, ARTIFACTS / "screenshots" / f"{name}.png")
+    # The editor shows whichever workflow was loaded last (frontend_load caches): load this one again, and
+    # check that the graph on the canvas when the picture is taken is this file's.
+    browser.load_workflow(chrome, load_workflow_file(name), name)
+    shot, pictured = browser.screenshot(chrome, ARTIFACTS / "screenshots" / f"{name}.png")
+    nodes = load_workflow_file(name)["nodes"]
+    assert sorted((str(n["id"]), n["type"]) for n in pictured) == sorted((str(n["id"]), n["type"]) for n in nodes), (
+        "the screenshot shows another graph")
+    titles = {str(n["id"]): n["title"] for n in pictured}
+    assert {str(n["id"]): titles[str(n["id"])] for n in nodes if "title" in n} == {
+        str(n["id"]): n["title"] for n in nodes if "title" in n}
     assert shot.stat().st_size > 10_000, "screenshot is suspiciously small"
 
 
