@@ -5,16 +5,21 @@ tests/e2e/standin_pack); every other node, ours included, runs as converted
 by the frontend, with the workflow's own steps and settings. Probe nodes
 (E2ETensorStats) are attached to every LATENT/IMAGE/SIGMAS output so the test
 sees real numbers, not just PNGs.
+
+The tests run once per frontend (each checks the prompt that frontend made), but a prompt runs on the
+server (comfy_server) only once: a frontend whose API prompt equals one already run reuses that run, and the
+run report on the terminal says so.
 """
 import copy
 import io
+import json
 import struct
 
 import pytest
 from PIL import Image
 
 import e2e_checks as checks
-from e2e_config import ARTIFACTS, WORKFLOW_NAMES
+from e2e_config import ARTIFACTS, WORKFLOW_NAMES, say
 
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
 
@@ -51,28 +56,48 @@ def collect_stats(history):
     return stats
 
 
-_runs = {}
-_events = {}
+_runs = {}  # test prompt (canonical JSON) -> {"name", "frontend", "history", "stats", "events"}
+_told = set()
 
 
 @pytest.fixture
-def executed(comfy_server, frontend_load, object_info):
+def workflow_run(comfy_server, frontend, frontend_load, object_info, request):
+    """Run the API prompt this frontend makes of a workflow, unless that very prompt ran already;
+    returns (api prompt, its run)."""
     def run(name):
-        if name not in _runs:
-            api = frontend_load(name)[1]["output"]
-            history, events = comfy_server.run_prompt_recorded(to_test_prompt(api, object_info), timeout=RUN_TIMEOUT_S)
-            _runs[name] = (api, history, collect_stats(history))
-            _events[name] = events
-        return _runs[name]
+        api = frontend_load(name)[1]["output"]
+        prompt = to_test_prompt(api, object_info)
+        key = json.dumps(prompt, sort_keys=True)
+        if key not in _runs:
+            others = sorted({r["frontend"] for r in _runs.values() if r["name"] == name})
+            history, events = comfy_server.run_prompt_recorded(prompt, timeout=RUN_TIMEOUT_S)
+            _runs[key] = {"name": name, "frontend": frontend.version, "history": history,
+                          "stats": collect_stats(history), "events": events}
+            if others:
+                say(request.config, f"{name}: frontend {frontend.version} makes another API prompt than "
+                                    f"frontend {', '.join(others)}: ran it too")
+        elif _runs[key]["frontend"] != frontend.version and (frontend.id, name) not in _told:
+            say(request.config, f"{name}: frontend {frontend.version} makes the same API prompt as frontend "
+                                f"{_runs[key]['frontend']}: its run is checked again, not repeated")
+        _told.add((frontend.id, name))
+        return api, _runs[key]
     return run
 
 
 @pytest.fixture
-def websocket_events(executed):
+def executed(workflow_run):
+    """(api prompt, history, probe stats) of a workflow's run."""
+    def run(name):
+        api, done = workflow_run(name)
+        return api, done["history"], done["stats"]
+    return run
+
+
+@pytest.fixture
+def websocket_events(workflow_run):
     """What the websocket said while a workflow ran (see ComfyServer.run_prompt_recorded)."""
     def events(name):
-        executed(name)
-        return _events[name]
+        return workflow_run(name)[1]["events"]
     return events
 
 
