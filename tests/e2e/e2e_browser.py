@@ -139,7 +139,10 @@ const [data, name, done] = [arguments[0], arguments[1], arguments[arguments.leng
 # panel's open setting) to read its groups (missing-node, missing-model, ...), then closed again.
 _EDITOR_MESSAGES = r"""
 const [issuesTab, done] = [arguments[0], arguments[arguments.length - 1]];
-const frames = n => new Promise(r => { const step = k => k ? requestAnimationFrame(() => step(k - 1)) : r(); step(n); });
+const frames = n => new Promise(r => {
+  const step = k => k ? requestAnimationFrame(() => step(k - 1)) : r();
+  step(n);
+});
 const shown = sel => Array.from(document.querySelectorAll(sel)).filter(e => e.getClientRects().length > 0);
 const text = e => e.innerText.trim();
 async function until(what, pred, ms) {
@@ -174,7 +177,8 @@ async function until(what, pred, ms) {
       out.issues = groups().map(g => ({group: g.dataset.testid.replace('error-group-', ''), text: text(g)}));
     }
     await setting.set('Comfy.RightSidePanel.IsOpen', false);
-    await until('the right side panel to close', () => !document.querySelector('[data-testid=properties-panel]'), 20000);
+    await until('the right side panel to close',
+                () => !document.querySelector('[data-testid=properties-panel]'), 20000);
   }
   done(out);
 })().catch(e => done({error: String(e && e.stack || e)}));
@@ -205,7 +209,8 @@ def editor_messages(driver):
     has_issues_tab = frontends.version_tuple(version) >= frontends.ISSUES_TAB_SINCE
     shown = driver.execute_async_script(_EDITOR_MESSAGES, has_issues_tab)
     if "error" in shown:
-        raise AssertionError(f"could not read what frontend {version} shows: {shown['error']}\n{console_errors(driver)}")
+        raise AssertionError(f"could not read what frontend {version} shows: {shown['error']}\n"
+                             f"{console_errors(driver)}")
     return shown
 
 

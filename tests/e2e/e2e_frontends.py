@@ -58,7 +58,7 @@ def pinned_frontend():
 def static_dir_version(static_dir):
     """Version of an unpacked comfyui-frontend-package wheel, from the dist-info beside its package folder."""
     static_dir = Path(static_dir)
-    how = f"make one with: tests/e2e/fetch_frontend.sh VERSION DEST (it prints the static directory for {EXTRA_ENV})"
+    how = f"make one with tests/e2e/fetch_frontend.sh VERSION DEST (it prints the directory for {EXTRA_ENV})"
     if not (static_dir / "index.html").is_file():
         raise ValueError(f"{EXTRA_ENV}: {static_dir} is not a frontend static directory (no index.html); {how}")
     package = static_dir.parent

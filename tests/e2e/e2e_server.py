@@ -45,7 +45,8 @@ def comfyui_version(comfy_dir):
 
 def pinned_frontend_version(comfy_dir):
     """The comfyui-frontend-package version ComfyUI's requirements.txt pins (None if it pins none)."""
-    found = re.search(r"^comfyui-frontend-package==(\S+)", (Path(comfy_dir) / "requirements.txt").read_text(), re.M)
+    requirements = (Path(comfy_dir) / "requirements.txt").read_text()
+    found = re.search(r"^comfyui-frontend-package==(\S+)", requirements, re.M)
     return found.group(1) if found else None
 
 

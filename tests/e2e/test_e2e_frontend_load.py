@@ -46,8 +46,10 @@ def test_frontend_converts_to_api_prompt(name, frontend, frontend_load, object_i
     browser.load_workflow(chrome, load_workflow_file(name), name)
     shot, pictured = browser.screenshot(chrome, ARTIFACTS / "screenshots" / frontend.id / f"{name}.png")
     nodes = load_workflow_file(name)["nodes"]
-    assert sorted((str(n["id"]), n["type"]) for n in pictured) == sorted((str(n["id"]), n["type"]) for n in nodes), (
-        "the screenshot shows another graph")
+    def ids_and_types(ns):
+        return sorted((str(n["id"]), n["type"]) for n in ns)
+
+    assert ids_and_types(pictured) == ids_and_types(nodes), "the screenshot shows another graph"
     titles = {str(n["id"]): n["title"] for n in pictured}
     assert {str(n["id"]): titles[str(n["id"])] for n in nodes if "title" in n} == {
         str(n["id"]): n["title"] for n in nodes if "title" in n}
@@ -65,11 +67,9 @@ def test_note_says_what_to_change_and_which_files(name):
 
 
 def test_the_pinned_frontend_is_the_one_requirements_txt_names(comfyui_path):
-    comfy_dir = comfyui_path
-    pinned = frontends.pinned_frontend()
-    assert pinned.version == e2e_server.pinned_frontend_version(comfy_dir), (
-        f"this Python has comfyui-frontend-package {pinned.version}; {comfy_dir}/requirements.txt pins "
-        f"{e2e_server.pinned_frontend_version(comfy_dir)}: pip install -r {comfy_dir}/requirements.txt")
+    installed, pinned = frontends.pinned_frontend().version, e2e_server.pinned_frontend_version(comfyui_path)
+    assert installed == pinned, (f"this Python has comfyui-frontend-package {installed}; {comfyui_path}/"
+                                 f"requirements.txt pins {pinned}: pip install -r {comfyui_path}/requirements.txt")
 
 
 def _edited(name, node_type, change):

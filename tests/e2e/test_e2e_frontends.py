@@ -25,7 +25,8 @@ def test_the_version_of_a_static_dir_comes_from_its_wheel(tmp_path):
     static = _unpacked_wheel(tmp_path / "fe", "1.58.1")
     assert frontends.static_dir_version(static) == "1.58.1"
     extra = frontends.extra_frontends({frontends.EXTRA_ENV: f"{static}:"})
-    assert [(f.version, f.static_dir, f.pinned, f.id) for f in extra] == [("1.58.1", static, False, "frontend-1.58.1")]
+    assert [(f.version, f.static_dir, f.pinned, f.id) for f in extra] == [
+        ("1.58.1", static, False, "frontend-1.58.1")]
     assert extra[0].has_issues_tab and not frontends.Frontend("1.39.19", None).has_issues_tab
 
 
