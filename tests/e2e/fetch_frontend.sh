@@ -30,7 +30,7 @@ fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/rfinv-frontend-$VERSION.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
-"$PY" -m pip download --quiet --no-deps --only-binary :all: --dest "$WORK/wheel" \
+"$PY" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary :all: --dest "$WORK/wheel" \
   "comfyui-frontend-package==$VERSION" >&2
 WHEEL=("$WORK"/wheel/comfyui_frontend_package-"$VERSION"-*.whl)
 if [ ! -f "${WHEEL[0]}" ]; then
