@@ -192,14 +192,23 @@ window.app.graphToPrompt().then(p => done({output: p.output, workflow: p.workflo
 
 
 def load_workflow(driver, data, name):
-    """loadGraphData the way a drag-and-drop or template click does; return what the frontend made of it,
-    with report["shown"]: what the editor showed the user about it (see editor_messages)."""
+    """loadGraphData the way a drag-and-drop or template click does; return what the frontend made of it.
+    What the editor showed the user about it: report["shown"] (see editor_messages) and report["dialogs"], one
+    line per dialog, toast, error overlay or issues-tab group (empty: the editor said nothing)."""
     report = driver.execute_async_script(_LOAD_AND_INSPECT, data, name)
     if "error" in report:
         raise AssertionError(f"loadGraphData failed: {report['error']}\n{console_errors(driver)}")
     report["serialized"] = json.loads(report["serialized"])
     report["shown"] = editor_messages(driver)
+    report["dialogs"] = message_lines(report["shown"])
     return report
+
+
+def message_lines(shown):
+    return ([f"dialog {d['id']}: {d['text']}" for d in shown["dialogs"]]
+            + [f"toast: {t}" for t in shown["toasts"]]
+            + [f"error overlay: {t}" for t in shown["overlay"]]
+            + [f"issues tab, {i['group']}: {i['text']}" for i in shown["issues"] or []])
 
 
 def editor_messages(driver):

@@ -18,15 +18,6 @@ def input_specs(object_info, class_type):
 MISSING_NODES_DIALOG = "global-missing-nodes"  # aria-labelledby of the missing-nodes dialog (frontends < 1.40)
 
 
-def shown_messages(report):
-    """Everything the editor showed about a load (e2e_browser.editor_messages), one line each."""
-    shown = report["shown"]
-    return ([f"dialog {d['id']}: {d['text']}" for d in shown["dialogs"]]
-            + [f"toast: {t}" for t in shown["toasts"]]
-            + [f"error overlay: {t}" for t in shown["overlay"]]
-            + [f"issues tab, {i['group']}: {i['text']}" for i in shown["issues"] or []])
-
-
 def missing_node_reports(report):
     """What the editor's own UI says about missing node types: the missing-nodes dialog before frontend 1.40,
     the issues tab's missing-node group from 1.40 on."""

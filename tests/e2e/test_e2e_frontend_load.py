@@ -18,8 +18,7 @@ def test_workflow_loads_without_warnings(name, frontend_load, object_info):
     assert report["missing"] == [], f"frontend reports missing node types: {report['missing']}"
     unregistered = [n["type"] for n in report["nodes"] if not n["registered"]]
     assert unregistered == [], f"nodes the frontend does not know: {unregistered}"
-    shown = checks.shown_messages(report)
-    assert shown == [], f"the editor showed dialogs/toasts/issues on load: {shown}"
+    assert report["dialogs"] == [], f"the editor showed dialogs/toasts/issues on load: {report['dialogs']}"
     assert len(report["nodes"]) == len(load_workflow_file(name)["nodes"])
 
 
@@ -96,7 +95,7 @@ def test_checks_catch_a_missing_node_and_a_bad_widget(frontend, chrome, object_i
     # missing node type: reported by the load hook and shown by the editor, where this frontend shows it
     assert missing["missing"] == ["RFNoSuchNode"]
     reports = checks.missing_node_reports(missing)
-    assert len(reports) == 1 and "RFNoSuchNode" in reports[0], checks.shown_messages(missing)
+    assert len(reports) == 1 and "RFNoSuchNode" in reports[0], missing["dialogs"]
     if frontend.has_issues_tab:  # an error overlay whose "View details" opens the issues tab
         assert len(missing["shown"]["overlay"]) == 1, missing["shown"]
         assert [i["group"] for i in missing["shown"]["issues"]] == ["missing-node"], missing["shown"]
@@ -115,8 +114,8 @@ def test_checks_catch_a_missing_node_and_a_bad_widget(frontend, chrome, object_i
         assert [(i["group"], "no-such-model.safetensors" in i["text"]) for i in bad["shown"]["issues"]] == [
             ("missing-model", True)], bad["shown"]
     else:
-        assert checks.shown_messages(bad) == []
+        assert bad["dialogs"] == []
 
     # a clean workflow trips neither
-    assert clean["missing"] == [] and checks.shown_messages(clean) == []
+    assert clean["missing"] == [] and clean["dialogs"] == []
     assert checks.widget_problems(clean, object_info) == []
