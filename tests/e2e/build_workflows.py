@@ -132,7 +132,9 @@ def main(argv=None):
             report = browser.load_workflow(driver, data, name)
             if report["missing"]:
                 raise RuntimeError(f"{name}: missing nodes {report['missing']}")
-            shot = browser.screenshot(driver, SCREENSHOT_DIR / f"{name}.png")
+            shot, pictured = browser.screenshot(driver, SCREENSHOT_DIR / f"{name}.png")
+            if sorted(str(n["id"]) for n in pictured) != sorted(str(n["id"]) for n in data["nodes"]):
+                raise RuntimeError(f"{name}: the screenshot shows another graph than the one just built")
             save_preview(shot, WORKFLOW_DIR / f"{name}.jpg")
             print(f"wrote workflows/{name}.json, workflows/{name}.jpg, docs/screenshots/{name}.png")
     finally:

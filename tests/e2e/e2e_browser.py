@@ -9,6 +9,8 @@ import shutil
 import time
 from pathlib import Path
 
+import e2e_frontends as frontends
+
 CHROMIUM = os.environ.get("RFINV_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("RFINV_CHROMEDRIVER", "/usr/bin/chromedriver")
 
@@ -19,12 +21,14 @@ CHROME_FLAGS = [
 ]
 
 # Settings the frontend reads from user/default/comfy.settings.json: skip the
-# first-run template dialog; keep the missing-node/model warnings and the
-# workflow schema validation on, because the tests assert on them.
+# first-run template dialog; keep the missing-node/model warnings, the issues
+# tab that lists them on frontends >= 1.40 and the workflow schema validation
+# on, because the tests assert on them.
 FRONTEND_SETTINGS = {
     "Comfy.TutorialCompleted": True,
     "Comfy.Workflow.ShowMissingNodesWarning": True,
     "Comfy.Workflow.ShowMissingModelsWarning": True,
+    "Comfy.RightSidePanel.ShowErrorsTab": True,
     "Comfy.Validation.Workflows": True,
     "Comfy.Minimap.Visible": False,
     "LiteGraph.Canvas.MinFontSizeForLOD": 1,  # draw titles and widgets even when zoomed out
@@ -93,11 +97,17 @@ return true;
 
 
 def open_app(driver, url, timeout=120):
+    """Open the editor and wait until it has its node types; returns the frontend version the page runs."""
     driver.get(url)
     wait_for(driver, "!!(window.app && window.app.graph && window.LiteGraph && "
                      "Object.keys(window.LiteGraph.registered_node_types).length > 50 && "
                      "document.querySelector('canvas'))", timeout, "the ComfyUI frontend to start")
     driver.execute_script(_CAPTURE_EXTENSION)
+    return page_frontend_version(driver)
+
+
+def page_frontend_version(driver):
+    return driver.execute_script("return window.__COMFYUI_FRONTEND_VERSION__")
 
 
 _LOAD_AND_INSPECT = r"""
@@ -122,9 +132,56 @@ const [data, name, done] = [arguments[0], arguments[1], arguments[arguments.leng
 })().catch(e => done({error: String(e && e.stack || e)}));
 """
 
-_DIALOG_TEXT = r"""
-return Array.from(document.querySelectorAll('.p-dialog, [role=dialog], .p-toast-message'))
-  .map(d => d.innerText.trim()).filter(t => t.length > 0);
+# What the editor shows the user after a load. Dialogs (the missing-nodes dialog of frontends < 1.40 has
+# aria-labelledby "global-missing-nodes") and toasts on every frontend. Frontends >= 1.40 (arguments[0]) show
+# an error overlay instead, whose "View details" opens the right side panel on its issues tab: that tab is
+# listed only while the workflow has issues, so the panel is opened (by the overlay's button, else through the
+# panel's open setting) to read its groups (missing-node, missing-model, ...), then closed again.
+_EDITOR_MESSAGES = r"""
+const [issuesTab, done] = [arguments[0], arguments[arguments.length - 1]];
+const frames = n => new Promise(r => {
+  const step = k => k ? requestAnimationFrame(() => step(k - 1)) : r();
+  step(n);
+});
+const shown = sel => Array.from(document.querySelectorAll(sel)).filter(e => e.getClientRects().length > 0);
+const text = e => e.innerText.trim();
+async function until(what, pred, ms) {
+  const t0 = performance.now();
+  while (!pred()) {
+    if (performance.now() - t0 > ms) throw new Error("timed out waiting for " + what);
+    await frames(1);
+  }
+}
+(async () => {
+  await frames(2);  // dialogs and toasts are mounted by Vue after loadGraphData resolves
+  const out = {
+    dialogs: shown('.p-dialog, [role=dialog]').filter(text).map(d => ({id: d.getAttribute('aria-labelledby') || '',
+                                                                        text: text(d)})),
+    toasts: shown('.p-toast-message').map(text).filter(t => t),
+    overlay: shown('[data-testid=error-overlay]').map(text),
+    issues: null,
+  };
+  if (issuesTab) {
+    const setting = window.app.extensionManager.setting;
+    const details = document.querySelector('[data-testid=error-overlay-see-errors]');
+    if (details) details.click(); else await setting.set('Comfy.RightSidePanel.IsOpen', true);
+    await until('the right side panel', () => document.querySelector('[data-testid=properties-panel]'), 20000);
+    await frames(2);
+    out.issues = [];
+    const tab = document.querySelector('[data-testid=panel-tab-errors]');
+    if (tab) {
+      tab.click();
+      const groups = () => Array.from(document.querySelectorAll('[data-testid^=error-group-]'))
+        .filter(g => g.dataset.testid !== 'error-group-display-message');
+      await until('the issues tab', () => groups().length > 0, 20000);
+      out.issues = groups().map(g => ({group: g.dataset.testid.replace('error-group-', ''), text: text(g)}));
+    }
+    await setting.set('Comfy.RightSidePanel.IsOpen', false);
+    await until('the right side panel to close',
+                () => !document.querySelector('[data-testid=properties-panel]'), 20000);
+  }
+  done(out);
+})().catch(e => done({error: String(e && e.stack || e)}));
 """
 
 _GRAPH_TO_PROMPT = r"""
@@ -135,17 +192,41 @@ window.app.graphToPrompt().then(p => done({output: p.output, workflow: p.workflo
 
 
 def load_workflow(driver, data, name):
-    """loadGraphData the way a drag-and-drop or template click does; return what the frontend made of it."""
+    """loadGraphData the way a drag-and-drop or template click does; return what the frontend made of it.
+    What the editor showed the user about it: report["shown"] (see editor_messages) and report["dialogs"], one
+    line per dialog, toast, error overlay or issues-tab group (empty: the editor said nothing)."""
     report = driver.execute_async_script(_LOAD_AND_INSPECT, data, name)
     if "error" in report:
         raise AssertionError(f"loadGraphData failed: {report['error']}\n{console_errors(driver)}")
-    # Dialogs and toasts are mounted by Vue after loadGraphData resolves: let two
-    # frames render before reading the DOM.
-    driver.execute_async_script(
-        "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(done));")
     report["serialized"] = json.loads(report["serialized"])
-    report["dialogs"] = driver.execute_script(_DIALOG_TEXT)
+    report["shown"] = editor_messages(driver)
+    report["dialogs"] = message_lines(report["shown"])
     return report
+
+
+def message_lines(shown):
+    return ([f"dialog {d['id']}: {d['text']}" for d in shown["dialogs"]]
+            + [f"toast: {t}" for t in shown["toasts"]]
+            + [f"error overlay: {t}" for t in shown["overlay"]]
+            + [f"issues tab, {i['group']}: {i['text']}" for i in shown["issues"] or []])
+
+
+def editor_messages(driver):
+    """{"dialogs": [{"id", "text"}], "toasts": [...], "overlay": [...], "issues": [{"group", "text"}] or None
+    where the frontend has no issues tab (< 1.40)}."""
+    version = page_frontend_version(driver)
+    has_issues_tab = frontends.version_tuple(version) >= frontends.ISSUES_TAB_SINCE
+    shown = driver.execute_async_script(_EDITOR_MESSAGES, has_issues_tab)
+    if "error" in shown:
+        raise AssertionError(f"could not read what frontend {version} shows: {shown['error']}\n"
+                             f"{console_errors(driver)}")
+    return shown
+
+
+def close_dialogs(driver):
+    """Close the editor's dialogs with their close buttons, as a user would."""
+    driver.execute_script("document.querySelectorAll('.p-dialog-close-button').forEach(b => b.click());")
+    wait_for(driver, "document.querySelectorAll('.p-dialog').length === 0", 20, "the dialogs to close")
 
 
 def graph_to_prompt(driver):
@@ -158,10 +239,9 @@ def graph_to_prompt(driver):
 _FRAME_GRAPH = r"""
 const done = arguments[arguments.length - 1];
 (async () => {
-  if (!window.__e2e.focus) {  // hide menus and side bars: a clean canvas for the picture
-    await window.app.extensionManager.command.execute("Workspace.ToggleFocusMode");
-    window.__e2e.focus = true;
-  }
+  // hide menus and side bars: a clean canvas for the picture (FOCUS_MODE_OFF turns them on again)
+  await window.app.extensionManager.command.execute("Workspace.ToggleFocusMode");
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));  // the canvas takes the room
   const items = [...window.app.graph.nodes, ...(window.app.graph.groups || [])];
   let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
   for (const it of items) {
@@ -175,27 +255,41 @@ const done = arguments[arguments.length - 1];
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
   const rect = window.app.canvas.canvas.getBoundingClientRect();
   const toScreen = (x, y) => [(x + ds.offset[0]) * ds.scale + rect.left, (y + ds.offset[1]) * ds.scale + rect.top];
-  done({box: [...toScreen(x0, y0), ...toScreen(x1, y1)], dpr: window.devicePixelRatio});
+  done({box: [...toScreen(x0, y0), ...toScreen(x1, y1)], dpr: window.devicePixelRatio,
+        nodes: window.app.graph.nodes.map(n => ({id: n.id, type: n.type, title: n.title}))});
 })().catch(e => done({error: String(e && e.stack || e)}));
+"""
+
+_FOCUS_MODE_OFF = r"""
+const done = arguments[arguments.length - 1];
+window.app.extensionManager.command.execute("Workspace.ToggleFocusMode")
+  .then(() => requestAnimationFrame(() => requestAnimationFrame(() => done(null))))
+  .catch(e => done(String(e && e.stack || e)));
 """
 
 
 def screenshot(driver, path, margin=16):
-    """Fit the graph to the window, hide the menus, save a PNG cropped to the graph."""
+    """Fit the graph to the window, hide the menus, save a PNG cropped to the graph, show the menus again.
+    Returns (path, the graph's nodes as {id, type, title} when the picture was taken)."""
     from PIL import Image
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     framed = driver.execute_async_script(_FRAME_GRAPH)
     if "error" in framed:
         raise AssertionError(f"could not frame the graph: {framed['error']}")
-    driver.save_screenshot(str(path))
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        failed = driver.execute_async_script(_FOCUS_MODE_OFF)
+    if failed:
+        raise AssertionError(f"could not leave focus mode after the screenshot: {failed}")
     img = Image.open(path)
     dpr = framed["dpr"] or 1
     x0, y0, x1, y1 = (v * dpr for v in framed["box"])
     box = (max(0, int(x0 - margin)), max(0, int(y0 - margin)),
            min(img.width, int(x1 + margin)), min(img.height, int(y1 + margin)))
     img.crop(box).save(path)
-    return path
+    return Path(path), framed["nodes"]
 
 
 def quit_driver(driver, timeout=15):

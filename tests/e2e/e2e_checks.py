@@ -15,6 +15,17 @@ def input_specs(object_info, class_type):
     return specs
 
 
+MISSING_NODES_DIALOG = "global-missing-nodes"  # aria-labelledby of the missing-nodes dialog (frontends < 1.40)
+
+
+def missing_node_reports(report):
+    """What the editor's own UI says about missing node types: the missing-nodes dialog before frontend 1.40,
+    the issues tab's missing-node group from 1.40 on."""
+    shown = report["shown"]
+    return ([d["text"] for d in shown["dialogs"] if d["id"] == MISSING_NODES_DIALOG]
+            + [i["text"] for i in shown["issues"] or [] if i["group"] == "missing-node"])
+
+
 def widget_problems(report, object_info):
     """Every widget value must be one the frontend and the server both accept."""
     problems = []

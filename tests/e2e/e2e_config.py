@@ -1,4 +1,4 @@
-"""Paths and names shared by the end-to-end tests and the workflow builder."""
+"""Paths, names and the run report shared by the end-to-end tests and the workflow builder."""
 import json
 
 from e2e_server import REPO_ROOT
@@ -10,3 +10,16 @@ WORKFLOW_NAMES = ["rf_inversion_edit", "stroke_to_image", "regional_edit", "stoc
 
 def load_workflow_file(name):
     return json.loads((WORKFLOW_DIR / f"{name}.json").read_text())
+
+
+def say(config, line):
+    """A line on the terminal, outside pytest's capture (also under -q): what each run tested."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        print(f"[e2e] {line}")
+        return
+    with capture.global_and_fixture_disabled():
+        if reporter._tw.width_of_current_line:  # after -q's progress dots
+            reporter.write("\n")
+        reporter.write_line(f"[e2e] {line}")

@@ -9,6 +9,7 @@ placeholder files with the names the workflows expect, ``input/``,
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -36,6 +37,19 @@ PLACEHOLDER_MODELS = {
 }
 
 
+def comfyui_version(comfy_dir):
+    """ComfyUI's own version number, from its comfyui_version.py."""
+    found = re.search(r'__version__\s*=\s*"([^"]+)"', (Path(comfy_dir) / "comfyui_version.py").read_text())
+    return found.group(1)
+
+
+def pinned_frontend_version(comfy_dir):
+    """The comfyui-frontend-package version ComfyUI's requirements.txt pins (None if it pins none)."""
+    requirements = (Path(comfy_dir) / "requirements.txt").read_text()
+    found = re.search(r"^comfyui-frontend-package==(\S+)", requirements, re.M)
+    return found.group(1) if found else None
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -59,7 +73,7 @@ def prepare_base_dir(base, pack_dir=REPO_ROOT, frontend_settings=None):
 
 class ComfyServer:
     def __init__(self, comfy_dir, base_dir, python=sys.executable, startup_timeout=240,
-                 pack_dir=REPO_ROOT, frontend_settings=None, preview_method="latent2rgb"):
+                 pack_dir=REPO_ROOT, frontend_settings=None, preview_method="latent2rgb", front_end_root=None):
         self.comfy_dir = Path(comfy_dir)
         self.base_dir = prepare_base_dir(base_dir, pack_dir, frontend_settings)
         self.python = python
@@ -70,6 +84,7 @@ class ComfyServer:
         self.proc = None
         self.client_id = uuid.uuid4().hex
         self.preview_method = preview_method  # latent2rgb: live previews as the frontend gets them, cheaply
+        self.front_end_root = front_end_root  # None: the frontend package this ComfyUI's requirements.txt pins
 
     # -- lifecycle ---------------------------------------------------------
     def start(self):
@@ -80,6 +95,8 @@ class ComfyServer:
             "--disable-auto-launch", "--preview-method", self.preview_method,
             "--database-url", "sqlite:///:memory:",
         ]
+        if self.front_end_root is not None:
+            cmd += ["--front-end-root", str(self.front_end_root)]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(

@@ -5,16 +5,21 @@ tests/e2e/standin_pack); every other node, ours included, runs as converted
 by the frontend, with the workflow's own steps and settings. Probe nodes
 (E2ETensorStats) are attached to every LATENT/IMAGE/SIGMAS output so the test
 sees real numbers, not just PNGs.
+
+The tests run once per frontend (each checks the prompt that frontend made), but a prompt runs on the
+server (comfy_server) only once: a frontend whose API prompt executes the same nodes with the same inputs as
+one already run reuses that run, and the run report on the terminal says so.
 """
 import copy
 import io
+import json
 import struct
 
 import pytest
 from PIL import Image
 
 import e2e_checks as checks
-from e2e_config import ARTIFACTS, WORKFLOW_NAMES
+from e2e_config import ARTIFACTS, WORKFLOW_NAMES, say
 
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
 
@@ -51,28 +56,62 @@ def collect_stats(history):
     return stats
 
 
-_runs = {}
-_events = {}
+_runs = {}  # what a test prompt executes (canonical JSON) -> {"name", "frontend", "prompt", "history", ...}
+_told = set()
+
+
+def executed_part(prompt):
+    """What the server executes of a prompt: each node's class and inputs (``_meta``, the titles the frontend
+    writes for display, is left out: frontends name some core nodes differently)."""
+    return json.dumps({k: {"class_type": v["class_type"], "inputs": v["inputs"]} for k, v in prompt.items()},
+                      sort_keys=True)
+
+
+def _titles_differing(a, b):
+    return sorted({(k, a[k].get("_meta", {}).get("title"), b[k].get("_meta", {}).get("title"))
+                   for k in a if a[k].get("_meta") != b[k].get("_meta")})
 
 
 @pytest.fixture
-def executed(comfy_server, frontend_load, object_info):
+def workflow_run(comfy_server, frontend, frontend_load, object_info, request):
+    """Run the API prompt this frontend makes of a workflow, unless a prompt that executes the same ran
+    already; returns (api prompt, its run)."""
     def run(name):
-        if name not in _runs:
-            api = frontend_load(name)[1]["output"]
-            history, events = comfy_server.run_prompt_recorded(to_test_prompt(api, object_info), timeout=RUN_TIMEOUT_S)
-            _runs[name] = (api, history, collect_stats(history))
-            _events[name] = events
-        return _runs[name]
+        api = frontend_load(name)[1]["output"]
+        prompt = to_test_prompt(api, object_info)
+        key = executed_part(prompt)
+        if key not in _runs:
+            others = sorted({r["frontend"] for r in _runs.values() if r["name"] == name})
+            history, events = comfy_server.run_prompt_recorded(prompt, timeout=RUN_TIMEOUT_S)
+            _runs[key] = {"name": name, "frontend": frontend.version, "prompt": prompt, "history": history,
+                          "stats": collect_stats(history), "events": events}
+            if others:
+                say(request.config, f"{name}: frontend {frontend.version} makes another API prompt than "
+                                    f"frontend {', '.join(others)}: ran it too")
+        elif _runs[key]["frontend"] != frontend.version and (frontend.id, name) not in _told:
+            titles = _titles_differing(_runs[key]["prompt"], prompt)
+            but = f" (but for the _meta titles (node, theirs, its) {titles})" if titles else ""
+            say(request.config, f"{name}: frontend {frontend.version} makes the same API prompt as frontend "
+                                f"{_runs[key]['frontend']}{but}: its run is checked again, not repeated")
+        _told.add((frontend.id, name))
+        return api, _runs[key]
     return run
 
 
 @pytest.fixture
-def websocket_events(executed):
+def executed(workflow_run):
+    """(api prompt, history, probe stats) of a workflow's run."""
+    def run(name):
+        api, done = workflow_run(name)
+        return api, done["history"], done["stats"]
+    return run
+
+
+@pytest.fixture
+def websocket_events(workflow_run):
     """What the websocket said while a workflow ran (see ComfyServer.run_prompt_recorded)."""
     def events(name):
-        executed(name)
-        return _events[name]
+        return workflow_run(name)[1]["events"]
     return events
 
 
@@ -174,7 +213,9 @@ def _check_previews(previews, latent_shape, what):
 
 @pytest.mark.parametrize("name", ["rf_inversion_edit", "regional_edit"])
 def test_edit_nodes_send_a_progress_step_and_a_live_preview_per_step(name, executed, websocket_events):
-    """The frontend's progress bar and live preview, as the real server sends them (--preview-method latent2rgb)."""
+    """The frontend's progress bar and live preview, as the real server sends them (--preview-method latent2rgb).
+    ComfyUI >= 0.9.2 throttles progress updates that carry no preview, never one that does (nor the first and
+    last); with latent2rgb every step carries one, so every version sends every step."""
     api, _, stats = executed(name)
     events = websocket_events(name)
     assert not [e for e in events if e[0].startswith("binary")], "unexpected binary frame types"

@@ -1,8 +1,11 @@
-"""Each shipped workflow loads in ComfyUI's real frontend and converts to an API prompt."""
+"""Each shipped workflow loads in ComfyUI's real frontend and converts to an API prompt, on every frontend
+under test (conftest.py: the pinned one and RF_E2E_EXTRA_FRONTENDS)."""
 import pytest
 
 import e2e_browser as browser  # noqa: E402
 import e2e_checks as checks
+import e2e_frontends as frontends
+import e2e_server
 from e2e_config import ARTIFACTS, WORKFLOW_NAMES, load_workflow_file
 
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
@@ -15,7 +18,7 @@ def test_workflow_loads_without_warnings(name, frontend_load, object_info):
     assert report["missing"] == [], f"frontend reports missing node types: {report['missing']}"
     unregistered = [n["type"] for n in report["nodes"] if not n["registered"]]
     assert unregistered == [], f"nodes the frontend does not know: {unregistered}"
-    assert report["dialogs"] == [], f"the editor showed dialogs/toasts on load: {report['dialogs']}"
+    assert report["dialogs"] == [], f"the editor showed dialogs/toasts/issues on load: {report['dialogs']}"
     assert len(report["nodes"]) == len(load_workflow_file(name)["nodes"])
 
 
@@ -32,12 +35,23 @@ def test_every_widget_value_valid(name, frontend_load, object_info):
 
 
 @pytest.mark.parametrize("name", WORKFLOW_NAMES)
-def test_frontend_converts_to_api_prompt(name, frontend_load, object_info, chrome):
+def test_frontend_converts_to_api_prompt(name, frontend, frontend_load, object_info, chrome):
     report, prompt = frontend_load(name)
     api = prompt["output"]
     assert api, "graphToPrompt produced an empty prompt"
     assert checks.prompt_problems(api, report["nodes"], object_info) == []
-    shot = browser.screenshot(chrome, ARTIFACTS / "screenshots" / f"{name}.png")
+    # The editor shows whichever workflow was loaded last (frontend_load caches): load this one again, and
+    # check that the graph on the canvas when the picture is taken is this file's.
+    browser.load_workflow(chrome, load_workflow_file(name), name)
+    shot, pictured = browser.screenshot(chrome, ARTIFACTS / "screenshots" / frontend.id / f"{name}.png")
+    nodes = load_workflow_file(name)["nodes"]
+    def ids_and_types(ns):
+        return sorted((str(n["id"]), n["type"]) for n in ns)
+
+    assert ids_and_types(pictured) == ids_and_types(nodes), "the screenshot shows another graph"
+    titles = {str(n["id"]): n["title"] for n in pictured}
+    assert {str(n["id"]): titles[str(n["id"])] for n in nodes if "title" in n} == {
+        str(n["id"]): n["title"] for n in nodes if "title" in n}
     assert shot.stat().st_size > 10_000, "screenshot is suspiciously small"
 
 
@@ -51,17 +65,57 @@ def test_note_says_what_to_change_and_which_files(name):
         assert needle in text, f"note lacks {needle!r}"
 
 
-def test_checks_catch_a_missing_node_and_a_bad_widget(chrome, object_info):
-    """The detectors above are live: a broken copy of a workflow trips each of them."""
-    data = load_workflow_file("rf_inversion_edit")
-    broken = next(n for n in data["nodes"] if n["type"] == "VAEDecode")
-    broken["type"] = "RFNoSuchNode"
-    loader = next(n for n in data["nodes"] if n["type"] == "UNETLoader")
-    loader["widgets_values"][0] = "no-such-model.safetensors"
-    report = browser.load_workflow(chrome, data, "broken")
-    assert report["missing"] == ["RFNoSuchNode"]
-    assert any("RFNoSuchNode" in d for d in report["dialogs"]), report["dialogs"]
-    problems = checks.widget_problems(report, object_info)
-    assert any("no-such-model.safetensors" in p for p in problems), problems
-    # close the warning so later screenshots show only the graph
-    chrome.execute_script("document.querySelectorAll('.p-dialog-close-button').forEach(b => b.click());")
+def test_the_pinned_frontend_is_the_one_requirements_txt_names(comfyui_path):
+    installed, pinned = frontends.pinned_frontend().version, e2e_server.pinned_frontend_version(comfyui_path)
+    assert installed == pinned, (f"this Python has comfyui-frontend-package {installed}; {comfyui_path}/"
+                                 f"requirements.txt pins {pinned}: pip install -r {comfyui_path}/requirements.txt")
+
+
+def _edited(name, node_type, change):
+    data = load_workflow_file(name)
+    change(next(n for n in data["nodes"] if n["type"] == node_type))
+    return data
+
+
+def test_checks_catch_a_missing_node_and_a_bad_widget(frontend, chrome, object_info):
+    """The detectors above are live on this frontend: a workflow with an unknown node type trips the
+    missing-node checks (the frontend's hook and its own UI), one with a file the server lacks trips the widget
+    check, and a clean one, loaded after both, trips neither."""
+    def rename(node):
+        node["type"] = "RFNoSuchNode"
+
+    def bad_file(node):
+        node["widgets_values"][0] = "no-such-model.safetensors"
+
+    missing = browser.load_workflow(chrome, _edited("rf_inversion_edit", "VAEDecode", rename), "missing node")
+    browser.close_dialogs(chrome)  # the missing-nodes dialog of frontends < 1.40 stays open until closed
+    bad = browser.load_workflow(chrome, _edited("rf_inversion_edit", "UNETLoader", bad_file), "bad widget")
+    clean = browser.load_workflow(chrome, load_workflow_file("rf_inversion_edit"), "clean")
+
+    # missing node type: reported by the load hook and shown by the editor, where this frontend shows it
+    assert missing["missing"] == ["RFNoSuchNode"]
+    reports = checks.missing_node_reports(missing)
+    assert len(reports) == 1 and "RFNoSuchNode" in reports[0], missing["dialogs"]
+    if frontend.has_issues_tab:  # an error overlay whose "View details" opens the issues tab
+        assert len(missing["shown"]["overlay"]) == 1, missing["shown"]
+        assert [i["group"] for i in missing["shown"]["issues"]] == ["missing-node"], missing["shown"]
+        assert missing["shown"]["dialogs"] == [], "frontends >= 1.40 list missing nodes in the issues tab"
+    else:
+        assert missing["shown"]["issues"] is None
+        assert [d["id"] for d in missing["shown"]["dialogs"]] == [checks.MISSING_NODES_DIALOG]
+    assert checks.widget_problems(missing, object_info) == []
+
+    # a widget value the server does not offer: caught by the widget check, and no missing-node report
+    problems = checks.widget_problems(bad, object_info)
+    assert len(problems) == 2 and all("no-such-model.safetensors" in p for p in problems), problems
+    assert bad["missing"] == [] and checks.missing_node_reports(bad) == []
+    if frontend.has_issues_tab:  # these frontends check model files themselves and list the missing one
+        assert len(bad["shown"]["overlay"]) == 1, bad["shown"]
+        assert [(i["group"], "no-such-model.safetensors" in i["text"]) for i in bad["shown"]["issues"]] == [
+            ("missing-model", True)], bad["shown"]
+    else:
+        assert bad["dialogs"] == []
+
+    # a clean workflow trips neither
+    assert clean["missing"] == [] and clean["dialogs"] == []
+    assert checks.widget_problems(clean, object_info) == []

@@ -6,9 +6,12 @@ same ComfyUI model classes with small sizes instead. Each loader exposes the
 exact inputs of the core node it replaces so the server validates the
 workflow's own widget values (file names, dtypes) unchanged.
 """
+import functools
 import hashlib
+import importlib.util
 import math
 import zlib
+from pathlib import Path
 
 import torch
 
@@ -45,6 +48,17 @@ TINY_VAE_DDCONFIG = {
 TEXT_TOKENS = 16
 
 
+@functools.cache
+def _comfy_harness():
+    """tests/comfy_harness.py (its version-aware model helpers), loaded by path: the server imports this pack
+    from a symlink in its custom_nodes, where tests/ is not on sys.path."""
+    path = Path(__file__).resolve().parents[2] / "comfy_harness.py"
+    spec = importlib.util.spec_from_file_location("rf_inversion_e2e_comfy_harness", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _seeded_state_dict(module, seed):
     """Random weights with fan-in scaling; norms start at identity."""
     gen = torch.Generator().manual_seed(seed)
@@ -67,7 +81,7 @@ def _copy_inputs(core_class_name):
 
 
 def build_tiny_flux():
-    model_config = comfy.supported_models.Flux(dict(TINY_FLUX_CONFIG))
+    model_config = comfy.supported_models.Flux({**TINY_FLUX_CONFIG, **_comfy_harness().flux_params_compat()})
     model_config.set_inference_dtype(torch.float32, None)
     model = model_config.get_model({}, "")
     model.diffusion_model.load_state_dict(_seeded_state_dict(model.diffusion_model, 1234))
