@@ -37,8 +37,9 @@ import e2e_fixtures as fixtures_data  # noqa: E402
 
 from e2e_config import ARTIFACTS, load_workflow_file, say  # noqa: E402
 
-SETUP_HINT = ("set COMFYUI_PATH to a ComfyUI checkout (v0.3.64+) whose requirements are installed in this "
-              "Python, and run tests/e2e/install_browser.sh for Chromium + selenium")
+SETUP_HINT = ("run `bash .ci/run` (it fetches ComfyUI and the browser and runs these tests), or set COMFYUI_PATH to a "
+              "ComfyUI (0.16.3+) whose requirements are installed in this Python and run "
+              "tests/e2e/install_browser.sh for Chromium + selenium")
 
 FRONTENDS, FRONTEND_NOTES = frontends.all_frontends()
 
@@ -52,7 +53,7 @@ def _unavailable(reason):
 def _comfy_dir():
     comfy_dir = e2e_server.find_comfyui()
     if comfy_dir is None:
-        _unavailable("no ComfyUI found (COMFYUI_PATH, ../.. of this pack, /opt/ComfyUI)")
+        _unavailable("no ComfyUI found (COMFYUI_PATH, ../.. of this pack, or the ComfyUI `bash .ci/run` fetches)")
     return comfy_dir
 
 
@@ -64,7 +65,7 @@ def _start_server(config, base_dir, frontend):
     fixtures_data.write_source_image(Path(base_dir) / "input" / "example.png")
     server.start()
     pins = e2e_server.pinned_frontend_version(comfy_dir)
-    say(config, f"server {server.url}: ComfyUI {e2e_server.comfyui_version(comfy_dir)} ({comfy_dir}; its "
+    say(config, f"server {server.url}: ComfyUI {e2e_server.comfyui_version(Path(comfy_dir))} ({comfy_dir}; its "
                  f"requirements.txt pins frontend {pins}), {frontend.describe()}")
     while FRONTEND_NOTES:
         say(config, FRONTEND_NOTES.pop(0))

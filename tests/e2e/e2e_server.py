@@ -24,7 +24,7 @@ import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tests"))
-from comfy_harness import find_comfyui  # noqa: E402,F401  (one rule for where ComfyUI is, shared with the unit tests)
+from comfy_harness import comfyui_version, find_comfyui  # noqa: E402,F401  (one rule each, shared with the unit tests)
 PACK_DIR_NAME = "comfyui-rf-inversion"
 STANDIN_DIR_NAME = "rf_inversion_e2e_standins"
 STANDIN_SRC = Path(__file__).resolve().parent / "standin_pack"
@@ -35,12 +35,6 @@ PLACEHOLDER_MODELS = {
     "text_encoders": ["clip_l.safetensors", "t5xxl_fp16.safetensors"],
     "vae": ["ae.safetensors"],
 }
-
-
-def comfyui_version(comfy_dir):
-    """ComfyUI's own version number, from its comfyui_version.py."""
-    found = re.search(r'__version__\s*=\s*"([^"]+)"', (Path(comfy_dir) / "comfyui_version.py").read_text())
-    return found.group(1)
 
 
 def pinned_frontend_version(comfy_dir):
