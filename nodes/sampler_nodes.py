@@ -25,8 +25,9 @@ class RFInvertSampler(io.ComfyNode):
             category=inputs.CATEGORY,
             description="SAMPLER for SamplerCustomAdvanced that inverts latent_image with RF-Inversion's controlled "
             "forward ODE. Give it INCREASING sigmas (RFFlipSigmas of the sampling schedule, or RFInversionSigmas) "
-            "and DisableNoise: it starts from the image and ignores the noise input.",
-            inputs=[inputs.gamma(), inputs.inversion_seed(), inputs.order()],
+            "and DisableNoise: it starts from the image and ignores the noise input. A noise_mask on latent_image "
+            "does not limit the inversion; SamplerCustomAdvanced carries it on to the edit.",
+            inputs=[inputs.gamma(), inputs.inversion_seed(sampler_form=True), inputs.order()],
             outputs=[io.Sampler.Output(tooltip="The inversion sampler, for SamplerCustomAdvanced.")],
         )
 
