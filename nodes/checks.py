@@ -36,9 +36,19 @@ def latent_channels(model_patcher) -> int:
     return int(model_patcher.get_model_object("latent_format").latent_channels)
 
 
+def check_latent_layout(model_patcher, name: str, samples: torch.Tensor) -> None:
+    """samples has the model's latent layout: (B, C, H, W) for image models, (B, C, T, H, W) for video models."""
+    dims = int(getattr(model_patcher.get_model_object("latent_format"), "latent_dimensions", 2))
+    if samples.ndim != dims + 2:
+        layout = {2: "(B, C, H, W), an image latent", 3: "(B, C, T, H, W), a video latent"}.get(dims, f"{dims + 2}-D")
+        raise RFInputError(
+            f"{name} has shape {tuple(samples.shape)} but this model works on latents {layout}: give {name} a latent "
+            "made for this model (its VAE, or its own empty-latent node)."
+        )
+    check_latent_channels(name, samples, latent_channels(model_patcher))
+
+
 def check_latent_channels(name: str, samples: torch.Tensor, channels: int) -> None:
-    if samples.ndim < 4:
-        raise RFInputError(f"{name} must be a latent batch (B, C, H, W), got shape {tuple(samples.shape)}.")
     if samples.shape[1] != channels:
         raise RFInputError(
             f"{name} has {samples.shape[1]} channels but this model works on {channels}-channel latents: encode "
@@ -50,7 +60,7 @@ def check_latent_channels(name: str, samples: torch.Tensor, channels: int) -> No
 def check_flow_latent(model_patcher, name: str, samples: torch.Tensor) -> None:
     """The model samples by rectified flow and `samples` is a finite, non-empty latent batch with its channels."""
     require_flow_model(model_patcher)
-    check_latent_channels(name, samples, latent_channels(model_patcher))
+    check_latent_layout(model_patcher, name, samples)
     check_latent_values(name, samples)
 
 
@@ -76,6 +86,7 @@ def check_edit_inputs(model_patcher, info: dict | None, grid: torch.Tensor, star
     """What an edit needs before it runs. RFControlledSampler calls it before guider.sample loads the model, so a
     bad input fails at once; its Sampler object calls it again, for the SamplerCustomAdvanced form. masks maps an
     input's name to its mask (None where not connected)."""
+    check_sigmas(grid, increasing=False)
     check_edit_window(start_step, stop_step, grid.numel() - 1)
     check_inversion_match(info, grid, start_step)
     check_flow_latent(model_patcher, "inverted", inverted)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..rf_core import flip_sigmas, inversion_sigmas
+from ..rf_core import check_sigma_steps, flip_sigmas, inversion_sigmas
 from . import inputs
 from .samplers import RFControlledSamplerObject, RFInversionSamplerObject, StochasticSamplerObject
 
@@ -110,7 +110,7 @@ class RFFlipSigmas(io.ComfyNode):
 
     @classmethod
     def execute(cls, sigmas) -> io.NodeOutput:
-        return io.NodeOutput(flip_sigmas(sigmas))
+        return io.NodeOutput(flip_sigmas(check_sigma_steps(sigmas)))  # the sampler checks the values
 
 
 class RFInversionSigmas(io.ComfyNode):

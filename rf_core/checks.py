@@ -36,12 +36,21 @@ def check_window(
     raise RFInputError(f"{problem} ({name}: need 0 <= start < stop <= steps).")
 
 
-def check_sigmas(sigmas: torch.Tensor, increasing: bool) -> torch.Tensor:
-    """A 1-D sigma grid in [0, 1], strictly monotone in the expected direction."""
+def check_sigma_steps(sigmas: torch.Tensor) -> torch.Tensor:
+    """A schedule of at least one step: a 1-D tensor of 2 or more noise levels."""
     if not isinstance(sigmas, torch.Tensor) or sigmas.ndim != 1:
         raise RFInputError("sigmas must be a 1-D tensor of noise levels (ComfyUI SIGMAS).")
     if sigmas.numel() < 2:
-        raise RFInputError(f"sigmas needs at least 2 values (1 step), got {sigmas.numel()}.")
+        raise RFInputError(
+            f"sigmas needs at least 2 values (1 step), got {sigmas.numel()}: connect a schedule of 1 or more "
+            "steps (e.g. BasicScheduler)."
+        )
+    return sigmas
+
+
+def check_sigmas(sigmas: torch.Tensor, increasing: bool) -> torch.Tensor:
+    """A 1-D sigma grid in [0, 1], strictly monotone in the expected direction."""
+    check_sigma_steps(sigmas)
     s = sigmas.detach().to("cpu", torch.float64)
     if not torch.isfinite(s).all() or s.min() < 0 or s.max() > 1:
         raise RFInputError(
@@ -93,7 +102,8 @@ def check_latent_pair(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor
     if a.shape[1:] != b.shape[1:] or b.shape[0] not in (1, a.shape[0]):
         raise RFInputError(
             f"{name_b} has shape {tuple(b.shape)} but {name_a} has {tuple(a.shape)}: they must match (batch "
-            f"{a.shape[0]} or 1). Give one {name_b}, or one per {name_a} item, of the same size and model family."
+            f"{'1' if a.shape[0] == 1 else f'{a.shape[0]} or 1'}). Give one {name_b}, or one per {name_a} item, of "
+            "the same size and model family."
         )
 
 

@@ -240,3 +240,18 @@ def test_schnells_four_steps_with_the_default_stop_step_gives_the_value_to_use(r
 def test_a_start_step_beyond_the_steps_gives_the_value_to_use(runner, flux_dev):
     run, _ = run_chain(runner, flux_dev, randn(SHAPE, 49), inv=dict(steps=4, start_step=4))
     assert not run.success and "set start_step to 3 or less" in run.error, run.error
+
+
+# values a JSON client cannot send but a Python caller can: refused by name, never spread into the latent
+
+
+@pytest.mark.parametrize("field, value", [("guidance", float("nan")), ("cfg", float("nan")), ("eta", float("nan"))])
+def test_nan_settings_are_refused_by_name(runner, flux_dev, field, value):
+    run, _ = run_chain(runner, flux_dev, randn(SHAPE, 50), ed={field: value})
+    assert not run.success and f"{field} must" in run.error, run.error
+
+
+def test_a_video_latent_for_an_image_model_is_refused_by_name(runner, flux_dev):
+    run, _ = run_chain(runner, flux_dev, randn((1, 16, 2, 8, 8), 51))
+    assert not run.success
+    assert "latent has shape (1, 16, 2, 8, 8)" in run.error and "(B, C, H, W), an image latent" in run.error
