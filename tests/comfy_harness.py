@@ -93,6 +93,16 @@ def _patcher(config, seed: int, dtype: torch.dtype):
 # Tiny dims shared by the model builders and the conditioning they expect.
 CONTEXT_DIM = 32
 POOLED_DIM = 32
+# The transformer of the Flux-like builders (Flux, Chroma, HunyuanVideo): hidden size 64, one block of each kind.
+TINY_DIT = {
+    "hidden_size": 64,
+    "mlp_ratio": 2.0,
+    "num_heads": 2,
+    "depth": 1,
+    "depth_single_blocks": 1,
+    "axes_dim": [8, 12, 12],  # sums to hidden_size / num_heads
+    "qkv_bias": True,
+}
 
 
 def _txt_ids_dims_compat(params_cls) -> dict:
@@ -123,14 +133,8 @@ def tiny_flux(schnell: bool = False, seed: int = 0, dtype: torch.dtype = torch.f
         "patch_size": 2,
         "vec_in_dim": POOLED_DIM,
         "context_in_dim": CONTEXT_DIM,
-        "hidden_size": 64,
-        "mlp_ratio": 2.0,
-        "num_heads": 2,
-        "depth": 1,
-        "depth_single_blocks": 1,
-        "axes_dim": [8, 12, 12],
         "theta": 10000,
-        "qkv_bias": True,
+        **TINY_DIT,
     }
     unet_config.update(flux_params_compat())
     config = (sm.FluxSchnell if schnell else sm.Flux)(unet_config)
@@ -171,15 +175,9 @@ def tiny_chroma(seed: int = 0, dtype: torch.dtype = torch.float32):
         "in_channels": 64,  # 16 latent channels x the 2 x 2 patch
         "out_channels": 64,
         "context_in_dim": CONTEXT_DIM,
-        "hidden_size": 64,
-        "mlp_ratio": 2.0,
-        "num_heads": 2,
-        "depth": 1,
-        "depth_single_blocks": 1,
-        "axes_dim": [8, 12, 12],
         "theta": 10000,
         "patch_size": 2,
-        "qkv_bias": True,
+        **TINY_DIT,
         "in_dim": 64,
         "out_dim": 64,
         "hidden_dim": 64,
@@ -225,15 +223,9 @@ def tiny_hunyuan_video(seed: int = 0, dtype: torch.dtype = torch.float32):
         "out_channels": 16,
         "vec_in_dim": POOLED_DIM,
         "context_in_dim": CONTEXT_DIM,
-        "hidden_size": 64,
-        "mlp_ratio": 2.0,
-        "num_heads": 2,
-        "depth": 1,
-        "depth_single_blocks": 1,
-        "axes_dim": [8, 12, 12],
         "theta": 256,
         "patch_size": [1, 2, 2],
-        "qkv_bias": True,
+        **TINY_DIT,
         "guidance_embed": True,
         "byt5": False,
         "meanflow": False,

@@ -14,6 +14,7 @@ import json
 import pytest
 
 from e2e_checks import input_specs
+from test_e2e_regional_edit import output_snapshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
 
@@ -198,11 +199,6 @@ def cases_for(object_info):
                     add("the edit prompt as negative", wrong_link("prompt"))
                 add("a link of the wrong type", wrong_link("clip" if kind != "CLIP" else "src"))
     return out
-
-
-def output_snapshot(server):
-    root = server.base_dir / "output"
-    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
 
 
 def submit(server, prompt):
