@@ -98,6 +98,27 @@ def test_the_inversion_seed_follows_batch_index_like_a_ksampler(runner, flux_dev
     torch.testing.assert_close(take(name)["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
 
 
+def test_the_sampler_forms_seed_is_the_noise_for_a_latent_without_batch_index(runner, flux_dev):
+    """What RFInvertSampler's tooltip says: SamplerCustomAdvanced hands a SAMPLER no batch_index, so its y1 is the
+    seed's noise for the latent as if it had none."""
+    import comfy.sample
+
+    source = randn((2, 16, 8, 8), 52)
+    g = Graph()
+    m = g.model(flux_dev)
+    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=4, denoise=1.0)
+    s = g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
+              guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(comfy_harness.conditioning(batch=2)))),
+              sampler=g.out(g.add("RFInvertSampler", gamma=1.0, seed=11)),
+              sigmas=g.out(g.add("RFFlipSigmas", sigmas=g.out(sched))),
+              latent_image=g.latent(source, batch_index=[3, 7]))
+    name = g.capture(g.out(s))
+    run = runner.run(g)
+    assert run.success, run.error
+    y1 = comfy.sample.prepare_noise(source, 11)
+    torch.testing.assert_close(take(name)["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
+
+
 def stochastic(g, model, latent_link, seed, sampler_link, steps=6, denoise=1.0):
     m = g.model(model)
     guider = g.add("BasicGuider", model=m, conditioning=g.cond(comfy_harness.conditioning(seed=5)))
