@@ -17,6 +17,8 @@ import comfy.model_patcher
 import comfy.model_sampling
 import comfy.patcher_extension
 
+from ..rf_core import RFInputError
+
 _SIGMA0_WRAPPER_KEY = "rf_inversion_velocity_at_sigma0"
 
 
@@ -41,6 +43,25 @@ def require_flow_model(model_patcher) -> None:
         raise ValueError(problem)
 
 
+def velocity_at_sigma0_problem(model_patcher) -> str | None:
+    """None if the sigma = 0 velocity can be read (it hooks the diffusion model's output); else what to do."""
+    net = model_patcher.get_model_object("diffusion_model")
+    if isinstance(net, torch.nn.Module):
+        return None
+    return (
+        f"RF-Inversion reads the velocity at sigma = 0, where the inversion starts, from the diffusion model's raw "
+        f"output, but this model's diffusion model is a {type(net).__name__}, not a PyTorch module (e.g. a TensorRT "
+        "engine). Give RFInvert's model input the same model loaded by a standard loader (Load Diffusion Model / "
+        "Load Checkpoint); RFControlledSampler and the stochastic sampler can keep this one."
+    )
+
+
+def require_velocity_at_sigma0(model_patcher) -> None:
+    problem = velocity_at_sigma0_problem(model_patcher)
+    if problem is not None:
+        raise RFInputError(problem)
+
+
 def _velocity_output_at_sigma0(executor, x, t, *args, **kwargs):
     """APPLY_MODEL wrapper for sigma = 0 calls: returns x - v instead of the (uninformative) D = x."""
     captured = []
@@ -51,9 +72,11 @@ def _velocity_output_at_sigma0(executor, x, t, *args, **kwargs):
     finally:
         handle.remove()
     if len(captured) != 1:
-        raise RuntimeError(
-            "RF-Inversion could not read the model's velocity at sigma = 0 "
-            f"({len(captured)} network outputs seen in one evaluation)."
+        raise RFInputError(
+            "RF-Inversion reads the velocity at sigma = 0, where the inversion starts, from one diffusion-model "
+            f"output per evaluation, but saw {len(captured)}: a model patch or caching node (e.g. TeaCache, First "
+            "Block Cache) changes how the network is called. Connect RFInvert's model input to the model before "
+            "that node (the edit may keep it), or switch the node off for the inversion."
         )
     return x - captured[0].to(x.dtype)
 

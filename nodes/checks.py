@@ -3,15 +3,25 @@ so the all-in-one nodes and the SAMPLER forms reject the same inputs with the sa
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 import comfy.samplers
-import comfy.utils
 
-from ..rf_core import RFInputError, check_edit_window, check_sigmas
+from ..rf_core import (
+    RFInputError,
+    check_edit_window,
+    check_latent_pair,
+    check_latent_values,
+    check_sigmas,
+    prepare_mask,
+)
 from .adapter import require_flow_model
 
 INVERSION_KEY = "rf_inversion"  # extra key of RFInvert's LATENT: how the inversion was made
+REFERENCE_NOISE_MASK = "the reference's noise_mask"  # how the errors name noise_masks set upstream
+INVERTED_NOISE_MASK = "the inverted latent's noise_mask"
 
 ORDERS = {"euler": 1, "midpoint": 2}
 
@@ -26,9 +36,19 @@ def latent_channels(model_patcher) -> int:
     return int(model_patcher.get_model_object("latent_format").latent_channels)
 
 
+def check_latent_layout(model_patcher, name: str, samples: torch.Tensor) -> None:
+    """samples has the model's latent layout: (B, C, H, W) for image models, (B, C, T, H, W) for video models."""
+    dims = int(getattr(model_patcher.get_model_object("latent_format"), "latent_dimensions", 2))
+    if samples.ndim != dims + 2:
+        layout = {2: "(B, C, H, W), an image latent", 3: "(B, C, T, H, W), a video latent"}.get(dims, f"{dims + 2}-D")
+        raise RFInputError(
+            f"{name} has shape {tuple(samples.shape)} but this model works on latents {layout}: give {name} a latent "
+            "made for this model (its VAE, or its own empty-latent node)."
+        )
+    check_latent_channels(name, samples, latent_channels(model_patcher))
+
+
 def check_latent_channels(name: str, samples: torch.Tensor, channels: int) -> None:
-    if samples.ndim < 4:
-        raise RFInputError(f"{name} must be a latent batch (B, C, H, W), got shape {tuple(samples.shape)}.")
     if samples.shape[1] != channels:
         raise RFInputError(
             f"{name} has {samples.shape[1]} channels but this model works on {channels}-channel latents: encode "
@@ -38,49 +58,120 @@ def check_latent_channels(name: str, samples: torch.Tensor, channels: int) -> No
 
 
 def check_flow_latent(model_patcher, name: str, samples: torch.Tensor) -> None:
-    """The model samples by rectified flow and `samples` is a latent batch with its channel count."""
+    """The model samples by rectified flow and `samples` is a finite, non-empty latent batch with its channels."""
     require_flow_model(model_patcher)
-    check_latent_channels(name, samples, latent_channels(model_patcher))
+    check_latent_layout(model_patcher, name, samples)
+    check_latent_values(name, samples)
+
+
+def check_edit_wiring(inverted: dict, reference: dict) -> None:
+    """The reference is the source, not an inversion: RFInvert's record on it means a wiring mistake."""
+    if inversion_info(reference) is None:
+        return
+    if inversion_info(inverted) is None:
+        raise RFInputError(
+            "inverted and reference are swapped: the reference is RFInvert's output and the inverted latent is not. "
+            "connect RFInvert's output to 'inverted' and the source latent (the one RFInvert inverted, e.g. from "
+            "VAEEncode) to 'reference'."
+        )
+    raise RFInputError(
+        "the reference is an inverted latent (RFInvert's output), so the edit would pull towards noise: connect the "
+        "source latent (the one RFInvert inverted, e.g. from VAEEncode) to 'reference'."
+    )
 
 
 def check_edit_inputs(model_patcher, info: dict | None, grid: torch.Tensor, start_step: int, stop_step: int,
-                      inverted: torch.Tensor, reference: torch.Tensor, reference_name: str = "reference") -> None:
+                      inverted: torch.Tensor, reference: torch.Tensor, reference_name: str = "reference",
+                      masks: dict | None = None) -> None:
     """What an edit needs before it runs. RFControlledSampler calls it before guider.sample loads the model, so a
-    bad input fails at once; its Sampler object calls it again, for the SamplerCustomAdvanced form."""
+    bad input fails at once; its Sampler object calls it again, for the SamplerCustomAdvanced form. masks maps an
+    input's name to its mask (None where not connected)."""
+    check_sigmas(grid, increasing=False)
     check_edit_window(start_step, stop_step, grid.numel() - 1)
     check_inversion_match(info, grid, start_step)
     check_flow_latent(model_patcher, "inverted", inverted)
     check_flow_latent(model_patcher, reference_name, reference)
-    check_reference_batch(inverted, reference)
+    check_latent_pair("inverted", inverted, reference_name, reference)
+    for name, mask in (masks or {}).items():
+        edit_mask(name, mask, inverted)
 
 
-def check_reference_batch(inverted: torch.Tensor, reference: torch.Tensor) -> None:
-    """reference (y0) must be one image or one per inverted image, with the same C, H, W."""
-    if reference.shape[1:] != inverted.shape[1:]:
+def edit_masks(mask, inverted: dict, reference: dict | None = None) -> dict:
+    """The edit's masks by the names its errors use: the mask input, the noise_mask carried by the inverted latent
+    (set on RFInvert's source) and, for the all-in-one node, the reference's noise_mask."""
+    masks = {"mask": mask, INVERTED_NOISE_MASK: inverted.get("noise_mask")}
+    if reference is not None:
+        masks[REFERENCE_NOISE_MASK] = reference.get("noise_mask")
+    return masks
+
+
+def check_cfg(cfg: float, negative) -> float:
+    """cfg is a finite scale, and a scale other than 1 has a negative prompt to act on."""
+    cfg = float(cfg)
+    if not math.isfinite(cfg):
+        raise RFInputError(f"cfg must be a finite number, got {cfg}: set cfg to 1 (off) or a scale up to 100.")
+    if negative is None and cfg != 1.0:
         raise RFInputError(
-            f"reference latent has shape {tuple(reference.shape)} but the inverted latent has "
-            f"{tuple(inverted.shape)}: use the source latent that was inverted (same size and model)."
+            f"cfg is {cfg} but no negative conditioning is connected: connect a negative prompt, or set cfg to 1."
         )
-    if reference.shape[0] not in (1, inverted.shape[0]):
+    return cfg
+
+
+def edit_mask(name: str, mask: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor | None:
+    """One of the edit's masks at the latent's size (rf_core's normaliser, ComfyUI's convention); an empty one is
+    refused: it would return the reference unchanged."""
+    m = prepare_mask(mask, x, name)
+    if m is None:
+        return None
+    if not (mask > 0).any():
         raise RFInputError(
-            f"reference has a batch of {reference.shape[0]} but the inverted latent has {inverted.shape[0]}: "
-            f"give one reference image, or one per inverted image ({inverted.shape[0]})."
+            f"{name} is empty (all 0), so nothing would be edited: paint the region to edit in the Mask Editor "
+            "(right-click the image in Load Image, Open in MaskEditor, save), or disconnect the mask to edit the "
+            "whole image. An image without an alpha channel gives Load Image an empty mask."
         )
+    if not (m > 0).any():
+        raise RFInputError(
+            f"{name} has a painted region smaller than one latent pixel ({tuple(x.shape[-2:])} latent for a "
+            f"{tuple(mask.shape[-2:])} mask), so nothing would be edited: paint a larger region."
+        )
+    return m
+
+
+def model_noise_levels(model_patcher) -> int | None:
+    """How many noise levels the model's sigma table has (ModelSamplingDiscreteFlow: 1000, Flux: 10000): the most
+    steps its 'simple' schedule gives without repeating a sigma. None if the model keeps no table."""
+    table = getattr(model_patcher.get_model_object("model_sampling"), "sigmas", None)
+    return int(table.numel()) if isinstance(table, torch.Tensor) else None
+
+
+def check_steps_for_model(model_patcher, steps: int) -> None:
+    levels = model_noise_levels(model_patcher)
+    if levels is not None and int(steps) > levels:
+        kinds = type(model_patcher.get_model_object("model_sampling")).__mro__
+        kind = next((k.__name__ for k in kinds if k.__name__.startswith("ModelSampling") and k.__name__ != "ModelSampling"),
+                    kinds[0].__name__)  # ComfyUI's sampling object is a class built from e.g. ModelSamplingDiscreteFlow
+        raise RFInputError(
+            f"steps ({int(steps)}) is more than this model has noise levels ({levels} noise levels, {kind}): set "
+            f"steps to {levels} or fewer (its 'simple' schedule would repeat sigmas)."
+        )
+
+
+def check_model_grid(model_patcher, sigmas: torch.Tensor) -> None:
+    """A grid handed to a Sampler object: a repeated sigma there is too many steps for the model; say its limit."""
+    s = sigmas.detach().cpu()
+    if s.ndim == 1 and s.numel() > 1 and (s[1:] == s[:-1]).any():
+        check_steps_for_model(model_patcher, s.numel() - 1)
 
 
 def sampling_grid(model_patcher, steps: int, sigmas: torch.Tensor | None) -> torch.Tensor:
-    """The sampling grid sigma_0 = 1 > ... > sigma_N = 0: the model's own ("simple", as BasicScheduler) or given."""
-    steps = int(steps)
+    """The sampling grid sigma_0 = 1 > ... > sigma_N = 0: the model's own ("simple", as BasicScheduler) with `steps`
+    steps, or the connected sigmas, which then decide the step count (steps is not used)."""
     if sigmas is None:
+        check_steps_for_model(model_patcher, steps)
         sampling = model_patcher.get_model_object("model_sampling")
-        grid = comfy.samplers.calculate_sigmas(sampling, "simple", steps).cpu()
+        grid = comfy.samplers.calculate_sigmas(sampling, "simple", int(steps)).cpu()
     else:
         grid = sigmas.detach().cpu()
-        if grid.ndim != 1 or grid.numel() - 1 != steps:
-            raise RFInputError(
-                f"the sigmas input has {grid.numel() - 1} steps but steps is {steps}: set steps to "
-                f"{grid.numel() - 1} (the connected sigmas decide the grid), or disconnect sigmas."
-            )
     check_sigmas(grid, increasing=False)
     return grid
 
@@ -98,7 +189,8 @@ def check_inversion_match(info: dict | None, grid: torch.Tensor, start_step: int
     if int(info["steps"]) != steps:
         raise RFInputError(
             f"the inverted latent was made with {info['steps']} steps but this edit uses {steps}: set steps to "
-            f"{info['steps']} (or re-run RFInvert with {steps} steps). Inversion and edit must use one grid."
+            f"{info['steps']} (where sigmas are connected, connect the same SIGMAS as RFInvert's), or re-run RFInvert "
+            f"with {steps} steps. Inversion and edit must use one grid."
         )
     if int(info["start_step"]) != int(start_step):
         raise RFInputError(
@@ -111,28 +203,3 @@ def check_inversion_match(info: dict | None, grid: torch.Tensor, start_step: int
             "the inverted latent was made on a different sigma schedule than this edit uses: connect the same "
             "SIGMAS to RFInvert and to the edit (or to neither), and use the same model (its shift sets the grid)."
         )
-
-
-def prepare_spatial_mask(mask: torch.Tensor | None, x: torch.Tensor, name: str = "mask") -> torch.Tensor | None:
-    """A MASK ((H, W) or (B or 1, H, W), any size) resized to the latent like ComfyUI's prepare_mask: (Bm, 1, h, w).
-
-    The size is interpolated (an image-sized mask is normal); the batch is not: it must be 1 or x's batch.
-    """
-    if mask is None:
-        return None
-    m = mask.detach().to(torch.float32)
-    if m.ndim == 4 and m.shape[1] == 1:
-        m = m[:, 0]
-    if m.ndim == 2:
-        m = m[None]
-    if m.ndim != 3:
-        raise RFInputError(f"{name} must be a MASK of shape (H, W) or (B, H, W), got {tuple(mask.shape)}.")
-    if x.ndim == 4:
-        if m.shape[0] not in (1, x.shape[0]):
-            raise RFInputError(
-                f"{name} has a batch of {m.shape[0]} but the latent has {x.shape[0]}: give one mask, or one per image."
-            )
-        out = comfy.utils.reshape_mask(m, (m.shape[0], 1, *x.shape[2:]))
-    else:  # video latents (B, C, T, H, W): a MASK batch is frames, as in ComfyUI's prepare_mask
-        out = comfy.utils.reshape_mask(m, (1, 1, *x.shape[2:]))
-    return out.to(x.device)  # bilinear weights are convex: values stay in the mask's range (checked in rf_core)

@@ -14,20 +14,24 @@ import comfy.sample
 import comfy.samplers
 import comfy.utils
 import latent_preview
-import node_helpers
 from comfy_api.latest import io
 
-from ..rf_core import RFInputError, inversion_sigmas
+from ..rf_core import inversion_sigmas
 from . import inputs
-from .adapter import require_flow_model
-from .checks import INVERSION_KEY, check_edit_inputs, check_flow_latent, inversion_info, sampling_grid
+from .adapter import require_flow_model, require_velocity_at_sigma0
+from .checks import (
+    INVERSION_KEY,
+    check_cfg,
+    check_edit_inputs,
+    check_edit_wiring,
+    check_flow_latent,
+    edit_masks,
+    inversion_info,
+    sampling_grid,
+)
+from .guidance import conditioning_with_guidance
 from .samplers import RFControlledSamplerObject, RFInversionSamplerObject
 from .schema import schema
-
-
-def _with_guidance(conditioning, guidance: float):
-    """Like FluxGuidance: models with a guidance embedding read it; the others ignore the key."""
-    return node_helpers.conditioning_set_values(conditioning, {"guidance": float(guidance)})
 
 
 def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples: torch.Tensor, seed: int,
@@ -61,15 +65,16 @@ class RFInvert(io.ComfyNode):
                     "conditioning",
                     tooltip="Prompt for the inversion: normally the empty prompt (the paper inverts unconditionally).",
                 ),
-                io.Latent.Input("latent", tooltip="The source image, VAE-encoded with this model's VAE."),
+                io.Latent.Input(
+                    "latent",
+                    tooltip="The source image, VAE-encoded with this model's VAE. A noise_mask on it "
+                    "(SetLatentNoiseMask) does not limit the inversion (it inverts the whole image): it travels in "
+                    "the output, and RFControlledSampler edits only inside it.",
+                ),
                 inputs.steps(),
                 inputs.gamma(),
                 inputs.inversion_seed(),
-                io.Float.Input(
-                    "guidance", default=0.0, min=0.0, max=100.0, step=0.1,
-                    tooltip="Guidance embedding during the inversion (Flux dev); models without one ignore it. "
-                    "Paper: 0. A nonzero value reconstructs worse.",
-                ),
+                inputs.guidance(0.0, for_edit=False),
                 inputs.start_step(for_edit=False),
                 inputs.sigmas(for_edit=False),
                 inputs.order(),
@@ -87,16 +92,17 @@ class RFInvert(io.ComfyNode):
                 order="euler") -> io.NodeOutput:
         samples = comfy.sample.fix_empty_latent_channels(model, latent["samples"])
         check_flow_latent(model, "latent", samples)
+        require_velocity_at_sigma0(model)
         grid = sampling_grid(model, steps, sigmas)
         walk = inversion_sigmas(grid, start_step)  # checks start_step against the grid
         guider = comfy.samplers.CFGGuider(model)
-        guider.inner_set_conds({"positive": _with_guidance(conditioning, guidance)})
+        guider.inner_set_conds({"positive": conditioning_with_guidance(model, conditioning, guidance)})
         guider.set_cfg(1.0)
-        sampler = RFInversionSamplerObject(gamma=gamma, seed=seed, order=order)
+        sampler = RFInversionSamplerObject(gamma=gamma, seed=seed, order=order, batch_index=latent.get("batch_index"))
         result = run_guider(guider, sampler, walk, latent, samples, seed)
         result[INVERSION_KEY] = {
             "sigmas": grid.clone(),
-            "steps": int(steps),
+            "steps": grid.numel() - 1,
             "start_step": int(start_step),
             "gamma": float(gamma),
             "seed": int(seed),
@@ -123,19 +129,16 @@ class RFControlledSampler(io.ComfyNode):
                 io.Latent.Input("inverted", tooltip="RFInvert's output (structured noise)."),
                 io.Latent.Input(
                     "reference",
-                    tooltip="The source latent the controller pulls towards (batch 1 or the inverted batch). A "
-                    "noise_mask on it (SetLatentNoiseMask) limits the edit to the mask.",
+                    tooltip="The source latent the controller pulls towards: the one RFInvert inverted, not "
+                    "RFInvert's output (refused). Batch 1 or the inverted batch. A noise_mask on it "
+                    "(SetLatentNoiseMask) limits the edit to the mask.",
                 ),
                 inputs.steps(),
                 inputs.start_step(for_edit=True),
                 inputs.stop_step(),
                 inputs.eta(),
                 inputs.eta_schedule(),
-                io.Float.Input(
-                    "guidance", default=3.5, min=0.0, max=100.0, step=0.1,
-                    tooltip="Guidance embedding for the edit prompt (Flux dev); models without one ignore it. "
-                    "Paper: 3.5.",
-                ),
+                inputs.guidance(3.5, for_edit=True),
                 inputs.mode(),
                 inputs.sde_seed(),
                 inputs.mask(),
@@ -162,30 +165,23 @@ class RFControlledSampler(io.ComfyNode):
         grid = sampling_grid(model, steps, sigmas)
         x = inverted["samples"]
         ref = comfy.sample.fix_empty_latent_channels(model, reference["samples"])
-        check_edit_inputs(model, inversion_info(inverted), grid, start_step, stop_step, x, ref)
+        check_edit_wiring(inverted, reference)
+        check_edit_inputs(model, inversion_info(inverted), grid, start_step, stop_step, x, ref,
+                          masks=edit_masks(mask, inverted, reference))
+        cfg = check_cfg(cfg, negative)
         if ref.shape[0] != x.shape[0]:
             ref = ref.expand(x.shape[0], *ref.shape[1:]).contiguous()
-        noise_mask = reference.get("noise_mask")
-        if noise_mask is not None and noise_mask.ndim >= 3 and noise_mask.shape[0] not in (1, x.shape[0]):
-            raise RFInputError(
-                f"the reference's noise_mask has a batch of {noise_mask.shape[0]} but there are {x.shape[0]} "
-                "images: give one mask, or one per image."
-            )
-
         guider = comfy.samplers.CFGGuider(model)
-        positive = _with_guidance(conditioning, guidance)
+        positive = conditioning_with_guidance(model, conditioning, guidance)
         if negative is None:
-            if float(cfg) != 1.0:
-                raise RFInputError(
-                    f"cfg is {cfg} but no negative conditioning is connected: connect a negative prompt, or set "
-                    "cfg to 1."
-                )
             guider.inner_set_conds({"positive": positive})
         else:
-            guider.set_conds(positive, _with_guidance(negative, guidance))
-        guider.set_cfg(float(cfg))
+            guider.set_conds(positive, conditioning_with_guidance(model, negative, guidance, "negative"))
+        guider.set_cfg(cfg)
         sampler = RFControlledSamplerObject(
             inverted, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule, mode=mode,
             seed=seed, mask=mask, order=order,
         )
-        return io.NodeOutput(run_guider(guider, sampler, grid, reference, ref, seed, denoise_mask=noise_mask))
+        return io.NodeOutput(
+            run_guider(guider, sampler, grid, reference, ref, seed, denoise_mask=reference.get("noise_mask"))
+        )

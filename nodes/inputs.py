@@ -1,6 +1,8 @@
 """The V3 inputs shared by the nodes: one definition (name, default, range, tooltip) per parameter, so the
-all-in-one nodes and the SAMPLER forms present the same contract. Defaults are the paper's (Rout et al. 2025):
-28 steps, gamma 0.5, eta 0.9 on steps [0, 7), guidance 0 for the inversion and 3.5 for the edit."""
+all-in-one nodes and the SAMPLER forms present the same contract. Defaults: the paper's (Rout et al. 2025) 28
+steps, gamma 0.5, guidance 0 for the inversion and 3.5 for the edit; eta 0.9 on steps [0, 7) is the diffusers
+community pipeline's README example (no row of the paper's table stops at step 7: its rows are listed in
+README.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from comfy_api.latest import io
 
 from ..rf_core import ETA_SCHEDULES, MODES
 from .checks import ORDERS
+from .guidance import GUIDANCE_MODELS
 
 CATEGORY = "sampling/rf_inversion"
 MAX_STEPS = 10000
@@ -18,7 +21,8 @@ def steps(tooltip_extra: str = "") -> io.Int.Input:
     return io.Int.Input(
         "steps", default=28, min=1, max=MAX_STEPS,
         tooltip="Number of steps of the sampling schedule (the model's own 'simple' schedule). Inversion and edit "
-        "must use the same number." + tooltip_extra,
+        "must use the same number. Not used when sigmas is connected: then the sigmas decide the steps. At most "
+        "the model's noise levels (1000 for discrete-flow models such as SD3, AuraFlow and Wan; 10000 for Flux)." + tooltip_extra,
     )
 
 
@@ -30,11 +34,17 @@ def gamma() -> io.Float.Input:
     )
 
 
-def inversion_seed() -> io.Int.Input:
+def inversion_seed(sampler_form: bool = False) -> io.Int.Input:
+    same = (
+        "the same noise a KSampler with this seed starts from for a latent without batch_index (SamplerCustomAdvanced "
+        "does not hand a SAMPLER the latent's batch_index; RFInvert follows it)"
+        if sampler_form
+        else "the same noise a KSampler with this seed starts from for this latent, also one taken from a batch "
+        "(its batch_index, from LatentFromBatch or RepeatLatentBatch)"
+    )
     return io.Int.Input(
         "seed", default=0, min=0, max=MAX_SEED, control_after_generate=False,
-        tooltip="Seed of the target noise y1 the inversion is steered towards (the same noise a KSampler with this "
-        "seed would start from). Same seed, same result.",
+        tooltip=f"Seed of the target noise y1 the inversion is steered towards: {same}. Same seed, same result.",
     )
 
 
@@ -53,7 +63,9 @@ def stop_step() -> io.Int.Input:
     return io.Int.Input(
         "stop_step", default=7, min=1, max=MAX_STEPS,
         tooltip="The controller pulls towards the reference on the steps [start_step, stop_step) and is off after. "
-        "Later = closer to the reference, earlier = stronger edit. Paper: 7 of 28.",
+        "Later = closer to the reference, earlier = stronger edit. Default 7 of 28: the diffusers community "
+        "pipeline's README example (the paper's rows stop at 5, 6, 8 or 25 of 28). With fewer steps keep about the "
+        "same share (e.g. 1 of Flux schnell's 4).",
     )
 
 
@@ -61,7 +73,8 @@ def eta() -> io.Float.Input:
     return io.Float.Input(
         "eta", default=0.9, min=0.0, max=1.0, step=0.01,
         tooltip="Controller strength of the edit (paper's eta) inside the step window: 1 = stay on the reference, "
-        "0 = free generation from the inverted noise. Paper: 0.9.",
+        "0 = free generation from the inverted noise. Default 0.9 with stop_step 7: the diffusers community "
+        "pipeline's README example (the paper uses 0.9 for stroke-to-image and stylization, 1.0 or 0.7 elsewhere).",
     )
 
 
@@ -92,8 +105,10 @@ def mask() -> io.Mask.Input:
     return io.Mask.Input(
         "mask", optional=True,
         tooltip="Edit only where the mask is 1 (any size: it is resized to the latent); elsewhere the result "
-        "stays the reference. A noise_mask on the reference latent (SetLatentNoiseMask) also counts; with both, "
-        "the edit is where both allow it.",
+        "stays the reference. Its batch is images for an image latent and frames for a video latent, as in "
+        "ComfyUI. A noise_mask (SetLatentNoiseMask) on the reference, or on the latent RFInvert inverted, also "
+        "counts: the edit is where all of them allow it. An empty (all 0) mask is refused: paint the region in "
+        "the Mask Editor.",
     )
 
 
@@ -110,5 +125,18 @@ def sigmas(for_edit: bool) -> io.Sigmas.Input:
     return io.Sigmas.Input(
         "sigmas", optional=True,
         tooltip="Optional sampling schedule (decreasing, from 1 to 0, e.g. BasicScheduler) instead of the model's "
-        f"own; its length must be steps + 1. Connect the same schedule to {who}.",
+        f"own: when connected it decides the step count (len - 1) and steps is not used. Connect the same schedule "
+        f"to {who}.",
+    )
+
+
+def guidance(default: float, for_edit: bool) -> io.Float.Input:
+    use = "for the edit prompt; Flux dev's usual 3.5 (HunyuanVideo and HunyuanImage use 6.0)" if for_edit else (
+        "during the inversion; the paper inverts at 0, a nonzero value reconstructs worse")
+    return io.Float.Input(
+        "guidance", default=default, min=0.0, max=100.0, step=0.1,
+        tooltip=f"Distilled guidance {use}. Written into the conditioning (like FluxGuidance) only for models with "
+        f"a guidance embedding ({GUIDANCE_MODELS}); other models (SD3, Flux schnell, Chroma, Wan, ...) get their "
+        "conditioning unchanged and this value is not used. If the conditioning already carries a different "
+        "guidance (FluxGuidance upstream) the node refuses instead of replacing it: set the same value here.",
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..rf_core import flip_sigmas, inversion_sigmas
+from ..rf_core import check_sigma_steps, flip_sigmas, inversion_sigmas
 from . import inputs
 from .samplers import RFControlledSamplerObject, RFInversionSamplerObject, StochasticSamplerObject
 from .schema import schema
@@ -27,8 +27,9 @@ class RFInvertSampler(io.ComfyNode):
             category=inputs.CATEGORY,
             description="SAMPLER for SamplerCustomAdvanced that inverts latent_image with RF-Inversion's controlled "
             "forward ODE. Give it INCREASING sigmas (RFFlipSigmas of the sampling schedule, or RFInversionSigmas) "
-            "and DisableNoise: it starts from the image and ignores the noise input.",
-            inputs=[inputs.gamma(), inputs.inversion_seed(), inputs.order()],
+            "and DisableNoise: it starts from the image and ignores the noise input. A noise_mask on latent_image "
+            "does not limit the inversion; SamplerCustomAdvanced carries it on to the edit.",
+            inputs=[inputs.gamma(), inputs.inversion_seed(sampler_form=True), inputs.order()],
             outputs=[io.Sampler.Output(tooltip="The inversion sampler, for SamplerCustomAdvanced.")],
         )
 
@@ -114,7 +115,7 @@ class RFFlipSigmas(io.ComfyNode):
 
     @classmethod
     def execute(cls, sigmas) -> io.NodeOutput:
-        return io.NodeOutput(flip_sigmas(sigmas))
+        return io.NodeOutput(flip_sigmas(check_sigma_steps(sigmas)))  # the sampler checks the values
 
 
 class RFInversionSigmas(io.ComfyNode):

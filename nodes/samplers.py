@@ -20,6 +20,7 @@ from ..rf_core import (
     ETA_SCHEDULES,
     MODES,
     RFInputError,
+    check_option,
     check_unit_interval,
     controlled_forward_ode,
     edit,
@@ -27,8 +28,19 @@ from ..rf_core import (
     seeded_noise_sampler,
     stochastic_sampler,
 )
-from .adapter import GuiderVelocity
-from .checks import check_edit_inputs, check_flow_latent, order_value, prepare_spatial_mask
+from .adapter import GuiderVelocity, require_velocity_at_sigma0
+from .checks import (
+    REFERENCE_NOISE_MASK,
+    check_edit_inputs,
+    check_flow_latent,
+    check_model_grid,
+    edit_mask,
+    edit_masks,
+    inversion_info,
+    order_value,
+)
+
+MAX_SEED = 0xFFFFFFFFFFFFFFFF
 
 @contextlib.contextmanager
 def _progress(callback, offset: int, total: int, disable_pbar: bool):
@@ -54,21 +66,27 @@ class RFInversionSamplerObject(comfy.samplers.Sampler):
 
     The sigmas are the sampling grid flipped (RFFlipSigmas / RFInversionSigmas); they end at 1 (full inversion)
     or at sigma_s (start_step > 0). The noise input is ignored (wire DisableNoise): the target noise y1 is drawn
-    from `seed` (equal to ComfyUI's noise for that seed), never from the global RNG. Returns the inverted state.
+    from `seed`, never from the global RNG: ComfyUI's noise for that seed and the latent's batch_index (RFInvert
+    passes it; SamplerCustomAdvanced hands a Sampler no batch_index, so there y1 is the seed's noise for a latent
+    without one). A denoise_mask does not limit the inversion: it inverts the whole image, and the mask travels
+    on in the output LATENT to the edit. Returns the inverted state.
     """
 
-    def __init__(self, gamma: float = 0.5, seed: int = 0, order: str = "euler"):
+    def __init__(self, gamma: float = 0.5, seed: int = 0, order: str = "euler", batch_index=None):
         self.gamma = check_unit_interval("gamma", gamma)
         self.seed = int(seed)
         self.order = order_value(order)
+        self.batch_index = batch_index
 
     @torch.no_grad()
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
                disable_pbar=False):
         check_flow_latent(model_wrap.model_patcher, "latent_image (the source)", latent_image)
+        check_model_grid(model_wrap.model_patcher, sigmas)
+        require_velocity_at_sigma0(model_wrap.model_patcher)
         y0 = latent_image
         velocity = GuiderVelocity(model_wrap, extra_args)
-        y1 = seeded_noise(self.seed, y0.shape).to(y0.device)
+        y1 = seeded_noise(self.seed, y0.shape, batch_index=self.batch_index).to(y0.device)
         steps = sigmas.shape[-1] - 1
         with _progress(callback, 0, steps, disable_pbar) as on_step:
             return controlled_forward_ode(velocity, y0, sigmas, y1, self.gamma, order=self.order, callback=on_step)
@@ -80,8 +98,10 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
     `inverted` is a LATENT dict in VAE space (RFInvert's or SamplerCustomAdvanced's output); latent_image is the
     reference y0 (the guider has already moved it to the model's space). The sigmas are the full DECREASING
     sampling grid; the run starts at step start_step (where the inversion stopped), eta acts on
-    [start_step, stop_step). `mask` (MASK, 1 = edit) and the reference's noise_mask (denoise_mask) confine the
-    edit; outside them the result stays the reference. The noise input is ignored; the SDE draws from `seed`.
+    [start_step, stop_step). `mask` (MASK, 1 = edit), the inverted latent's noise_mask (set on RFInvert's source)
+    and the reference's (denoise_mask) confine the edit to where all of them allow it (their minimum, so one mask
+    reaching it by two paths counts once); outside, the result stays the reference. The noise input is ignored;
+    the SDE draws from `seed`.
     """
 
     def __init__(self, inverted: dict, start_step: int = 0, stop_step: int = 7, eta: float = 0.9,
@@ -89,33 +109,38 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
                  order: str = "euler"):
         if not isinstance(inverted, dict) or "samples" not in inverted:
             raise RFInputError("inverted must be a LATENT (the output of RFInvert or of the inversion sampler).")
-        if eta_schedule not in ETA_SCHEDULES:
-            raise RFInputError(f"eta_schedule must be one of {', '.join(ETA_SCHEDULES)}, got {eta_schedule!r}.")
-        if mode not in MODES:
-            raise RFInputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}.")
+        check_option("eta_schedule", eta_schedule, ETA_SCHEDULES)
+        check_option("mode", mode, MODES)
         self.order = order_value(order)
         if mode == "sde" and self.order != 1:
             raise RFInputError("mode 'sde' takes Euler-Maruyama steps: set order to euler, or mode to ode.")
         self.inverted = inverted["samples"]
-        self.info = inverted.get("rf_inversion") if isinstance(inverted.get("rf_inversion"), dict) else None
+        self.info = inversion_info(inverted)
+        self.masks = edit_masks(mask, inverted)
         self.start_step, self.stop_step = int(start_step), int(stop_step)
         self.eta = check_unit_interval("eta", eta)
-        self.eta_schedule, self.mode, self.seed, self.mask = eta_schedule, mode, int(seed), mask
+        self.eta_schedule, self.mode, self.seed = eta_schedule, mode, int(seed)
 
     def _mask(self, x: torch.Tensor, denoise_mask: torch.Tensor | None) -> torch.Tensor | None:
-        m = prepare_spatial_mask(self.mask, x)
+        """The minimum of the edit's masks, (B or 1, 1, ...) at x's size; None if none is connected."""
+        found = [edit_mask(name, m, x) for name, m in self.masks.items() if m is not None]
         if denoise_mask is not None:  # already (B, C, ...) at the latent's size (the guider's prepare_mask)
-            d = denoise_mask[:, :1].to(device=x.device, dtype=torch.float32)
-            m = d if m is None else m * d
-        return m
+            found.append(edit_mask(REFERENCE_NOISE_MASK, denoise_mask[:, :1], x))
+        if not found:
+            return None
+        out = found[0]
+        for m in found[1:]:
+            out = torch.minimum(out, m)
+        return out
 
     @torch.no_grad()
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
                disable_pbar=False):
         steps = sigmas.shape[-1] - 1
         y0 = latent_image
+        check_model_grid(model_wrap.model_patcher, sigmas)
         check_edit_inputs(model_wrap.model_patcher, self.info, sigmas, self.start_step, self.stop_step,
-                          self.inverted, y0, reference_name="reference (latent_image)")
+                          self.inverted, y0, reference_name="reference (latent_image)", masks=self.masks)
         x = model_wrap.inner_model.process_latent_in(self.inverted.to(device=y0.device, dtype=torch.float32))
         velocity = GuiderVelocity(model_wrap, extra_args)
         noise_sampler = seeded_noise_sampler(self.seed, x.shape) if self.mode == "sde" else None
@@ -132,8 +157,9 @@ class StochasticSamplerObject(comfy.samplers.Sampler):
 
     Starts at noise_scaling(sigma_0, noise, latent_image) and ends with inverse_noise_scaling like KSAMPLER
     (skipped only where it would divide by zero, i.e. a run ending at sigma = 1). The SDE noise xi comes from
-    the run's noise seed + 1 (its own CPU generator), so it never repeats the initial noise. A noise_mask
-    inpaints exactly as core samplers do (ComfyUI's KSamplerX0Inpaint).
+    the run's noise seed + 1 (its own CPU generator; after the largest seed, 2^64 - 1, it wraps to 0), so it
+    never repeats the initial noise. A noise_mask inpaints exactly as core samplers do (ComfyUI's
+    KSamplerX0Inpaint), and denoise < 1 (a schedule starting below sigma = 1) starts from the re-noised source.
     """
 
     def __init__(self, noise_scale: float = 1.0):
@@ -142,7 +168,8 @@ class StochasticSamplerObject(comfy.samplers.Sampler):
     @torch.no_grad()
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
                disable_pbar=False):
-        check_flow_latent(model_wrap.model_patcher, "latent_image", noise)
+        check_flow_latent(model_wrap.model_patcher, "latent_image", latent_image)
+        check_model_grid(model_wrap.model_patcher, sigmas)
         extra_args = dict(extra_args, denoise_mask=denoise_mask)
         model_k = comfy.samplers.KSamplerX0Inpaint(model_wrap, sigmas)
         model_k.latent_image = latent_image
@@ -150,7 +177,7 @@ class StochasticSamplerObject(comfy.samplers.Sampler):
         sampling = model_wrap.inner_model.model_sampling
         x = sampling.noise_scaling(sigmas[0], noise, latent_image, self.max_denoise(model_wrap, sigmas))
         seed = int(extra_args.get("seed") or 0)
-        noise_sampler = seeded_noise_sampler(seed + 1, x.shape)
+        noise_sampler = seeded_noise_sampler((seed + 1) % (MAX_SEED + 1), x.shape)
         with _progress(callback, 0, sigmas.shape[-1] - 1, disable_pbar) as on_step:
             out = stochastic_sampler(
                 GuiderVelocity(model_k, extra_args), x, sigmas, noise_sampler=noise_sampler,

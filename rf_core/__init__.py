@@ -1,6 +1,16 @@
 """Pure-torch maths of RF-Inversion (Rout et al., ICLR 2025). Never imports ComfyUI."""
 
-from .checks import RFInputError, check_sigmas, check_unit_interval, check_window, prepare_mask
+from .checks import (
+    RFInputError,
+    check_latent_pair,
+    check_latent_values,
+    check_option,
+    check_sigma_steps,
+    check_sigmas,
+    check_unit_interval,
+    check_window,
+    prepare_mask,
+)
 from .noise import seeded_noise, seeded_noise_sampler
 from .pipeline import MODES, check_edit_window, check_start_step, edit, inversion_sigmas, invert
 from .schedules import ETA_SCHEDULES, eta_schedule, flip_sigmas, flux_sigmas, flux_time_shift, gamma_schedule
@@ -11,6 +21,10 @@ __all__ = [
     "MODES",
     "RFInputError",
     "check_edit_window",
+    "check_latent_pair",
+    "check_latent_values",
+    "check_option",
+    "check_sigma_steps",
     "check_sigmas",
     "check_start_step",
     "check_unit_interval",

@@ -36,12 +36,21 @@ def check_window(
     raise RFInputError(f"{problem} ({name}: need 0 <= start < stop <= steps).")
 
 
-def check_sigmas(sigmas: torch.Tensor, increasing: bool) -> torch.Tensor:
-    """A 1-D sigma grid in [0, 1], strictly monotone in the expected direction."""
+def check_sigma_steps(sigmas: torch.Tensor) -> torch.Tensor:
+    """A schedule of at least one step: a 1-D tensor of 2 or more noise levels."""
     if not isinstance(sigmas, torch.Tensor) or sigmas.ndim != 1:
         raise RFInputError("sigmas must be a 1-D tensor of noise levels (ComfyUI SIGMAS).")
     if sigmas.numel() < 2:
-        raise RFInputError(f"sigmas needs at least 2 values (1 step), got {sigmas.numel()}.")
+        raise RFInputError(
+            f"sigmas needs at least 2 values (1 step), got {sigmas.numel()}: connect a schedule of 1 or more "
+            "steps (e.g. BasicScheduler)."
+        )
+    return sigmas
+
+
+def check_sigmas(sigmas: torch.Tensor, increasing: bool) -> torch.Tensor:
+    """A 1-D sigma grid in [0, 1], strictly monotone in the expected direction."""
+    check_sigma_steps(sigmas)
     s = sigmas.detach().to("cpu", torch.float64)
     if not torch.isfinite(s).all() or s.min() < 0 or s.max() > 1:
         raise RFInputError(
@@ -49,6 +58,12 @@ def check_sigmas(sigmas: torch.Tensor, increasing: bool) -> torch.Tensor:
             f"got min {s.min().item():.4g}, max {s.max().item():.4g}. Use the schedule of a flow model (Flux, SD3)."
         )
     d = s[1:] - s[:-1]
+    if (d == 0).any():
+        i = int((d == 0).nonzero()[0])
+        raise RFInputError(
+            f"sigmas repeat the noise level {s[i].item():.6g} (steps {i} and {i + 1}): the schedule has more steps "
+            "than its model has noise levels (a 'simple' schedule then repeats values). Use fewer steps."
+        )
     if increasing and not (d > 0).all():
         raise RFInputError(
             "inversion sigmas must increase strictly from the image (0) towards noise (1). "
@@ -62,39 +77,73 @@ def check_sigmas(sigmas: torch.Tensor, increasing: bool) -> torch.Tensor:
     return sigmas
 
 
+def check_option(name: str, value: str, options) -> str:
+    """value is one of the named options (a combo input); the error lists them."""
+    if value not in options:
+        raise RFInputError(f"{name} must be one of {', '.join(options)}, got {value!r}.")
+    return value
+
+
+def check_latent_values(name: str, x: torch.Tensor) -> None:
+    """A latent batch with at least one item and finite values (a NaN or inf would silently spread everywhere)."""
+    if x.numel() == 0:
+        raise RFInputError(
+            f"{name} is empty (shape {tuple(x.shape)}): give a latent with at least one image (batch size 1 or more)."
+        )
+    if not torch.isfinite(x).all():
+        raise RFInputError(
+            f"{name} contains NaN or infinite values: encode the image again (VAEEncode) or check the node that "
+            f"made {name}."
+        )
+
+
 def check_latent_pair(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor) -> None:
     """b must broadcast to a: same shape, or batch 1 with the same remaining dims."""
     if a.shape[1:] != b.shape[1:] or b.shape[0] not in (1, a.shape[0]):
         raise RFInputError(
-            f"{name_b} has shape {tuple(b.shape)} but {name_a} has {tuple(a.shape)}: they must match "
-            f"(batch {a.shape[0]} or 1). Use latents of the same size and model family."
+            f"{name_b} has shape {tuple(b.shape)} but {name_a} has {tuple(a.shape)}: they must match (batch "
+            f"{'1' if a.shape[0] == 1 else f'{a.shape[0]} or 1'}). Give one {name_b}, or one per {name_a} item, of "
+            "the same size and model family."
         )
 
 
-def prepare_mask(mask: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor | None:
-    """Reshape a spatial mask to broadcast over x's channels (and frames, and batch).
+def _mask_layout(m: torch.Tensor, x_ndim: int) -> torch.Tensor | None:
+    """ComfyUI's mask layout: (Bm, 1, H, W) for image latents, (Bm, 1, F, H, W) for video latents; None if none."""
+    if m.ndim < 2 or m.ndim > x_ndim or (m.ndim == 4 and m.shape[1] != 1) or (m.ndim == 5 and m.shape[1] != 1):
+        return None
+    if x_ndim == 4:  # a MASK's leading dim is images
+        return m.reshape(-1, 1, *m.shape[-2:])
+    if x_ndim == 5 and m.ndim < 5:  # a MASK's leading dim is frames (ComfyUI's video noise_mask)
+        return m.reshape(1, 1, -1, *m.shape[-2:])
+    return m if x_ndim == 5 else None
 
-    Accepts (H, W), (B or 1, H, W) or an already broadcastable (B or 1, 1, [1,] H, W) mask whose H, W equal
-    the latent's last two dims. Values must lie in [0, 1]: 1 = edit here, 0 = keep the source.
+
+def prepare_mask(mask: torch.Tensor | None, x: torch.Tensor, name: str = "mask") -> torch.Tensor | None:
+    """The one mask normaliser: any mask that broadcasts to (B, 1, *spatial) of x in ComfyUI's convention.
+
+    For an image latent (B, C, H, W) the mask is (H, W), (Bm, H, W) or (Bm, 1, H, W): its batch is images. For a
+    video latent (B, C, T, H, W) a mask of up to 4 dims ((H, W), (F, H, W), (F, 1, H, W)) is frames, and a 5-D one
+    is (Bm, 1, F, H, W). Any size is resized to the latent's (bilinear / trilinear, as ComfyUI resizes a
+    noise_mask); the batch Bm must be 1 or B. Values must lie in [0, 1]: 1 = edit here, 0 = keep the source.
+    Returns a float32 (Bm, 1, *spatial) tensor on x's device.
     """
     if mask is None:
         return None
-    hw = tuple(x.shape[-2:])
-    if tuple(mask.shape[-2:]) != hw:
-        raise RFInputError(
-            f"mask is {tuple(mask.shape[-2:])} (H, W) but the latent is {hw}: resize the mask to the latent's "
-            "spatial size (the nodes do this from an image-sized MASK)."
-        )
+    spatial = tuple(x.shape[2:])
     m = mask.detach().to(device=x.device, dtype=torch.float32)
-    if m.ndim == 2:
-        m = m[None]
-    if m.ndim == 3:
-        m = m.reshape(m.shape[0], *([1] * (x.ndim - 3)), *hw)
-    if m.ndim != x.ndim or any(d != 1 for d in m.shape[1:-2]) or m.shape[0] not in (1, x.shape[0]):
+    m = _mask_layout(m, x.ndim) if m.numel() > 0 else None
+    if m is None:
+        kind = "(H, W), (frames, H, W) or (B, 1, frames, H, W)" if x.ndim == 5 else "(H, W), (B, H, W) or (B, 1, H, W)"
         raise RFInputError(
-            f"mask of shape {tuple(mask.shape)} does not fit a latent of shape {tuple(x.shape)}: give one mask "
-            f"(H, W) or one per batch item ({x.shape[0]}, H, W)."
+            f"{name} of shape {tuple(mask.shape)} does not fit a latent of shape {tuple(x.shape)}: give a MASK "
+            f"{kind}, one for all or one per image ({x.shape[0]})."
         )
-    if m.min() < 0 or m.max() > 1 or not torch.isfinite(m).all():
-        raise RFInputError("mask values must lie in [0, 1] (1 = edit, 0 = keep the source).")
+    if m.shape[0] not in (1, x.shape[0]):
+        raise RFInputError(
+            f"{name} has a batch of {m.shape[0]} but the latent has {x.shape[0]}: give one mask, or one per image."
+        )
+    if not torch.isfinite(m).all() or m.min() < 0 or m.max() > 1:
+        raise RFInputError(f"{name} values must lie in [0, 1] (1 = edit, 0 = keep the source).")
+    if tuple(m.shape[2:]) != spatial:
+        m = torch.nn.functional.interpolate(m, size=spatial, mode="bilinear" if len(spatial) == 2 else "trilinear")
     return m

@@ -11,7 +11,7 @@ from typing import Optional
 
 import torch
 
-from .checks import RFInputError, check_sigmas, check_window
+from .checks import RFInputError, check_option, check_sigmas, check_window
 from .schedules import eta_schedule, flip_sigmas, gamma_schedule
 from .solvers import (
     Callback,
@@ -29,15 +29,22 @@ def check_start_step(start_step: int, steps: int) -> int:
     start_step = int(start_step)
     if not (0 <= start_step < steps):
         raise RFInputError(
-            f"start_step ({start_step}) must be below steps ({steps}) and at least 0: lower start_step "
-            "(0 inverts all the way to noise)."
+            f"start_step ({start_step}) must be below steps ({steps}) and at least 0: set start_step to "
+            f"{max(int(steps) - 1, 0)} or less (0 inverts all the way to noise)."
         )
     return start_step
 
 
 def check_edit_window(start_step: int, stop_step: int, steps: int) -> tuple[int, int]:
     """The edit's start step and its eta window [start_step, stop_step) on a grid of `steps` steps."""
-    check_start_step(start_step, steps)
+    start_step = check_start_step(start_step, steps)
+    if int(stop_step) > steps:
+        # the default stop_step 7 of 28 steps is a quarter of the schedule: suggest the same share of these steps
+        quarter = min(max(round(steps / 4), start_step + 1), steps)
+        raise RFInputError(
+            f"stop_step ({int(stop_step)}) is beyond steps ({steps}): set stop_step to {quarter} (a quarter of the "
+            f"steps, like the default 7 of 28) or any value from {start_step + 1} to {steps}."
+        )
     return check_window(
         "eta is active on the steps [start_step, stop_step); set eta to 0 to switch the controller off",
         start_step, stop_step, steps, "start_step", "stop_step",
@@ -95,6 +102,7 @@ def edit(
     x is the inversion's state at sigma_{start_step}; eta is active on the steps [start_step, stop_step).
     """
     check_sigmas(sigmas, increasing=False)
+    check_option("mode", mode, MODES)
     steps = len(sigmas) - 1
     start_step, stop_step = check_edit_window(start_step, stop_step, steps)
     etas = eta_schedule(eta, steps, start_step, stop_step, eta_kind)[start_step:]
@@ -108,7 +116,4 @@ def edit(
             raise RFInputError(
                 f"the SDE is integrated with Euler-Maruyama only: use order 1 with mode 'sde' (got order {order})."
             )
-        return controlled_reverse_sde(
-            velocity, x, tail, y0, etas, noise_sampler=noise_sampler, mask=mask, callback=callback
-        )
-    raise RFInputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}.")
+    return controlled_reverse_sde(velocity, x, tail, y0, etas, noise_sampler=noise_sampler, mask=mask, callback=callback)

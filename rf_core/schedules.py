@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from .checks import RFInputError, check_unit_interval, check_window
+from .checks import RFInputError, check_option, check_unit_interval, check_window
 
 ETA_SCHEDULES = ("constant", "linear_decrease", "power_decay")
 
@@ -24,8 +24,7 @@ def eta_schedule(
     """
     eta = check_unit_interval("eta", eta)
     start, stop = check_window("eta step window", start, stop, steps, "start", "stop")
-    if kind not in ETA_SCHEDULES:
-        raise RFInputError(f"eta_schedule must be one of {', '.join(ETA_SCHEDULES)}, got {kind!r}.")
+    check_option("eta_schedule", kind, ETA_SCHEDULES)
     if kind == "power_decay" and not (power > 0 and math.isfinite(power)):
         raise RFInputError(f"power for power_decay must be a positive number, got {power}.")
     out = [0.0] * steps

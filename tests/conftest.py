@@ -75,3 +75,18 @@ def flux_schnell(comfy):
 @pytest.fixture(scope="session")
 def sd3(comfy):
     return comfy_harness.tiny_sd3(seed=3)
+
+
+@pytest.fixture(scope="session")
+def chroma(comfy):
+    return comfy_harness.tiny_chroma(seed=5)
+
+
+@pytest.fixture(scope="session")
+def wan21(comfy):
+    return comfy_harness.tiny_wan21(seed=6)
+
+
+@pytest.fixture(scope="session")
+def hunyuan_video(comfy):
+    return comfy_harness.tiny_hunyuan_video(seed=7)

@@ -2,8 +2,15 @@
 
 A probe Sampler run through CFGGuider.sample hands rf_core the guider's velocity (the adapter, checked against
 the network's raw output in test_comfy_harness.py) and the latent in model space; what the probe returns goes
-back through process_latent_out, so results compare with the nodes' VAE-space outputs. The pipeline entry points
-used here (rf_core.invert / rf_core.edit on the sampling grid) are not the ones the nodes call.
+back through process_latent_out, so results compare with the nodes' VAE-space outputs.
+
+What this checks is the glue, not the maths: core_edit calls rf_core.edit, the very function the edit nodes
+call, and core_invert calls rf_core.invert, which runs the same controlled_forward_ode on the same
+inversion_sigmas as the inversion nodes. So agreement here shows that the nodes hand rf_core the right velocity,
+grid, start step, latents (model space), masks and seeds; it cannot catch a wrong formula inside rf_core. The
+maths is checked against exact Gaussian-mixture velocities (tests/test_rf_core_*.py), and the nodes against
+ComfyUI's own samplers, which share no code with rf_core (tests/test_nodes_references.py: with eta = 0 the edit
+is SamplerCustom with core euler).
 """
 
 from __future__ import annotations

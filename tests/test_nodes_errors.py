@@ -77,7 +77,7 @@ def test_epsilon_model_is_refused_through_the_sampler_forms(runner, sd15, sample
     "inv, ed, fragments",
     [
         ({}, dict(steps=5), ["made with 6 steps but this edit uses 5", "set steps to 6"]),
-        ({}, dict(stop_step=9), ["stop_step (9) is beyond steps (6)", "at most 6"]),
+        ({}, dict(stop_step=9), ["stop_step (9) is beyond steps (6)", "set stop_step to 2", "from 1 to 6"]),
         (dict(start_step=3), dict(start_step=3, stop_step=3), ["start_step (3) must be below stop_step (3)"]),
         ({}, dict(start_step=2, stop_step=4), ["stops at start_step 0", "set start_step to 0"]),
         (dict(start_step=6), {}, ["start_step (6) must be below steps (6)"]),
@@ -95,14 +95,15 @@ def test_sigmas_that_do_not_match(runner, flux_dev):
     other = comfy.samplers.calculate_sigmas(flux_dev.get_model_object("model_sampling"), "beta", 6)
     g = edit_chain(flux_dev, randn(SHAPE, 1), sigmas_inv=other)
     fails(runner, g, "different sigma schedule", "connect the same SIGMAS")
-    g = edit_chain(flux_dev, randn(SHAPE, 1), sigmas_inv=other[1:])
-    fails(runner, g, "the sigmas input has 5 steps but steps is 6", "set steps to 5")
+    g = edit_chain(flux_dev, randn(SHAPE, 1), sigmas_inv=other[1:])  # connected sigmas decide RFInvert's steps: 5
+    fails(runner, g, "made with 5 steps but this edit uses 6", "set steps to 5")
 
 
 def test_masks_of_the_wrong_batch_or_shape(runner, flux_dev):
     source = randn((2, 16, 8, 8), 2)
     fails(runner, edit_chain(flux_dev, source, mask=torch.ones((3, 64, 64))), "mask has a batch of 3", "one per image")
-    fails(runner, edit_chain(flux_dev, source, mask=torch.ones((2, 2, 64, 64))), "MASK of shape (H, W) or (B, H, W)")
+    fails(runner, edit_chain(flux_dev, source, mask=torch.ones((2, 2, 64, 64))), "does not fit",
+          "(H, W), (B, H, W) or (B, 1, H, W)")
     bad = torch.full((1, 8, 8), 2.0)
     fails(runner, edit_chain(flux_dev, source, mask=bad), "mask values must lie in [0, 1]")
     g = Graph()
@@ -131,7 +132,7 @@ def test_four_channel_latents_for_a_sixteen_channel_model(runner, flux_dev):
 
 def test_reference_batch_must_be_one_or_the_inverted_batch(runner, flux_dev):
     g = edit_chain(flux_dev, randn((2, 16, 8, 8), 4), reference=randn((3, 16, 8, 8), 5))
-    fails(runner, g, "reference has a batch of 3 but the inverted latent has 2")
+    fails(runner, g, "reference has shape (3, 16, 8, 8) but inverted has (2, 16, 8, 8)", "one per inverted item")
 
 
 def test_sampler_forms_check_direction_and_the_inversions_grid(runner, flux_dev):

@@ -129,3 +129,32 @@ def test_the_pack_registers_as_comfyui_loads_it(pack):
     assert all(issubclass(n, io.ComfyNode) for n in nodes)
     for n in nodes:
         n.GET_SCHEMA().validate()
+
+
+def _paper_rows():
+    """The paper's per-task table as README.md lists it: task -> (start_step, stop_step, eta)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme[readme.index("| task | start_step | stop_step | eta |"):].split("\n\n")[0].splitlines()[2:]
+    rows = {}
+    for line in table:
+        task, start, stop, eta = (c.strip() for c in line.strip("|").split("|"))
+        rows[task] = (int(start), int(stop), float(eta))
+    return rows
+
+
+def test_the_default_edit_window_is_credited_to_its_real_source(infos):
+    """eta 0.9 on [0, 7) is the diffusers community pipeline's README example: no paper row stops at 7 (issue 10,
+    claim 9). The tooltips say so and name the paper's real rows, which are README's table."""
+    rows = _paper_rows()
+    assert len(rows) == 6 and all(stop != 7 for _, stop, _ in rows.values())
+    edit = infos["RFControlledSampler"]["input"]["required"]
+    for name in ("stop_step", "eta"):
+        tip = edit[name][1]["tooltip"]
+        assert "diffusers community pipeline" in tip and "Paper: " not in tip, (name, tip)
+    stops = sorted({stop for _, stop, _ in rows.values()})
+    assert f"stop at {', '.join(map(str, stops[:-1]))} or {stops[-1]} of 28" in edit["stop_step"][1]["tooltip"]
+    etas = {eta for _, _, eta in rows.values()}
+    assert etas == {0.9, 1.0, 0.7} and "0.9 for stroke-to-image and stylization" in edit["eta"][1]["tooltip"]
+    assert {t for t, (_, _, e) in rows.items() if e == 0.9} == {"stroke to image", "stylization"}

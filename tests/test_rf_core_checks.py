@@ -37,7 +37,7 @@ def test_start_not_below_stop(setup, start, stop):
 
 def test_stop_beyond_steps(setup):
     v, y0, y1, s = setup
-    with pytest.raises(rf.RFInputError, match=rf"at most {STEPS}"):
+    with pytest.raises(rf.RFInputError, match=rf"set stop_step to 2 .* from 1 to {STEPS}"):  # a quarter of 6
         rf.edit(v, y1, y0, s, start_step=0, stop_step=STEPS + 1)
     with pytest.raises(rf.RFInputError, match=str(STEPS)):
         rf.eta_schedule(0.9, STEPS, 0, STEPS + 3)
@@ -106,12 +106,36 @@ def test_sigmas_shape(setup):
 
 @pytest.mark.parametrize(
     "shape,match",
-    [((8, 9), "resize the mask"), ((9, 8), "resize the mask"), ((3, 8, 8), "one per batch"), ((2, 2, 8, 8), "does not fit")],
+    [((3, 8, 8), "a batch of 3 .* one per image"), ((2, 2, 8, 8), "does not fit"), ((1, 1, 1, 8, 8), "does not fit"),
+     ((0, 8, 8), "does not fit")],
 )
 def test_mask_shape_mismatch(setup, shape, match):
     v, y0, y1, s = setup
     with pytest.raises(rf.RFInputError, match=match):
         rf.edit(v, y1, y0, s, stop_step=3, mask=torch.ones(shape))
+
+
+def test_a_mask_of_another_size_is_resized_as_comfyui_resizes_a_noise_mask(setup):
+    """Bilinear to the latent's H x W (torch's interpolate, as ComfyUI's reshape_mask): a 16 x 16 mask of 2 x 2
+    blocks is the 8 x 8 mask."""
+    v, y0, y1, s = setup
+    small = (torch.arange(64).reshape(8, 8) % 3 == 0).float()
+    big = small.repeat_interleave(2, 0).repeat_interleave(2, 1)
+    assert torch.equal(rf.prepare_mask(big, y0), small.reshape(1, 1, 8, 8))
+    kw = dict(eta=0.5, stop_step=3)
+    assert torch.equal(rf.edit(v, y1, y0, s, mask=big, **kw), rf.edit(v, y1, y0, s, mask=small, **kw))
+
+
+def test_a_video_mask_is_frames(setup):
+    """For (B, C, T, H, W) a mask's leading dim is frames (ComfyUI's video noise_mask): T frames are resized to the
+    latent's frames, one frame covers all of them."""
+    x = torch.zeros((2, 4, 3, 8, 8))
+    per_frame = torch.stack([torch.full((8, 8), float(k) / 2) for k in range(3)])
+    assert torch.equal(rf.prepare_mask(per_frame, x), per_frame.reshape(1, 1, 3, 8, 8))
+    assert torch.equal(rf.prepare_mask(torch.ones((8, 8)), x), torch.ones((1, 1, 3, 8, 8)))
+    assert rf.prepare_mask(torch.ones((5, 1, 16, 16)), x).shape == (1, 1, 3, 8, 8)
+    with pytest.raises(rf.RFInputError, match="a batch of 3"):
+        rf.prepare_mask(torch.ones((3, 1, 3, 8, 8)), x)
 
 
 @pytest.mark.parametrize("value", [1.5, -0.1, float("nan")])

@@ -17,7 +17,13 @@ pointed at and build a deterministic, tiny model instead:
   32-channel AutoencoderKL with 16 latent channels and 8x downscale.
 * ``E2ETensorStats``: an output node that reports min/max/mean/std/finite of a
   LATENT or IMAGE so the test can check results that a PNG would hide.
+* special_latents.py: ``E2ESpecialLatent`` / ``E2ESpecialMask`` / ``E2ESpecialSigmas``
+  (tiny, empty, NaN or inf inputs of any shape, for the input sweep) and
+  ``E2ELatentValues`` (an output node that reports a latent's values).
 """
-from .standins import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
+from . import special_latents, standins
+
+NODE_CLASS_MAPPINGS = {**standins.NODE_CLASS_MAPPINGS, **special_latents.NODE_CLASS_MAPPINGS}
+NODE_DISPLAY_NAME_MAPPINGS = {**standins.NODE_DISPLAY_NAME_MAPPINGS, **special_latents.NODE_DISPLAY_NAME_MAPPINGS}
 
 __all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS"]

@@ -1,0 +1,135 @@
+"""Masks do what the tooltips say, on image AND video latents, or the edit is refused with how to fix it.
+
+ComfyUI's convention (its guider's reshape_mask): a MASK's batch is images for an image latent (B, C, H, W) and
+frames for a video latent (B, C, T, H, W); any size is resized to the latent. Issue 10, bugs 1, 3 and 4.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import comfy_harness
+from node_helpers_graph import SHAPE, Graph, Runner, add_edit, add_invert, randn, setup, take
+from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+
+pytestmark = pytest.mark.comfyui
+
+VIDEO = (1, 16, 3, 8, 8)  # (B, C, T, H, W): 3 latent frames of 8 x 8
+
+
+@pytest.fixture(scope="module")
+def runner(pack):
+    setup(pack)
+    return Runner()
+
+
+def left_half(frames: int = 1, size: int = 64) -> torch.Tensor:
+    """An image-sized MASK (frames, size, size): 1 (edit) on the left half, 0 (keep) on the right."""
+    m = torch.zeros((frames, size, size))
+    m[..., : size // 2] = 1.0
+    return m
+
+
+def edit(runner, model, source, mask=None, noise_mask=None, inv_noise_mask=None, steps=4, **ed):
+    """RFInvert -> RFControlledSampler; noise_mask goes on the reference, inv_noise_mask on RFInvert's latent."""
+    g = Graph()
+    m, src = g.model(model), g.latent(source)
+    inv_src = src if inv_noise_mask is None else g.out(
+        g.add("SetLatentNoiseMask", samples=src, mask=g.mask(inv_noise_mask)))
+    ref = src if noise_mask is None else g.out(g.add("SetLatentNoiseMask", samples=src, mask=g.mask(noise_mask)))
+    i = add_invert(g, m, g.cond(comfy_harness.conditioning(seed=0)), inv_src, steps)
+    extra = {} if mask is None else {"mask": g.mask(mask)}
+    e = add_edit(g, m, g.cond(comfy_harness.conditioning(seed=5)), g.out(i), ref, steps,
+                 **dict(dict(stop_step=2, eta=0.5), **ed), **extra)
+    name = g.capture(g.out(e))
+    run = runner.run(g)
+    return (take(name)["samples"], run) if run.success else (None, run)
+
+
+def edited(runner, *args, **kwargs) -> torch.Tensor:
+    out, run = edit(runner, *args, **kwargs)
+    assert run.success, run.error
+    return out
+
+
+def assert_kept_right_edited_left(out, source):
+    torch.testing.assert_close(out[..., 4:], source[..., 4:], rtol=0, atol=1e-5)  # kept
+    assert (out[..., :4] - source[..., :4]).abs().mean() > 1e-2  # edited
+
+
+# bug 1: masks on video latents
+
+
+@pytest.mark.parametrize("frames", [1, 3, 9])
+def test_a_mask_limits_a_video_edit_for_any_number_of_mask_frames(runner, wan21, frames):
+    """A MASK of 1 frame applies to every frame; 3 or 9 frames are resized to the 3 latent frames, as ComfyUI
+    resizes a video noise_mask. Before the fix every multi-frame latent refused any mask."""
+    source = randn(VIDEO, 20)
+    out = edited(runner, wan21, source, mask=left_half(frames))
+    assert out.shape == source.shape
+    assert_kept_right_edited_left(out, source)
+
+
+def test_mask_and_noise_mask_are_the_same_on_video(runner, wan21):
+    source = randn((2, 16, 3, 8, 8), 21)  # two videos of three frames: the MASK's batch (3) is frames
+    by_mask = edited(runner, wan21, source, mask=left_half(3))
+    by_noise_mask = edited(runner, wan21, source, noise_mask=left_half(3))
+    assert_kept_right_edited_left(by_mask, source)
+    torch.testing.assert_close(by_noise_mask, by_mask, rtol=0, atol=1e-6)
+
+
+def test_a_mask_that_differs_per_frame_is_followed_per_frame(runner, wan21):
+    source = randn(VIDEO, 22)
+    mask = torch.zeros((3, 64, 64))
+    mask[1] = 1.0  # edit only the middle frame
+    out = edited(runner, wan21, source, mask=mask)
+    torch.testing.assert_close(out[:, :, [0, 2]], source[:, :, [0, 2]], rtol=0, atol=1e-5)
+    assert (out[:, :, 1] - source[:, :, 1]).abs().mean() > 1e-2
+
+
+def test_image_mask_batch_must_still_be_one_or_the_image_batch(runner, flux_dev):
+    _, run = edit(runner, flux_dev, randn((2, 16, 8, 8), 23), mask=left_half(3))
+    assert not run.success and "mask has a batch of 3" in run.error and "one per image" in run.error
+
+
+# bug 3: an all-zero mask is refused
+
+
+@pytest.mark.parametrize("where", ["mask", "noise_mask"])
+def test_an_empty_mask_is_refused_with_the_mask_editor_hint(runner, flux_dev, where):
+    """LoadImage gives an all-zero MASK for an image without alpha (ComfyUI's example.png): the edit would return
+    the source unchanged, silently. It must say to paint the region in the Mask Editor."""
+    _, run = edit(runner, flux_dev, randn(SHAPE, 24), **{where: torch.zeros((1, 64, 64))})
+    assert not run.success
+    assert "Mask Editor" in run.error and "empty" in run.error, run.error
+    assert ("noise_mask" if where == "noise_mask" else "mask") in run.error
+
+
+def test_a_painted_region_smaller_than_a_latent_pixel_is_refused(runner, flux_dev):
+    tiny = torch.zeros((1, 64, 64))
+    tiny[:, 0, 0] = 1.0  # one image pixel: nothing left at the 8 x 8 latent's resolution
+    _, run = edit(runner, flux_dev, randn(SHAPE, 25), mask=tiny)
+    assert not run.success and "smaller than one latent pixel" in run.error, run.error
+
+
+# bug 4: a noise_mask on RFInvert's input latent
+
+
+def test_a_noise_mask_on_the_inverted_source_limits_the_edit(runner, flux_dev):
+    """SetLatentNoiseMask before RFInvert: the inversion covers the whole image, the mask travels in its output and
+    the edit keeps the reference outside it, exactly as the same mask on the edit's `mask` input does."""
+    source = randn(SHAPE, 26)
+    via_inversion = edited(runner, flux_dev, source, inv_noise_mask=left_half())
+    assert_kept_right_edited_left(via_inversion, source)
+    torch.testing.assert_close(via_inversion, edited(runner, flux_dev, source, mask=left_half()), rtol=0, atol=1e-6)
+
+
+def test_the_same_soft_mask_through_two_paths_counts_once(runner, flux_dev):
+    """One soft mask on both the inverted source and the reference is one mask, not its square."""
+    source = randn(SHAPE, 27)
+    soft = torch.full((1, 64, 64), 0.5)
+    soft[..., 32:] = 0.0
+    once = edited(runner, flux_dev, source, mask=soft)
+    both = edited(runner, flux_dev, source, noise_mask=soft, inv_noise_mask=soft)
+    torch.testing.assert_close(both, once, rtol=0, atol=1e-6)

@@ -1,0 +1,188 @@
+"""The nodes against ComfyUI's OWN samplers and noise (references that share no code with rf_core).
+
+- eta = 0 turns the controlled edit into plain Euler sampling from the inverted latent: it must equal SamplerCustom
+  with core euler started from that latent (issue 10, claim 11).
+- The inversion's seed gives the noise a KSampler with that seed starts from, also for a latent that carries a
+  batch_index (LatentFromBatch, RepeatLatentBatch), as comfy.sample.prepare_noise draws it (claim 12).
+- StochasticFluxSampler inpaints through ComfyUI's KSamplerX0Inpaint as core samplers do, and starts partway for
+  denoise < 1 (test 14).
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import comfy_harness
+import node_helpers_core as core
+from node_helpers_graph import SHAPE, Graph, Runner, add_edit, add_invert, randn, setup, take
+from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+
+pytestmark = pytest.mark.comfyui
+
+
+@pytest.fixture(scope="module")
+def runner(pack):
+    setup(pack)
+    return Runner()
+
+
+def sampler_custom(g, model_link, cond, sigmas_link, latent_link, add_noise, seed=0, sampler="euler"):
+    positive = g.cond(cond)
+    return g.add("SamplerCustom", model=model_link, add_noise=add_noise, noise_seed=seed, cfg=1.0, positive=positive,
+                 negative=positive, sampler=g.out(g.add("KSamplerSelect", sampler_name=sampler)),
+                 sigmas=sigmas_link, latent_image=latent_link)
+
+
+@pytest.mark.parametrize("which", ["flux_dev", "sd3"])
+def test_eta_zero_from_a_full_inversion_is_core_euler_from_the_seeds_noise(runner, request, which):
+    """gamma = 1 lands the inversion exactly on the noise of its seed; SamplerCustom with that seed starts from the
+    same noise, so core euler must give what the edit gives with eta = 0 (guidance 3.5 on both for Flux dev)."""
+    model = request.getfixturevalue(which)
+    steps, seed, source = 6, 9, randn(SHAPE, 50)
+    edit_cond = comfy_harness.conditioning(seed=5)
+    if which == "flux_dev":
+        edit_cond = core.with_guidance(edit_cond, 3.5)
+    g = Graph()
+    m, src = g.model(model), g.latent(source)
+    i = add_invert(g, m, g.cond(comfy_harness.conditioning()), src, steps, gamma=1.0, seed=seed)
+    e = add_edit(g, m, g.cond(edit_cond), g.out(i), src, steps, stop_step=1, eta=0.0)
+    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=steps, denoise=1.0)
+    ref = sampler_custom(g, m, edit_cond, g.out(sched), src, add_noise=True, seed=seed)
+    names = g.capture(g.out(e)), g.capture(g.out(ref))
+    run = runner.run(g)
+    assert run.success, run.error
+    ours, euler = (take(n)["samples"] for n in names)
+    torch.testing.assert_close(ours, euler, rtol=0, atol=1e-5)
+    assert (ours - source).abs().mean() > 1e-2  # a real generation, not the source
+
+
+def test_eta_zero_from_a_partial_inversion_is_core_euler_on_the_grids_tail(runner, sd3):
+    """start_step 2: SamplerCustom without noise starts at (1 - sigma_2) * latent_image, so it is given the inverted
+    latent divided by (1 - sigma_2) (in model space) and the grid from step 2."""
+    steps, start, source = 6, 2, randn(SHAPE, 51)
+    g = Graph()
+    m, src = g.model(sd3), g.latent(source)
+    i = add_invert(g, m, g.cond(comfy_harness.conditioning()), src, steps, start_step=start)
+    e = add_edit(g, m, g.cond(comfy_harness.conditioning(seed=5)), g.out(i), src, steps, start_step=start,
+                 stop_step=start + 1, eta=0.0)
+    names = g.capture(g.out(i)), g.capture(g.out(e))
+    run = runner.run(g)
+    assert run.success, run.error
+    inverted, ours = (take(n)["samples"] for n in names)
+    grid = core.model_grid(sd3, steps)
+    inner = sd3.model
+    start_latent = inner.process_latent_out(inner.process_latent_in(inverted) / (1.0 - grid[start]))
+    g = Graph()
+    ref = sampler_custom(g, g.model(sd3), comfy_harness.conditioning(seed=5), g.sigmas(grid[start:]),
+                         g.latent(start_latent), add_noise=False)
+    name = g.capture(g.out(ref))
+    run = runner.run(g)
+    assert run.success, run.error
+    torch.testing.assert_close(ours, take(name)["samples"], rtol=0, atol=1e-5)
+
+
+def test_the_inversion_seed_follows_batch_index_like_a_ksampler(runner, flux_dev):
+    """A latent picked from a batch (batch_index [3, 7]) gets the 4th and 8th noise of the seed, as in KSampler."""
+    import comfy.sample
+
+    source = randn((2, 16, 8, 8), 52)
+    g = Graph()
+    i = add_invert(g, g.model(flux_dev), g.cond(comfy_harness.conditioning(batch=2)),
+                   g.latent(source, batch_index=[3, 7]), 4, gamma=1.0, seed=11)
+    name = g.capture(g.out(i))
+    run = runner.run(g)
+    assert run.success, run.error
+    y1 = comfy.sample.prepare_noise(source, 11, [3, 7])  # ComfyUI's noise for that seed and batch_index
+    assert not torch.allclose(y1, comfy.sample.prepare_noise(source, 11))
+    torch.testing.assert_close(take(name)["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
+
+
+def test_the_sampler_forms_seed_is_the_noise_for_a_latent_without_batch_index(runner, flux_dev):
+    """What RFInvertSampler's tooltip says: SamplerCustomAdvanced hands a SAMPLER no batch_index, so its y1 is the
+    seed's noise for the latent as if it had none."""
+    import comfy.sample
+
+    source = randn((2, 16, 8, 8), 52)
+    g = Graph()
+    m = g.model(flux_dev)
+    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=4, denoise=1.0)
+    s = g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
+              guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(comfy_harness.conditioning(batch=2)))),
+              sampler=g.out(g.add("RFInvertSampler", gamma=1.0, seed=11)),
+              sigmas=g.out(g.add("RFFlipSigmas", sigmas=g.out(sched))),
+              latent_image=g.latent(source, batch_index=[3, 7]))
+    name = g.capture(g.out(s))
+    run = runner.run(g)
+    assert run.success, run.error
+    y1 = comfy.sample.prepare_noise(source, 11)
+    torch.testing.assert_close(take(name)["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
+
+
+def stochastic(g, model, latent_link, seed, sampler_link, steps=6, denoise=1.0):
+    m = g.model(model)
+    guider = g.add("BasicGuider", model=m, conditioning=g.cond(comfy_harness.conditioning(seed=5)))
+    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=steps, denoise=denoise)
+    s = g.add("SamplerCustomAdvanced", noise=g.out(g.add("RandomNoise", noise_seed=seed)), guider=g.out(guider),
+              sampler=sampler_link, sigmas=g.out(sched), latent_image=latent_link)
+    return g.capture(g.out(s))
+
+
+@pytest.mark.parametrize("which", ["flux_schnell", "sd3"])
+def test_stochastic_sampler_inpaints_like_core_samplers(runner, which, request):
+    """A noise_mask (SetLatentNoiseMask): outside it every evaluation sees the source re-noised with the run's
+    noise (KSamplerX0Inpaint) and the result is the source; noise_scale 0 equals core euler, masked the same way."""
+    model = request.getfixturevalue(which)
+    source = randn(SHAPE, 53)
+    mask = torch.zeros((1, 64, 64))
+    mask[:, :, :32] = 1.0
+    g = Graph()
+    masked = g.out(g.add("SetLatentNoiseMask", samples=g.latent(source), mask=g.mask(mask)))
+    names = {
+        "sde": stochastic(g, model, masked, 3, g.out(g.add("StochasticFluxSampler", noise_scale=1.0))),
+        "ode": stochastic(g, model, masked, 3, g.out(g.add("StochasticFluxSampler", noise_scale=0.0))),
+        "euler": stochastic(g, model, masked, 3, g.out(g.add("KSamplerSelect", sampler_name="euler"))),
+    }
+    run = runner.run(g)
+    assert run.success, run.error
+    out = {k: take(v)["samples"] for k, v in names.items()}
+    torch.testing.assert_close(out["ode"], out["euler"], rtol=0, atol=1e-5)
+    for k in ("sde", "ode", "euler"):
+        torch.testing.assert_close(out[k][..., 4:], source[..., 4:], rtol=0, atol=1e-5)  # kept outside
+        assert (out[k][..., :4] - source[..., :4]).abs().mean() > 1e-2  # generated inside
+    assert (out["sde"][..., :4] - out["ode"][..., :4]).abs().mean() > 1e-3
+
+
+@pytest.mark.parametrize("which", ["flux_schnell", "sd3"])
+def test_stochastic_sampler_with_denoise_below_one(runner, pack, which, request):
+    """BasicScheduler denoise 0.5: the run starts at the schedule's sigma_0 < 1 from noise_scaling(sigma_0, noise,
+    source) as core samplers do; noise_scale 0 equals core euler, 1 equals rf_core's SDE from the same start."""
+    import comfy.sample
+    import comfy.samplers
+    import rf_core
+
+    model = request.getfixturevalue(which)
+    source = randn(SHAPE, 54)
+    g = Graph()
+    src = g.latent(source)
+    names = {
+        "sde": stochastic(g, model, src, 4, g.out(g.add("StochasticFluxSampler", noise_scale=1.0)), denoise=0.5),
+        "ode": stochastic(g, model, src, 4, g.out(g.add("StochasticFluxSampler", noise_scale=0.0)), denoise=0.5),
+        "euler": stochastic(g, model, src, 4, g.out(g.add("KSamplerSelect", sampler_name="euler")), denoise=0.5),
+    }
+    run = runner.run(g)
+    assert run.success, run.error
+    out = {k: take(v)["samples"] for k, v in names.items()}
+    torch.testing.assert_close(out["ode"], out["euler"], rtol=0, atol=1e-5)
+    sampler = comfy.samplers.KSampler(model, steps=6, device="cpu", sampler="euler", scheduler="simple", denoise=0.5)
+    grid = sampler.sigmas.cpu()
+    assert len(grid) == 7 and 0.0 < float(grid[0]) < 1.0
+    noise = comfy.sample.prepare_noise(source, 4)
+
+    def fn(velocity, y0, inner):
+        x = inner.model_sampling.noise_scaling(grid[0], noise.to(y0.device), y0)
+        return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=rf_core.seeded_noise_sampler(5, x.shape))
+
+    want = core.run_core(pack, model, comfy_harness.conditioning(seed=5), source, fn, grid)
+    torch.testing.assert_close(out["sde"], want, rtol=0, atol=1e-5)
+    assert (out["sde"] - out["ode"]).abs().mean() > 1e-3
