@@ -75,7 +75,8 @@ class Record:
             entry["message"] = f"{type(e).__name__}: {e}"[:2000]
             raise
 
-    def write(self, uncovered: list[str]) -> Path:
+    def write(self, uncovered: list[str], pytest_args=()) -> Path:
+        """The JSON record; pytest_args tells a full run from a selection (-k), which records fewer checks."""
         ARTIFACTS.mkdir(exist_ok=True)
         families = []
         for f in self.zoo.FAMILIES:
@@ -87,7 +88,8 @@ class Record:
                 "notes": f.notes, "checks": self.results.get(f.name, {}),
             })
         path = ARTIFACTS / f"model_matrix-{self.version}.json"
-        data = {"comfyui_version": self.version, "torch_threads": torch.get_num_threads(),
+        data = {"comfyui_version": self.version, "pytest_args": list(pytest_args),
+                "torch_threads": torch.get_num_threads(),
                 "wall_seconds": round(time.perf_counter() - self.started, 1), "families": families,
                 "rectified_flow_configs_not_in_zoo": uncovered}
         path.write_text(json.dumps(data, indent=1, default=str))
