@@ -59,12 +59,3 @@ def flux_schnell(comfy):
 @pytest.fixture(scope="session")
 def sd3(comfy):
     return comfy_harness.tiny_sd3(seed=3)
-
-
-def pytest_terminal_summary(terminalreporter, config):
-    """Lines a test module left in config.rf_summary_lines (the model matrix: one line per family)."""
-    lines = getattr(config, "rf_summary_lines", [])
-    if lines:
-        terminalreporter.section("rf-inversion summary")
-        for line in lines:
-            terminalreporter.write_line(line)

@@ -96,6 +96,18 @@ class Record:
         return path
 
 
+class SummaryLines:
+    """A pytest plugin, registered at the end of the module, that prints its lines in the terminal summary."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+
+    def pytest_terminal_summary(self, terminalreporter):
+        terminalreporter.section("model matrix")
+        for line in self.lines:
+            terminalreporter.write_line(line)
+
+
 # --- masks in ComfyUI's conventions -----------------------------------------------------------------------
 
 

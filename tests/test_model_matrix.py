@@ -58,16 +58,14 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="module")
 def record(pack, request):
-    """The results of this run; at the end written as JSON, and one line per family for the terminal summary
-    (tests/conftest.py prints config.rf_summary_lines)."""
+    """The results of this run; at the end written as JSON, and one line per family in the terminal summary."""
     rec = mh.Record(ZOO)
     yield rec
     uncovered = mh.uncovered_configs(ZOO)
     path = rec.write(uncovered, request.config.invocation_params.args)
-    lines = getattr(request.config, "rf_summary_lines", [])
-    lines += [f"model matrix on ComfyUI {rec.version} ({len(rec.results)} families run; {path}):"]
+    lines = [f"model matrix on ComfyUI {rec.version} ({len(rec.results)} families run; {path}):"]
     lines += ["  " + line for line in mh.presence_lines(ZOO, uncovered)]
-    request.config.rf_summary_lines = lines
+    request.config.pluginmanager.register(mh.SummaryLines(lines), "rf_model_matrix_summary")
     _MODELS.clear()
 
 
