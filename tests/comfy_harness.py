@@ -102,13 +102,13 @@ def _randomize(module: torch.nn.Module, seed: int, scale: float = 0.05) -> None:
                 b.copy_((torch.randn(b.shape, generator=g) * scale).to(b.dtype))
 
 
-def _patcher(config, seed: int, dtype: torch.dtype):
+def _patcher(config, seed: int, dtype: torch.dtype, scale: float = 0.05):
     import comfy.model_management as mm
     import comfy.model_patcher
 
     config.set_inference_dtype(dtype, None)
     model = config.get_model({})
-    _randomize(model.diffusion_model, seed)
+    _randomize(model.diffusion_model, seed, scale)
     model = model.to(mm.unet_offload_device())
     return comfy.model_patcher.ModelPatcher(model, load_device=mm.get_torch_device(), offload_device=mm.unet_offload_device())
 

@@ -1,0 +1,299 @@
+"""The model matrix: every rectified-flow family of the running ComfyUI, built tiny with ComfyUI's own classes
+(tests/model_zoo*.py), through ComfyUI's executor with the pack's RFInvert -> RFControlledSampler.
+
+Per family: (a) gamma = eta = 0 with the same prompt both ways reconstructs, with an error that falls as steps
+grow; (b) eta = 1 on every step returns the reference; (c) a mask keeps the outside and edits the inside (per
+frame for video), and (c') the same mask as the reference's noise_mask gives the same edit; (d) the output is
+finite and keeps the latent's shape, dtype and dict keys; (e) cfg > 1 with a negative prompt runs and matters,
+for the families whose usual path is true CFG; (g) the guidance input leaves models without a guidance
+embedding alone. Families that are not rectified flows are refused with a message that names them and says why
+(f); Wan 2.2 A14B switches experts at ComfyUI's sigma boundary (h). A family a version lacks is not collected;
+the run prints one line per family and writes tests/_artifacts/model_matrix-<version>.json.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import comfy_harness
+import model_matrix_helpers as mh
+from node_helpers_graph import Runner, setup
+from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+
+pytestmark = pytest.mark.comfyui
+
+STEPS = 4
+ROUND_TRIP_STEPS = (4, 8, 16)
+
+
+def _zoo():
+    """The zoo, importable only with ComfyUI (families are decided by introspecting it); None without it."""
+    path = comfy_harness.find_comfyui()
+    if path is None:
+        return None
+    try:
+        comfy_harness.import_comfyui(path)
+    except ImportError:
+        return None
+    import model_zoo
+
+    return model_zoo
+
+
+ZOO = _zoo()
+
+
+def pytest_generate_tests(metafunc):
+    """`family`: the rectified-flow families the running ComfyUI has; `refused_family`: the flow-like ones the
+    pack must refuse. Families the version lacks are not collected."""
+    for name, refused in (("family", False), ("refused_family", True)):
+        if name not in metafunc.fixturenames:
+            continue
+        if ZOO is None:  # the comfy fixture then skips (or fails under CI=true) with the setup hint
+            metafunc.parametrize(name, [pytest.param(None, id="no-comfyui")])
+        else:
+            metafunc.parametrize(name, mh.family_params(ZOO, pytest, refused=refused))
+
+
+@pytest.fixture(scope="module")
+def record(pack, request):
+    """The results of this run; at the end written as JSON, and one line per family in the terminal summary."""
+    rec = mh.Record(ZOO)
+    yield rec
+    uncovered = mh.uncovered_configs(ZOO)
+    path = rec.write(uncovered, request.config.invocation_params.args)
+    lines = [f"model matrix on ComfyUI {rec.version} ({len(rec.results)} families run; {path}):"]
+    lines += ["  " + line for line in mh.presence_lines(ZOO, uncovered)]
+    request.config.pluginmanager.register(mh.SummaryLines(lines), "rf_model_matrix_summary")
+    _MODELS.clear()
+
+
+@pytest.fixture(scope="module")
+def runner(pack):
+    setup(pack)
+    return Runner()
+
+
+_MODELS: dict = {}
+
+
+def built(family):
+    """The family's tiny model, built once per module (seed 1)."""
+    if family.name not in _MODELS:
+        _MODELS[family.name] = family.build(seed=1)
+    return _MODELS[family.name]
+
+
+@pytest.fixture
+def model(family, comfy):
+    return built(family)
+
+
+def latent_of(family, seed=0) -> dict:
+    return {**family.latent(seed), **mh.TAG}
+
+
+def samples_of(latent):
+    return mh.video_part(latent["samples"])
+
+
+# (a) ---------------------------------------------------------------------------------------------------------
+
+
+def test_round_trip_error_falls_with_steps(family, model, runner, record):
+    with record.check(family, "round_trip") as numbers:
+        latent = latent_of(family, 10)
+        cond = family.conditioning(0, samples_of(latent))
+        errors = []
+        for steps in ROUND_TRIP_STEPS:
+            _, edited = mh.run_pair(runner, model, family, latent, dict(steps=steps, gamma=0.0, guidance=0.0),
+                                    dict(steps=steps, stop_step=1, eta=0.0, guidance=0.0),
+                                    src_cond=cond, edit_cond=cond)
+            errors.append(sum(mh.mean_abs(o, s) for o, s in
+                              zip(mh.tensors(edited["samples"]), mh.tensors(latent["samples"]))))
+        numbers.update(steps=list(ROUND_TRIP_STEPS), mean_abs_error=errors)
+        assert all(e == e for e in errors), f"{family.name}: the round trip is not finite: {errors}"
+        assert errors[0] > 1e-3, f"{family.name}: the model is trivial (round-trip error {errors[0]:.2e})"
+        for coarse, fine in zip(errors, errors[1:]):
+            assert fine < 0.8 * coarse, f"{family.name}: the round-trip error does not fall with steps: {errors}"
+        assert errors[-1] < errors[0] / 2.5, f"{family.name}: no clear decrease over 4 -> 16 steps: {errors}"
+
+
+# (b) ---------------------------------------------------------------------------------------------------------
+
+
+def test_eta_one_returns_the_reference(family, model, runner, record):
+    with record.check(family, "eta_one") as numbers:
+        latent = latent_of(family, 11)
+        _, edited = mh.run_pair(runner, model, family, latent, dict(steps=STEPS),
+                                dict(steps=STEPS, stop_step=STEPS, eta=1.0))
+        diffs = [mh.mean_abs(o, s) for o, s in zip(mh.tensors(edited["samples"]), mh.tensors(latent["samples"]))]
+        numbers.update(mean_abs_diff=diffs)
+        for o, s in zip(mh.tensors(edited["samples"]), mh.tensors(latent["samples"])):
+            torch.testing.assert_close(o.float(), s.float(), rtol=0, atol=1e-5)
+
+
+# (c) ---------------------------------------------------------------------------------------------------------
+
+
+EDIT = dict(steps=STEPS, stop_step=2, eta=0.5)
+
+
+def test_mask_keeps_the_outside_and_edits_the_inside(family, model, runner, record):
+    with record.check(family, "mask") as numbers:
+        latent = latent_of(family, 12)
+        samples = samples_of(latent)
+        r = mh.region(samples)
+        _, edited = mh.run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT, mask=mh.as_mask(r))
+        diff = (samples_of(edited) - samples).abs()
+        r = r[None, None].expand_as(diff)
+        outside, inside = diff[r == 0].max().item(), diff[r == 1].mean().item()
+        numbers.update(outside_max_abs_diff=outside, inside_mean_abs_diff=inside)
+        assert outside < 1e-5, f"{family.name}: the mask did not keep the outside (max diff {outside:.2e})"
+        assert inside > 1e-3, f"{family.name}: the mask's inside was not edited (mean diff {inside:.2e})"
+
+
+def test_noise_mask_is_the_same_mask(family, model, runner, record):
+    """The mask as SetLatentNoiseMask on the reference: the same edit as the mask input (ComfyUI reads a MASK
+    batch as frames for 5-D latents)."""
+    with record.check(family, "noise_mask") as numbers:
+        latent = latent_of(family, 12)
+        mask = mh.as_mask(mh.region(samples_of(latent)))
+        _, via_noise_mask = mh.run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT, noise_mask=mask)
+        _, via_input = mh.run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT, mask=mask)
+        diff = mh.mean_abs(samples_of(via_noise_mask), samples_of(via_input))
+        numbers.update(mean_abs_diff_to_mask_input=diff)
+        assert diff < 1e-5, (f"{family.name}: a noise_mask on the reference edits differently from the same mask "
+                             f"input (mean diff {diff:.2e})")
+
+
+# (d) ---------------------------------------------------------------------------------------------------------
+
+
+def test_output_is_finite_and_keeps_the_latent_format(family, model, runner, record):
+    with record.check(family, "format") as numbers:
+        latent = latent_of(family, 13)
+        inverted, edited = mh.run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT)
+        for name, out in (("RFInvert", inverted), ("RFControlledSampler", edited)):
+            got, want = mh.tensors(out["samples"]), mh.tensors(latent["samples"])
+            numbers[name] = {"shapes": [list(t.shape) for t in got], "dtypes": [str(t.dtype) for t in got]}
+            assert type(out["samples"]) is type(latent["samples"]), f"{name} changed the samples' type"
+            for o, s in zip(got, want):
+                assert o.shape == s.shape and o.dtype == s.dtype, (name, o.shape, o.dtype, s.shape, s.dtype)
+                assert torch.isfinite(o).all(), f"{family.name}: {name}'s output is not finite"
+            for key, value in latent.items():
+                if key != "samples":
+                    assert out.get(key) == value, f"{family.name}: {name} dropped the LATENT key {key!r}"
+
+
+def test_gamma_one_lands_on_the_noise_the_model_samples_from(family, model, runner, record):
+    """gamma = 1 inverts to exactly the noise a KSampler with that seed starts from: ComfyUI's noise for the seed
+    (prepare_noise, per tensor of a nested latent), scaled by the model's noise_scaling at sigma = 1."""
+    import comfy.sample
+
+    with record.check(family, "gamma_one") as numbers:
+        latent = latent_of(family, 18)
+        inverted, _ = mh.run_pair(runner, model, family, latent, dict(steps=STEPS, gamma=1.0, seed=3), EDIT)
+        sampling = model.get_model_object("model_sampling")
+        noise = comfy.sample.prepare_noise(latent["samples"], 3)
+        scale = float(getattr(sampling, "noise_scale", 1.0))
+        numbers.update(noise_scale=scale)
+        inner = model.model
+        for got, eps, src in zip(mh.tensors(inverted["samples"]), mh.tensors(noise), mh.tensors(latent["samples"])):
+            want = inner.process_latent_out(sampling.noise_scaling(torch.ones(1), eps, inner.process_latent_in(src)))
+            numbers.setdefault("max_abs_diff", []).append((got - want).abs().max().item())
+            torch.testing.assert_close(got, want, rtol=0, atol=1e-4)
+
+
+# (e) ---------------------------------------------------------------------------------------------------------
+
+
+def test_cfg_with_a_negative_prompt(family, model, runner, record):
+    if not family.true_cfg:
+        pytest.skip(f"{family.name} is not sampled with true CFG")
+    with record.check(family, "cfg") as numbers:
+        latent = latent_of(family, 14)
+        negative = family.conditioning(9, samples_of(latent))
+        _, plain = mh.run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT)
+        _, guided = mh.run_pair(runner, model, family, latent, dict(steps=STEPS), dict(EDIT, cfg=3.0),
+                                negative=negative)
+        diff = mh.mean_abs(samples_of(guided), samples_of(plain))
+        numbers.update(mean_abs_diff_cfg3_vs_cfg1=diff)
+        assert torch.isfinite(samples_of(guided)).all()
+        assert diff > 1e-4, f"{family.name}: cfg 3 with a negative prompt changed nothing (mean diff {diff:.2e})"
+
+
+# (g) ---------------------------------------------------------------------------------------------------------
+
+
+def test_guidance_input_leaves_models_without_an_embedding_alone(family, model, runner, record):
+    if family.guidance_embed:
+        pytest.skip(f"{family.name} has a guidance embedding: the guidance input is for it")
+    with record.check(family, "guidance_ignored") as numbers:
+        latent = latent_of(family, 15)
+        outs = [mh.run_pair(runner, model, family, latent, dict(steps=STEPS), dict(EDIT, guidance=g))[1]
+                for g in (0.0, 3.5)]
+        diff = mh.mean_abs(samples_of(outs[1]), samples_of(outs[0]))
+        numbers.update(mean_abs_diff_guidance_3_5_vs_0=diff)
+        # not exactly 0: HiDream-O1 caches its prefix K/V across calls (float noise ~1e-8)
+        assert diff < 1e-6, (f"{family.name} has no guidance embedding, yet the guidance input changed the edit "
+                             f"(mean diff {diff:.2e})")
+
+
+# (f) ---------------------------------------------------------------------------------------------------------
+
+
+def test_non_rectified_flow_family_is_refused_by_name(refused_family, comfy, runner, record):
+    family = refused_family
+    with record.check(family, "refused") as numbers:
+        run = mh.invert_only(runner, built(family), family, latent_of(family, 16))
+        numbers.update(message=run.error)
+        assert not run.success, f"{family.name} ran instead of being refused"
+        names, why = family.refuse
+        assert any(n in run.error for n in names), f"the refusal does not name {names}: {run.error}"
+        assert why in run.error, f"the refusal does not say why ({why!r}): {run.error}"
+
+
+def test_zoo_families_are_the_rectified_flow_configs_they_claim(comfy):
+    """Each tested family's config samples by rectified flow on this version, each refused one does not (or
+    has latents the pack cannot take), as ComfyUI's own classes say."""
+    configs = ZOO.rectified_flow_configs()
+    for f in ZOO.FAMILIES:
+        if f.missing() is None and not f.refuse:
+            assert configs.get(f.config) == f.model_class, (f.name, f.config, configs.get(f.config))
+    assert "CosmosT2IPredict2" not in configs and "WAN21_FlowRVS" not in configs
+
+
+# (h) ---------------------------------------------------------------------------------------------------------
+
+
+def test_wan22_a14b_switches_experts_at_the_boundary(comfy, pack, runner, record):
+    import model_zoo_video
+
+    family = ZOO.BY_NAME["Wan 2.2 A14B T2V (high-noise expert)"]
+    if family.missing():
+        pytest.skip(f"{family.name} is not present: {family.missing()}")
+    with record.check(family, "experts") as numbers:
+        high, low, boundary = model_zoo_video.wan22_experts(seed=1)
+        second = {n: [k for k, t in mh.model_inputs(n).items() if t == "MODEL" and k != "model"]
+                  for n in ("RFInvert", "RFControlledSampler")}
+        numbers.update(second_model_inputs=second, boundary=boundary)
+        assert all(second.values()), (
+            f"Wan 2.2 A14B needs its high-noise expert above sigma {boundary} and the low-noise expert below; "
+            f"the nodes take no second MODEL (other MODEL inputs: {second})")
+        log: list = []
+        latent = latent_of(family, 17)
+        g = mh.Graph()
+        hi, lo = g.model(mh.recording_clone(high, log, "high")), g.model(mh.recording_clone(low, log, "low"))
+        src = g.latent(**latent)
+        samples = samples_of(latent)
+        i = mh.add_invert(g, hi, g.cond(family.conditioning(0, samples)), src, 8, **{second["RFInvert"][0]: lo})
+        e = mh.add_edit(g, hi, g.cond(family.conditioning(5, samples)), g.out(i), src, 8, stop_step=2, eta=0.5,
+                        **{second["RFControlledSampler"][0]: lo})
+        g.capture(g.out(e))
+        run = runner.run(g)
+        assert run.success, run.error
+        numbers.update(evaluations=log)
+        wrong = [(who, s) for who, s in log if (who == "high") != (s >= boundary)]
+        assert not wrong, f"evaluations served by the wrong expert (boundary {boundary}): {wrong}"
