@@ -236,8 +236,8 @@ def unshifted_controller_edit(velocity, x, y0, sigmas, eta, stop):
 def roundtrip_midpoint(velocity, y0, nfe, y1, out=False):
     """Our gamma = eta = 0 round trip with the midpoint solver at nfe model evaluations per direction."""
     sig = flux_sigmas(nfe // 2, MU)
-    y = invert(velocity, y0, sig, y1, gamma=0.0, order=2)
-    x = edit(velocity, y, y0, sig, eta=0.0, stop_step=1, order=2)
+    y = invert(velocity, y0, sig, y1, gamma=0.0, order="midpoint")
+    x = edit(velocity, y, y0, sig, eta=0.0, stop_step=1, order="midpoint")
     return x if out else rel_err(x, y0)
 
 
@@ -344,12 +344,12 @@ def run_study(cfg: Config, out_dir: Path, show_progress: bool = True, plots: boo
     order_cmp = {"euler": [], "midpoint": []}
     for nfe in cfg.nfe_list:
         sig = flux_sigmas(nfe, MU)
-        y = invert(null, y0, sig, y1, gamma=0.0, order=1)
-        order_cmp["euler"].append(rel_err(edit(null, y, y0, sig, eta=0.0, stop_step=1, order=1), y0))
+        y = invert(null, y0, sig, y1, gamma=0.0, order="euler")
+        order_cmp["euler"].append(rel_err(edit(null, y, y0, sig, eta=0.0, stop_step=1, order="euler"), y0))
         bar.step(f"euler/midpoint NFE={nfe}")
         sig2 = flux_sigmas(nfe // 2, MU)
-        y = invert(null, y0, sig2, y1, gamma=0.0, order=2)
-        order_cmp["midpoint"].append(rel_err(edit(null, y, y0, sig2, eta=0.0, stop_step=1, order=2), y0))
+        y = invert(null, y0, sig2, y1, gamma=0.0, order="midpoint")
+        order_cmp["midpoint"].append(rel_err(edit(null, y, y0, sig2, eta=0.0, stop_step=1, order="midpoint"), y0))
         bar.step(f"euler/midpoint NFE={nfe}")
     res["orders"] = order_cmp
 

@@ -13,14 +13,6 @@ from .adapter import require_flow_model
 
 INVERSION_KEY = "rf_inversion"  # extra key of RFInvert's LATENT: how the inversion was made
 
-ORDERS = {"euler": 1, "midpoint": 2}
-
-
-def order_value(order: str) -> int:
-    if order not in ORDERS:
-        raise RFInputError(f"order must be one of {', '.join(ORDERS)}, got {order!r}.")
-    return ORDERS[order]
-
 
 def latent_channels(model_patcher) -> int:
     return int(model_patcher.get_model_object("latent_format").latent_channels)

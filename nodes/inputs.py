@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..rf_core import ETA_SCHEDULES, MODES
-from .checks import ORDERS
+from ..rf_core import ETA_SCHEDULES, MODES, ORDERS
 
 CATEGORY = "sampling/rf_inversion"
 MAX_STEPS = 10000

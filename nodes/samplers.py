@@ -20,6 +20,8 @@ from ..rf_core import (
     ETA_SCHEDULES,
     MODES,
     RFInputError,
+    check_order,
+    check_sde_order,
     check_unit_interval,
     controlled_forward_ode,
     edit,
@@ -28,7 +30,7 @@ from ..rf_core import (
     stochastic_sampler,
 )
 from .adapter import GuiderVelocity
-from .checks import check_edit_inputs, check_flow_latent, order_value, prepare_spatial_mask
+from .checks import check_edit_inputs, check_flow_latent, prepare_spatial_mask
 
 @contextlib.contextmanager
 def _progress(callback, offset: int, total: int, disable_pbar: bool):
@@ -60,7 +62,7 @@ class RFInversionSamplerObject(comfy.samplers.Sampler):
     def __init__(self, gamma: float = 0.5, seed: int = 0, order: str = "euler"):
         self.gamma = check_unit_interval("gamma", gamma)
         self.seed = int(seed)
-        self.order = order_value(order)
+        self.order = check_order(order)
 
     @torch.no_grad()
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
@@ -93,9 +95,7 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
             raise RFInputError(f"eta_schedule must be one of {', '.join(ETA_SCHEDULES)}, got {eta_schedule!r}.")
         if mode not in MODES:
             raise RFInputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}.")
-        self.order = order_value(order)
-        if mode == "sde" and self.order != 1:
-            raise RFInputError("mode 'sde' takes Euler-Maruyama steps: set order to euler, or mode to ode.")
+        self.order = check_sde_order(order) if mode == "sde" else check_order(order)
         self.inverted = inverted["samples"]
         self.info = inverted.get("rf_inversion") if isinstance(inverted.get("rf_inversion"), dict) else None
         self.start_step, self.stop_step = int(start_step), int(stop_step)

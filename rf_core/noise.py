@@ -6,7 +6,7 @@ from typing import Sequence
 
 import torch
 
-from .solvers import NoiseSampler
+from .schemes import NoiseSampler
 
 
 def seeded_noise(seed: int, shape: Sequence[int], dtype: torch.dtype = torch.float32) -> torch.Tensor:
