@@ -36,11 +36,12 @@ def check_flow_latent(model_patcher, name: str, samples: torch.Tensor) -> None:
 
 
 def check_edit_inputs(model_patcher, info: dict | None, grid: torch.Tensor, start_step: int, stop_step: int,
-                      inverted: torch.Tensor, reference: torch.Tensor, reference_name: str = "reference") -> None:
+                      inverted: torch.Tensor, reference: torch.Tensor, reference_name: str = "reference",
+                      order: str = "euler") -> None:
     """What an edit needs before it runs. RFControlledSampler calls it before guider.sample loads the model, so a
     bad input fails at once; its Sampler object calls it again, for the SamplerCustomAdvanced form."""
     check_edit_window(start_step, stop_step, grid.numel() - 1)
-    check_inversion_match(info, grid, start_step)
+    check_inversion_match(info, grid, start_step, order)
     check_flow_latent(model_patcher, "inverted", inverted)
     check_flow_latent(model_patcher, reference_name, reference)
     check_reference_batch(inverted, reference)
@@ -82,10 +83,16 @@ def inversion_info(latent: dict) -> dict | None:
     return info if isinstance(info, dict) else None
 
 
-def check_inversion_match(info: dict | None, grid: torch.Tensor, start_step: int) -> None:
-    """The edit must walk the grid the inversion walked and start where it stopped."""
+def check_inversion_match(info: dict | None, grid: torch.Tensor, start_step: int, order: str = "euler") -> None:
+    """The edit must walk the grid the inversion walked, with its solver, and start where it stopped."""
     if info is None:
         return
+    if info.get("order", "euler") != order:
+        raise RFInputError(
+            f"the inverted latent was made with order {info.get('order')} but this edit uses order {order}: set "
+            f"order to {info.get('order')} (or re-run RFInvert with order {order}). Inversion and edit must use one "
+            "solver."
+        )
     steps = grid.numel() - 1
     if int(info["steps"]) != steps:
         raise RFInputError(

@@ -157,7 +157,7 @@ class RFControlledSampler(io.ComfyNode):
         grid = sampling_grid(model, steps, sigmas)
         x = inverted["samples"]
         ref = comfy.sample.fix_empty_latent_channels(model, reference["samples"])
-        check_edit_inputs(model, inversion_info(inverted), grid, start_step, stop_step, x, ref)
+        check_edit_inputs(model, inversion_info(inverted), grid, start_step, stop_step, x, ref, order=order)
         if ref.shape[0] != x.shape[0]:
             ref = ref.expand(x.shape[0], *ref.shape[1:]).contiguous()
         noise_mask = reference.get("noise_mask")

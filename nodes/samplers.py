@@ -115,7 +115,7 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
         steps = sigmas.shape[-1] - 1
         y0 = latent_image
         check_edit_inputs(model_wrap.model_patcher, self.info, sigmas, self.start_step, self.stop_step,
-                          self.inverted, y0, reference_name="reference (latent_image)")
+                          self.inverted, y0, reference_name="reference (latent_image)", order=self.order)
         x = model_wrap.inner_model.process_latent_in(self.inverted.to(device=y0.device, dtype=torch.float32))
         velocity = GuiderVelocity(model_wrap, extra_args)
         noise_sampler = seeded_noise_sampler(self.seed, x.shape) if self.mode == "sde" else None
