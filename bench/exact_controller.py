@@ -25,8 +25,8 @@ def exact_forward_step(u, y, y1, t: float, t_next: float, gamma: float):
     """Eq. 8 from t to t' with u frozen, in closed form (integrating factor (1 - t)^-gamma)."""
     if gamma == 0.0:
         return y + (t_next - t) * u
-    r = (1.0 - t_next) / (1.0 - t)
-    return y1 + (y - y1) * r**gamma + u * (1.0 - t_next) ** gamma * ((1.0 - t) ** (1 - gamma) - (1.0 - t_next) ** (1 - gamma))
+    r, a, b = (1.0 - t_next) / (1.0 - t), 1.0 - t, 1.0 - t_next
+    return y1 + (y - y1) * r**gamma + u * b**gamma * (a ** (1 - gamma) - b ** (1 - gamma))
 
 
 def exact_reverse_step(v, x, y0, s: float, s_next: float, eta):

@@ -130,7 +130,7 @@ def plot_orders(plt, res, save) -> None:
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     ref = o6["main"]["target"][("euler", "rf_core")]
-    for ax, key, title in ((axes[1], "layout", "layout kept"), (axes[2], "bg", "background RMS to the source")):
+    for ax, key, title in ((axes[1], "layout", "layout kept"), (axes[2], "bg", "background RMS")):
         for order in ORDERS:
             rows = o6["main"]["edit"][order]
             c, m = STYLE[order]
@@ -138,7 +138,7 @@ def plot_orders(plt, res, save) -> None:
         ax.axhline(ref[key], color="k", ls="--", lw=0.8, label=f"euler {EULER_STEPS}, stop {EULER_STOP}")
         ax.set_xscale("log")
         ax.set_xlabel("model evaluations per direction")
-        ax.set_title(f"Edit, gamma 0.5, eta 0.9, window to sigma {paper_sigma():.3f}: {title}", fontsize=9)
+        ax.set_title(f"Edit, eta 0.9 down to sigma {paper_sigma():.3f}: {title}", fontsize=10)
         ax.legend(fontsize=8)
         ax.grid(True, which="both", alpha=0.3)
     save(fig, "exact_orders")
