@@ -1,14 +1,16 @@
 """What RF-Inversion costs above the model itself, on the CPU: RFInvert + RFControlledSampler (28 + 28 steps) on a
 tiny random-weight Flux built with ComfyUI's own classes, against 56 bare forward passes of the same network on
 the same shapes, timed in the same run (interleaved repetitions, medians). Also times ComfyUI's own SamplerCustom
-(euler, 56 steps: the same number of model evaluations) so the pack's cost can be told apart from ComfyUI's, and
-compares peak memory against a plain SamplerCustom run (28 steps), each in a fresh process.
+(euler, 56 steps: the same number of model evaluations) so the pack's cost can be told apart from ComfyUI's, the
+same edit with order fireflow at 10 + 10 steps (22 model evaluations) against 22 bare forwards and against the
+euler 28 + 28 edit, and compares peak memory against a plain SamplerCustom run (28 steps), each in a fresh process.
 
     python bench/overhead_cpu.py                 # latent 1x16x64x64 (a 512x512 image), 5 repetitions
     python bench/overhead_cpu.py --size 32       # smaller latent: the per-step overhead weighs more
 
 Needs ComfyUI (COMFYUI_PATH, or this pack inside ComfyUI/custom_nodes, or /opt/ComfyUI); no model download.
-Target: (RFInvert + RFControlledSampler) / (56 forwards) <= 1.05.
+Target: (RFInvert + RFControlledSampler) / (56 forwards) <= 1.05. Expected: fireflow 10 + 10 / euler 28 + 28 about
+22 / 56 = 0.39.
 """
 
 from __future__ import annotations
@@ -29,19 +31,26 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from overhead_common import Variants, import_comfyui_and_pack, interleaved, summary  # noqa: E402
+from overhead_common import (  # noqa: E402
+    Variants,
+    comfyui_version,
+    import_comfyui_and_pack,
+    interleaved,
+    print_fireflow,
+    summary,
+)
 
 import comfy_harness as H  # noqa: E402  (on sys.path through overhead_common)
 
 TARGET = 1.05
 
 
-def setup(size: int, steps: int, seed: int = 0) -> Variants:
+def setup(size: int, steps: int, seed: int = 0, fast_steps: int = 10, fast_stop: int = 3) -> Variants:
     """The tests' tiny Flux-dev (random fp32 weights), its conditioning and a seeded 1x16xSIZExSIZE latent."""
     import_comfyui_and_pack()
     g = torch.Generator().manual_seed(seed)
     latent = {"samples": torch.randn((1, 16, size, size), generator=g)}
-    return Variants(H.tiny_flux(schnell=False, seed=1), H.conditioning(seed=2), latent, steps)
+    return Variants(H.tiny_flux(schnell=False, seed=1), H.conditioning(seed=2), latent, steps, fast_steps, fast_stop)
 
 
 def rss() -> int:
@@ -77,9 +86,7 @@ def memory_child(variant: str, size: int, steps: int, threads: int) -> None:
     """In a fresh process: set up, warm the network with one forward, then measure one run of `variant`."""
     torch.set_num_threads(threads)
     s = setup(size, steps)
-    s.forward_evals = 1
-    s.floor()  # the network's own buffers and the allocator's arenas exist before the baseline
-    s.forward_evals = 2 * steps
+    s.forwards(1)  # the network's own buffers and the allocator's arenas exist before the baseline
     gc.collect()
     base = rss()
     with PeakRSS() as p:
@@ -147,6 +154,8 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, default=64, help="latent height = width (64: a 512x512 image)")
     ap.add_argument("--steps", type=int, default=28, help="steps of the inversion and of the edit (each)")
     ap.add_argument("--reps", type=int, default=5, help="timed repetitions of each variant (interleaved)")
+    ap.add_argument("--fast-steps", type=int, default=10, help="steps of the fireflow edit (each direction)")
+    ap.add_argument("--fast-stop", type=int, default=3, help="stop_step of the fireflow edit")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch CPU threads (default 1: steady timings; small tensors gain little from more)")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory comparison")
@@ -159,10 +168,11 @@ def main(argv=None) -> int:
         return 0
 
     torch.set_num_threads(args.threads)
-    s = setup(args.size, args.steps)
+    s = setup(args.size, args.steps, fast_steps=args.fast_steps, fast_stop=args.fast_stop)
     nfe = 2 * args.steps
-    variants = {"rf": s.rf, "floor": s.floor, "core_same_nfe": s.core_same_nfe}
-    print(f"machine: {machine()}; torch threads {args.threads}")
+    variants = {"rf": s.rf, "floor": s.floor, "core_same_nfe": s.core_same_nfe, "rf_fireflow": s.rf_fireflow,
+                "floor_fast": s.floor_fast}
+    print(f"machine: {machine()}; ComfyUI {comfyui_version()}; torch threads {args.threads}")
     print(f"tiny Flux-dev (ComfyUI classes, random fp32 weights), latent 1x16x{args.size}x{args.size}, "
           f"{args.steps} + {args.steps} steps = {nfe} model evaluations; {args.reps} interleaved repetitions")
     times = interleaved(variants, args.reps, torch.device("cpu"))
@@ -181,6 +191,8 @@ def main(argv=None) -> int:
     print(f"ratio RF / SamplerCustom            {best['rf'] / best['core_same_nfe']:9.4f}   (what the pack adds)")
     per_step = (best["rf"] - best["floor"]) / nfe * 1000
     print(f"time above the floor per model evaluation: {per_step:.2f} ms (best of reps)")
+    print("")
+    print_fireflow(times, s)
     try:
         print(f"load average during the run: {os.getloadavg()[0]:.2f} (CPUs {os.cpu_count()}): a shared machine "
               "inflates single runs; the best of the repetitions is the least disturbed")

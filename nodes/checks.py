@@ -23,14 +23,6 @@ INVERSION_KEY = "rf_inversion"  # extra key of RFInvert's LATENT: how the invers
 REFERENCE_NOISE_MASK = "the reference's noise_mask"  # how the errors name noise_masks set upstream
 INVERTED_NOISE_MASK = "the inverted latent's noise_mask"
 
-ORDERS = {"euler": 1, "midpoint": 2}
-
-
-def order_value(order: str) -> int:
-    if order not in ORDERS:
-        raise RFInputError(f"order must be one of {', '.join(ORDERS)}, got {order!r}.")
-    return ORDERS[order]
-
 
 def latent_channels(model_patcher) -> int:
     return int(model_patcher.get_model_object("latent_format").latent_channels)
@@ -82,13 +74,13 @@ def check_edit_wiring(inverted: dict, reference: dict) -> None:
 
 def check_edit_inputs(model_patcher, info: dict | None, grid: torch.Tensor, start_step: int, stop_step: int,
                       inverted: torch.Tensor, reference: torch.Tensor, reference_name: str = "reference",
-                      masks: dict | None = None) -> None:
+                      masks: dict | None = None, order: str = "euler") -> None:
     """What an edit needs before it runs. RFControlledSampler calls it before guider.sample loads the model, so a
     bad input fails at once; its Sampler object calls it again, for the SamplerCustomAdvanced form. masks maps an
     input's name to its mask (None where not connected)."""
     check_sigmas(grid, increasing=False)
     check_edit_window(start_step, stop_step, grid.numel() - 1)
-    check_inversion_match(info, grid, start_step)
+    check_inversion_match(info, grid, start_step, order)
     check_flow_latent(model_patcher, "inverted", inverted)
     check_flow_latent(model_patcher, reference_name, reference)
     check_latent_pair("inverted", inverted, reference_name, reference)
@@ -181,10 +173,16 @@ def inversion_info(latent: dict) -> dict | None:
     return info if isinstance(info, dict) else None
 
 
-def check_inversion_match(info: dict | None, grid: torch.Tensor, start_step: int) -> None:
-    """The edit must walk the grid the inversion walked and start where it stopped."""
+def check_inversion_match(info: dict | None, grid: torch.Tensor, start_step: int, order: str = "euler") -> None:
+    """The edit must walk the grid the inversion walked, with its solver, and start where it stopped."""
     if info is None:
         return
+    if info.get("order", "euler") != order:
+        raise RFInputError(
+            f"the inverted latent was made with order {info.get('order')} but this edit uses order {order}: set "
+            f"order to {info.get('order')} (or re-run RFInvert with order {order}). Inversion and edit must use one "
+            "solver."
+        )
     steps = grid.numel() - 1
     if int(info["steps"]) != steps:
         raise RFInputError(

@@ -167,7 +167,7 @@ class RFControlledSampler(io.ComfyNode):
         ref = comfy.sample.fix_empty_latent_channels(model, reference["samples"])
         check_edit_wiring(inverted, reference)
         check_edit_inputs(model, inversion_info(inverted), grid, start_step, stop_step, x, ref,
-                          masks=edit_masks(mask, inverted, reference))
+                          masks=edit_masks(mask, inverted, reference), order=order)
         cfg = check_cfg(cfg, negative)
         if ref.shape[0] != x.shape[0]:
             ref = ref.expand(x.shape[0], *ref.shape[1:]).contiguous()

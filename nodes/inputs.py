@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..rf_core import ETA_SCHEDULES, MODES
-from .checks import ORDERS
+from ..rf_core import ETA_SCHEDULES, MODES, ORDERS
 from .guidance import GUIDANCE_MODELS
 
 CATEGORY = "sampling/rf_inversion"
@@ -115,8 +114,12 @@ def mask() -> io.Mask.Input:
 def order() -> io.Combo.Input:
     return io.Combo.Input(
         "order", options=list(ORDERS), default="euler", optional=True,
-        tooltip="Solver: euler (1 model evaluation per step, the paper's) or midpoint (2 per step, more accurate "
-        "reconstruction). Use the same order for inversion and edit. The SDE is Euler only.",
+        tooltip="Solver; use the same on RFInvert and the edit. Model evaluations for N steps: euler N (the "
+        "paper's), midpoint 2N, fireflow N + 1 (midpoint steps that reuse the previous step's midpoint "
+        "evaluation). midpoint costs what euler does only at half the steps, and start_step / stop_step then count "
+        "those coarser steps: 14 steps with stop_step 3 or 4 in place of 28 with 7 (step 7 of 28 is step 3.5 of "
+        "14). fireflow with 10 steps and stop_step 3 makes the edit of euler with 28 and 7 at 22 evaluations "
+        "instead of 56 (exact-model study, docs/benchmarks.md). mode sde takes euler only.",
     )
 
 

@@ -21,6 +21,8 @@ from ..rf_core import (
     MODES,
     RFInputError,
     check_option,
+    check_order,
+    check_sde_order,
     check_unit_interval,
     controlled_forward_ode,
     edit,
@@ -37,7 +39,6 @@ from .checks import (
     edit_mask,
     edit_masks,
     inversion_info,
-    order_value,
 )
 
 MAX_SEED = 0xFFFFFFFFFFFFFFFF
@@ -75,7 +76,7 @@ class RFInversionSamplerObject(comfy.samplers.Sampler):
     def __init__(self, gamma: float = 0.5, seed: int = 0, order: str = "euler", batch_index=None):
         self.gamma = check_unit_interval("gamma", gamma)
         self.seed = int(seed)
-        self.order = order_value(order)
+        self.order = check_order(order)
         self.batch_index = batch_index
 
     @torch.no_grad()
@@ -111,9 +112,7 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
             raise RFInputError("inverted must be a LATENT (the output of RFInvert or of the inversion sampler).")
         check_option("eta_schedule", eta_schedule, ETA_SCHEDULES)
         check_option("mode", mode, MODES)
-        self.order = order_value(order)
-        if mode == "sde" and self.order != 1:
-            raise RFInputError("mode 'sde' takes Euler-Maruyama steps: set order to euler, or mode to ode.")
+        self.order = check_sde_order(order) if mode == "sde" else check_order(order)
         self.inverted = inverted["samples"]
         self.info = inversion_info(inverted)
         self.masks = edit_masks(mask, inverted)
@@ -140,7 +139,8 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
         y0 = latent_image
         check_model_grid(model_wrap.model_patcher, sigmas)
         check_edit_inputs(model_wrap.model_patcher, self.info, sigmas, self.start_step, self.stop_step,
-                          self.inverted, y0, reference_name="reference (latent_image)", masks=self.masks)
+                          self.inverted, y0, reference_name="reference (latent_image)", masks=self.masks,
+                          order=self.order)
         x = model_wrap.inner_model.process_latent_in(self.inverted.to(device=y0.device, dtype=torch.float32))
         velocity = GuiderVelocity(model_wrap, extra_args)
         noise_sampler = seeded_noise_sampler(self.seed, x.shape) if self.mode == "sde" else None

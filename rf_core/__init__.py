@@ -1,4 +1,8 @@
-"""Pure-torch maths of RF-Inversion (Rout et al., ICLR 2025). Never imports ComfyUI."""
+"""Pure-torch maths of RF-Inversion (Rout et al., ICLR 2025). Never imports ComfyUI.
+
+fields.py: the controlled velocities, one equation each; schemes.py: the solver steps over them (ORDERS);
+solvers.py: the controlled ODEs / SDEs; pipeline.py: invert and edit on one sampling grid.
+"""
 
 from .checks import (
     RFInputError,
@@ -14,16 +18,20 @@ from .checks import (
 from .noise import seeded_noise, seeded_noise_sampler
 from .pipeline import MODES, check_edit_window, check_start_step, edit, inversion_sigmas, invert
 from .schedules import ETA_SCHEDULES, eta_schedule, flip_sigmas, flux_sigmas, flux_time_shift, gamma_schedule
+from .schemes import ORDERS, check_order, check_sde_order
 from .solvers import controlled_forward_ode, controlled_reverse_ode, controlled_reverse_sde, stochastic_sampler
 
 __all__ = [
     "ETA_SCHEDULES",
     "MODES",
+    "ORDERS",
     "RFInputError",
     "check_edit_window",
     "check_latent_pair",
     "check_latent_values",
     "check_option",
+    "check_order",
+    "check_sde_order",
     "check_sigma_steps",
     "check_sigmas",
     "check_start_step",

@@ -7,7 +7,7 @@ from typing import Sequence
 import torch
 
 from .checks import RFInputError
-from .solvers import NoiseSampler
+from .schemes import NoiseSampler
 
 
 def seeded_noise(seed: int, shape: Sequence[int], dtype: torch.dtype = torch.float32,

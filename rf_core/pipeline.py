@@ -13,14 +13,8 @@ import torch
 
 from .checks import RFInputError, check_option, check_sigmas, check_window
 from .schedules import eta_schedule, flip_sigmas, gamma_schedule
-from .solvers import (
-    Callback,
-    NoiseSampler,
-    Velocity,
-    controlled_forward_ode,
-    controlled_reverse_ode,
-    controlled_reverse_sde,
-)
+from .schemes import Callback, NoiseSampler, Velocity, check_sde_order
+from .solvers import controlled_forward_ode, controlled_reverse_ode, controlled_reverse_sde
 
 MODES = ("ode", "sde")
 
@@ -67,12 +61,13 @@ def invert(
     gamma: float = 0.5,
     start_step: int = 0,
     gamma_window: Optional[tuple[int, int]] = None,
-    order: int = 1,
+    order: str = "euler",
     callback: Optional[Callback] = None,
 ) -> torch.Tensor:
     """RF-Inversion's controlled forward ODE (Eq. 8) from the image y0 up to sigma_{start_step} of the grid.
 
     gamma_window=(a, b) applies gamma only on the inversion's steps [a, b) (counted from the image side).
+    order: "euler", "midpoint" or "fireflow" (rf_core.ORDERS); the edit must use the same one.
     """
     fwd = inversion_sigmas(sigmas, start_step)
     n = len(fwd) - 1
@@ -94,12 +89,13 @@ def edit(
     mode: str = "ode",
     mask: Optional[torch.Tensor] = None,
     noise_sampler: Optional[NoiseSampler] = None,
-    order: int = 1,
+    order: str = "euler",
     callback: Optional[Callback] = None,
 ) -> torch.Tensor:
     """RF-Inversion's controlled reverse process (Eq. 15 ODE or Eq. 17 SDE) from sigma_{start_step} to 0.
 
     x is the inversion's state at sigma_{start_step}; eta is active on the steps [start_step, stop_step).
+    order: "euler", "midpoint" or "fireflow" for the ODE (the inversion's); the SDE takes Euler-Maruyama steps only.
     """
     check_sigmas(sigmas, increasing=False)
     check_option("mode", mode, MODES)
@@ -112,8 +108,5 @@ def edit(
     if mode == "sde":
         if noise_sampler is None:
             raise RFInputError("mode 'sde' needs a noise_sampler (a seed): randomness is an explicit input.")
-        if order != 1:
-            raise RFInputError(
-                f"the SDE is integrated with Euler-Maruyama only: use order 1 with mode 'sde' (got order {order})."
-            )
+        check_sde_order(order)
     return controlled_reverse_sde(velocity, x, tail, y0, etas, noise_sampler=noise_sampler, mask=mask, callback=callback)

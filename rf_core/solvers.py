@@ -3,21 +3,21 @@
 Conventions (../shared/reference/rf-inversion.md):
   x_sigma = (1 - sigma) * x0 + sigma * eps, sigma = 1 is noise, sigma = 0 the image.
   velocity(x, sigma) -> v = E[eps - x0 | x_sigma = x]   (the flow model's raw output, "image to noise").
-Each sampler is a small stateless function over (velocity, x, sigmas, ...). The state is float32 whatever the
-dtype of the inputs or of the model's output. Randomness only enters through an explicit noise_sampler.
+Each function checks its inputs, builds the Field of its equation (fields.py) and walks the grid with a scheme
+(schemes.py). The state is float32 whatever the dtype of the inputs or of the model's output. Randomness only
+enters through an explicit noise_sampler.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import torch
 
+from . import fields as F
 from .checks import RFInputError, check_latent_pair, check_sigmas, check_unit_interval, prepare_mask
+from .schemes import SCHEMES, Callback, Field, NoiseSampler, Velocity, check_order, euler_maruyama, integrate, model_of
 
-Velocity = Callable[[torch.Tensor, float], torch.Tensor]
-Callback = Callable[[dict], None]
-NoiseSampler = Callable[[int], torch.Tensor]
 PerStep = Union[float, Sequence[float]]
 
 
@@ -30,23 +30,8 @@ def _per_step(name: str, value: PerStep, steps: int) -> list[float]:
     return values
 
 
-def _check_order(order: int) -> int:
-    if order not in (1, 2):
-        raise RFInputError(f"order must be 1 (Euler) or 2 (midpoint), got {order}.")
-    return order
-
-
 def _state(x: torch.Tensor) -> torch.Tensor:
     return x.detach().to(torch.float32).clone()
-
-
-def _v(velocity: Velocity, x: torch.Tensor, sigma: float) -> torch.Tensor:
-    return velocity(x, sigma).to(device=x.device, dtype=torch.float32)
-
-
-def _emit(callback: Optional[Callback], i: int, x: torch.Tensor, s: float, s_next: float, denoised: torch.Tensor):
-    if callback is not None:
-        callback({"i": i, "x": x, "sigma": s, "sigma_next": s_next, "denoised": denoised})
 
 
 def controlled_forward_ode(
@@ -56,48 +41,58 @@ def controlled_forward_ode(
     y1: torch.Tensor,
     gamma: PerStep = 0.5,
     *,
-    order: int = 1,
+    order: str = "euler",
     callback: Optional[Callback] = None,
 ) -> torch.Tensor:
     """Controlled forward ODE, Eq. 8 / Algorithm 1 of Rout et al. (2025): image y0 -> structured noise.
 
-    sigmas increase (the sampling grid flipped). Per step i: u = v(Y, sigma_i) (null prompt),
-    u_cond = (y1 - Y) / (1 - sigma_i), u_hat = u + gamma_i (u_cond - u), Y <- Y + (sigma_{i+1} - sigma_i) u_hat.
-    gamma = 0 is plain ODE inversion; gamma = 1 lands exactly on y1 when the grid ends at sigma = 1.
-    order=2 takes the midpoint (in sigma) of each step: two model evaluations per step.
+    sigmas increase (the sampling grid flipped). The field is u_hat = u + gamma_i (u_cond - u), with
+    u = v(Y, sigma) (null prompt) and u_cond = (y1 - Y) / (1 - sigma); Euler's step is
+    Y + (sigma_{i+1} - sigma_i) u_hat.
+    gamma = 0 is plain ODE inversion; gamma = 1 lands on y1 when the grid ends at sigma = 1.
+    order: euler (N model evaluations), midpoint (2N) or fireflow (N + 1); see schemes.py.
     """
     check_sigmas(sigmas, increasing=True)
     check_latent_pair("y0", y0, "y1", y1)
-    order = _check_order(order)
+    scheme = SCHEMES[check_order(order)]
     sig = [float(s) for s in sigmas]
     gammas = _per_step("gamma", gamma, len(sig) - 1)
     Y = _state(y0)
     target = y1.detach().to(device=Y.device, dtype=torch.float32)
-
-    def field(Y: torch.Tensor, s: float, g: float):
-        u = _v(velocity, Y, s)
-        u_hat = u if g == 0.0 else u + g * ((target - Y) / (1.0 - s) - u)
-        return u_hat, u
-
-    for i, (s, s_next) in enumerate(zip(sig[:-1], sig[1:])):
-        u_hat, u = field(Y, s, gammas[i])
-        _emit(callback, i, Y, s, s_next, Y - s * u)
-        if order == 2:
-            s_mid = 0.5 * (s + s_next)
-            u_hat, _ = field(Y + (s_mid - s) * u_hat, s_mid, gammas[i])
-        Y = Y + (s_next - s) * u_hat
-    return Y
+    field = Field(
+        model=model_of(velocity),
+        velocity=lambda u, y, s, i: F.controlled_forward_velocity(u, y, target, s, gammas[i]),
+    )
+    return integrate(scheme, field, Y, sig, callback)
 
 
-def _eta_field(eta_i: float, mask: Optional[torch.Tensor]):
-    """The effective eta: eta_i inside the mask, 1 outside it (the controller keeps pulling to the source)."""
-    if mask is None:
-        return eta_i
-    return 1.0 - mask * (1.0 - eta_i)
+def _reverse_setup(x, sigmas, y0, eta, mask):
+    """The checked inputs of a reverse process: float grid, state, source (or None) and eta field per step."""
+    check_sigmas(sigmas, increasing=False)
+    sig = [float(s) for s in sigmas]
+    etas = _per_step("eta", eta, len(sig) - 1)
+    X = _state(x)
+    source = None
+    if y0 is not None:
+        check_latent_pair("x", x, "y0", y0)
+        source = y0.detach().to(device=X.device, dtype=torch.float32)
+    m = prepare_mask(mask, X)
+    if source is None and (m is not None or any(e != 0.0 for e in etas)):
+        raise RFInputError("eta and mask pull towards a source image: pass y0 (the reference latent).")
+    return sig, X, source, [F.masked_eta(e, m) for e in etas]
 
 
-def _eta_active(eta) -> bool:
-    return not (isinstance(eta, float) and eta == 0.0)
+def _reverse_field(velocity, source, eta_at, noise_sampler=None, c2: float = 1.0) -> Field:
+    """Eq. 15's field (its exact Euler step to sigma = 0 included), with Eq. 17's SDE terms if noise is given."""
+    noisy = noise_sampler is not None and c2 > 0.0
+    return Field(
+        model=model_of(velocity),
+        velocity=lambda v, x, s, i: F.controlled_reverse_velocity(v, x, source, s, eta_at[i]),
+        to_zero=lambda v, x, s, i: F.reverse_step_to_zero(F.x0_estimate(x, s, v), source, eta_at[i]),
+        drift=lambda v, x, s, i: F.sde_drift(v, x, source, s, eta_at[i], c2),
+        diffusion=lambda s, delta, i: F.sde_diffusion(s, delta, eta_at[i], c2),
+        noise=noise_sampler if noisy else None,
+    )
 
 
 def controlled_reverse_ode(
@@ -108,16 +103,19 @@ def controlled_reverse_ode(
     eta: PerStep = 0.9,
     *,
     mask: Optional[torch.Tensor] = None,
-    order: int = 1,
+    order: str = "euler",
     callback: Optional[Callback] = None,
 ) -> torch.Tensor:
     """Controlled reverse ODE, Eq. 15 / Algorithm 2 of Rout et al. (2025): structured noise -> edited image.
 
-    sigmas decrease. Per step i: v_hat = -v(X, sigma_i) (edit prompt), v_cond = (y0 - X) / sigma_i,
-    v_tilde = v_hat + eta_i (v_cond - v_hat), X <- X + (sigma_i - sigma_{i+1}) v_tilde.
-    eta = 1 on every step returns y0; a mask (1 = edit) keeps eta = 1 outside it.
+    sigmas decrease. The field is v_tilde = v_hat + eta_i (v_cond - v_hat), with v_hat = -v(X, sigma) (edit prompt)
+    and v_cond = (y0 - X) / sigma; Euler's step is X + (sigma_i - sigma_{i+1}) v_tilde, and to sigma = 0
+    lerp(x0_hat, y0, eta_i). eta = 1 on every step returns y0; a mask (1 = edit) keeps eta = 1 outside it.
+    order: euler (N model evaluations), midpoint (2N) or fireflow (N + 1); see schemes.py.
     """
-    return _controlled_reverse(velocity, x, sigmas, y0, eta, mask=mask, order=order, callback=callback)
+    scheme = SCHEMES[check_order(order)]
+    sig, X, source, eta_at = _reverse_setup(x, sigmas, y0, eta, mask)
+    return integrate(scheme, _reverse_field(velocity, source, eta_at), X, sig, callback)
 
 
 def controlled_reverse_sde(
@@ -138,9 +136,8 @@ def controlled_reverse_sde(
     A step from sigma = 1 (where 1 / (1 - sigma) is infinite) and the last step to sigma = 0 are controlled
     ODE steps (Eq. 15): no noise is added on the final step, which lands on the (controlled) x0 estimate.
     """
-    return _controlled_reverse(
-        velocity, x, sigmas, y0, eta, mask=mask, order=1, callback=callback, noise_sampler=noise_sampler
-    )
+    sig, X, source, eta_at = _reverse_setup(x, sigmas, y0, eta, mask)
+    return integrate(euler_maruyama, _reverse_field(velocity, source, eta_at, noise_sampler), X, sig, callback)
 
 
 def stochastic_sampler(
@@ -158,74 +155,6 @@ def stochastic_sampler(
     model's marginals; c = 1 is the paper's Eq. 22, c = 0 the deterministic probability-flow ODE.
     """
     c = check_unit_interval("noise_scale", noise_scale)
-    return _controlled_reverse(
-        velocity, x, sigmas, None, 0.0, order=1, callback=callback, noise_sampler=noise_sampler, noise_scale=c
-    )
-
-
-def _controlled_reverse(
-    velocity: Velocity,
-    x: torch.Tensor,
-    sigmas: torch.Tensor,
-    y0: Optional[torch.Tensor],
-    eta: PerStep,
-    *,
-    mask: Optional[torch.Tensor] = None,
-    order: int = 1,
-    callback: Optional[Callback] = None,
-    noise_sampler: Optional[NoiseSampler] = None,
-    noise_scale: float = 1.0,
-) -> torch.Tensor:
-    check_sigmas(sigmas, increasing=False)
-    order = _check_order(order)
-    if noise_sampler is not None and order != 1:
-        raise RFInputError("the SDE is integrated with Euler-Maruyama only: use order 1 with mode 'sde'.")
-    sig = [float(s) for s in sigmas]
-    etas = _per_step("eta", eta, len(sig) - 1)
-    X = _state(x)
-    source = None
-    if y0 is not None:
-        check_latent_pair("x", x, "y0", y0)
-        source = y0.detach().to(device=X.device, dtype=torch.float32)
-    m = prepare_mask(mask, X)
-    if source is None and (m is not None or any(e != 0.0 for e in etas)):
-        raise RFInputError("eta and mask pull towards a source image: pass y0 (the reference latent).")
-    c2 = noise_scale * noise_scale
-
-    def field(X: torch.Tensor, s: float, eta_i):
-        """The controlled ODE velocity v_tilde of Eq. 15, and the model's v."""
-        v = _v(velocity, X, s)
-        v_tilde = -v
-        if _eta_active(eta_i):
-            v_tilde = v_tilde + eta_i * ((source - X) / s - v_tilde)
-        return v_tilde, v
-
-    for i, (s, s_next) in enumerate(zip(sig[:-1], sig[1:])):
-        eta_i = _eta_field(etas[i], m)
-        delta = s - s_next
-        v_tilde, v = field(X, s, eta_i)
-        _emit(callback, i, X, s, s_next, X - s * v)
-        stochastic = noise_sampler is not None and c2 > 0.0 and s < 1.0 and s_next > 0.0
-        if stochastic:
-            # Eq. 17 (c = 1) / Eq. 22 (eta = 0): drift (1 - eta)(-(1 + c^2) v - c^2 X / (1 - s)) + eta v_cond.
-            keep = 1.0 - eta_i
-            drift = keep * (-(1.0 + c2) * v - c2 * X / (1.0 - s))
-            if _eta_active(eta_i):
-                drift = drift + eta_i * (source - X) / s
-            std = (keep * (2.0 * c2 * s * delta / (1.0 - s))) ** 0.5 if isinstance(keep, float) else (
-                (keep * (2.0 * c2 * s * delta / (1.0 - s))).sqrt()
-            )
-            xi = noise_sampler(i).to(device=X.device, dtype=torch.float32)
-            X = X + delta * drift + std * xi
-            continue
-        if order == 1 and s_next == 0.0:
-            # Eq. 15's Euler step to sigma = 0 is (1 - eta) x0_hat + eta y0 with x0_hat = X - sigma_i v. As a lerp it
-            # lands bit for bit on the source where eta = 1 (outside a mask too) and on x0_hat where eta = 0.
-            x0_hat = X - s * v
-            X = torch.lerp(x0_hat, source, eta_i) if _eta_active(eta_i) else x0_hat
-            continue
-        if order == 2:
-            s_mid = 0.5 * (s + s_next)
-            v_tilde, _ = field(X + (s - s_mid) * v_tilde, s_mid, eta_i)
-        X = X + delta * v_tilde
-    return X
+    sig, X, _, eta_at = _reverse_setup(x, sigmas, None, 0.0, None)
+    field = _reverse_field(velocity, None, eta_at, noise_sampler, c * c)
+    return integrate(euler_maruyama, field, X, sig, callback)

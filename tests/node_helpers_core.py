@@ -51,7 +51,7 @@ def model_grid(model, steps: int) -> torch.Tensor:
     return comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "simple", steps).cpu()
 
 
-def core_invert(pack, model, cond, source, steps, *, gamma, seed, start_step=0, guidance=0.0, order=1):
+def core_invert(pack, model, cond, source, steps, *, gamma, seed, start_step=0, guidance=0.0, order="euler"):
     import rf_core
 
     grid = model_grid(model, steps)
@@ -64,7 +64,7 @@ def core_invert(pack, model, cond, source, steps, *, gamma, seed, start_step=0, 
 
 
 def core_edit(pack, model, cond, inverted, reference, steps, *, eta, start_step, stop_step, guidance,
-              eta_kind="constant", mode="ode", seed=0, mask=None, order=1, record=None):
+              eta_kind="constant", mode="ode", seed=0, mask=None, order="euler", record=None):
     """rf_core.edit from the VAE-space inverted latent; record (a list) receives rf_core's callback dicts."""
     import rf_core
 

@@ -12,6 +12,7 @@ import torch
 from rf_core.analytic import GaussianMixture
 
 LATENT = (2, 4, 8, 8)  # (B, C, H, W): small image latents
+ORDERS = ("euler", "midpoint", "fireflow")  # the solver names rf_core must offer (pinned here, not read from it)
 EVENT = LATENT[1:]
 
 

@@ -82,7 +82,11 @@ def test_epsilon_model_is_refused_through_the_sampler_forms(runner, sd15, sample
         ({}, dict(start_step=2, stop_step=4), ["stops at start_step 0", "set start_step to 0"]),
         (dict(start_step=6), {}, ["start_step (6) must be below steps (6)"]),
         ({}, dict(cfg=2.0), ["no negative conditioning", "set cfg to 1"]),
-        ({}, dict(mode="sde", order="midpoint"), ["set order to euler"]),
+        (dict(order="midpoint"), dict(mode="sde", order="midpoint"),
+         ["Euler-Maruyama", "set order to euler, or mode to ode"]),
+        (dict(order="midpoint"), {}, ["made with order midpoint but this edit uses order euler",
+                                      "set order to midpoint"]),
+        ({}, dict(order="fireflow"), ["made with order euler but this edit uses order fireflow", "set order to euler"]),
     ],
 )
 def test_inconsistent_steps_and_settings(runner, flux_dev, inv, ed, fragments):

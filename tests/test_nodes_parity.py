@@ -45,12 +45,11 @@ def test_nodes_equal_rf_core_on_the_models_velocity(request, runner, pack, which
         ed=dict(steps=steps, start_step=start_step, stop_step=start_step + 3, eta=0.8, eta_schedule="linear_decrease",
                 mode=mode, seed=11, order=order),
     )
-    o = {"euler": 1, "midpoint": 2}[order]
     want_inv = core.core_invert(pack, model, src_cond, source, steps, gamma=0.5, seed=7, start_step=start_step,
-                                guidance=0.0, order=o)
+                                guidance=0.0, order=order)
     want_edit = core.core_edit(pack, model, edit_cond, inverted["samples"], source, steps, eta=0.8,
                                start_step=start_step, stop_step=start_step + 3, guidance=3.5,
-                               eta_kind="linear_decrease", mode=mode, seed=11, order=o)
+                               eta_kind="linear_decrease", mode=mode, seed=11, order=order)
     assert inverted["samples"].dtype == torch.float32 and torch.isfinite(inverted["samples"]).all()
     torch.testing.assert_close(inverted["samples"], want_inv, rtol=0, atol=1e-5)
     torch.testing.assert_close(edited["samples"], want_edit, rtol=0, atol=1e-5)

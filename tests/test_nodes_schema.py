@@ -57,7 +57,7 @@ CONTRACT = {
 COMBOS = {
     "eta_schedule": ["constant", "linear_decrease", "power_decay"],
     "mode": ["ode", "sde"],
-    "order": ["euler", "midpoint"],
+    "order": ["euler", "midpoint", "fireflow"],
 }
 
 

@@ -190,19 +190,31 @@ def test_sde_needs_a_noise_sampler(setup):
         rf.edit(v, y1, y0, s, stop_step=3, mode="sde")
 
 
-def test_sde_with_order_2(setup):
+@pytest.mark.parametrize("order", ["midpoint", "fireflow"])
+def test_sde_takes_euler_maruyama_steps_only(setup, order):
     v, y0, y1, s = setup
-    with pytest.raises(rf.RFInputError, match="order 1"):
-        rf.edit(v, y1, y0, s, stop_step=3, mode="sde", order=2, noise_sampler=_ns())
+    with pytest.raises(rf.RFInputError, match=f"order is '{order}': set order to euler, or mode to ode"):
+        rf.edit(v, y1, y0, s, stop_step=3, mode="sde", order=order, noise_sampler=_ns())
+    with pytest.raises(rf.RFInputError, match="set order to euler"):
+        rf.check_sde_order(order)
+    assert rf.check_sde_order("euler") == "euler"
 
 
-@pytest.mark.parametrize("order", [0, 3])
+@pytest.mark.parametrize("order", [0, 1, 2, "rk4", "Euler", None])
 def test_unknown_order(setup, order):
+    """Orders are names (rf_core.ORDERS); the old ints 1 and 2 are refused, with the names to use."""
     v, y0, y1, s = setup
-    with pytest.raises(rf.RFInputError, match="order"):
+    names = "euler, midpoint, fireflow"
+    with pytest.raises(rf.RFInputError, match=f"order must be one of {names}"):
         rf.invert(v, y0, s, y1, order=order)
-    with pytest.raises(rf.RFInputError, match="order"):
+    with pytest.raises(rf.RFInputError, match=f"order must be one of {names}"):
         rf.edit(v, y1, y0, s, stop_step=3, order=order)
+    with pytest.raises(rf.RFInputError, match=f"order must be one of {names}"):
+        rf.edit(v, y1, y0, s, stop_step=3, order=order, mode="sde", noise_sampler=_ns())
+
+
+def test_the_orders():
+    assert rf.ORDERS == ("euler", "midpoint", "fireflow")
 
 
 @pytest.mark.parametrize("other", [(2, 4, 8, 4), (2, 3, 8, 8), (3, 4, 8, 8), (4, 8, 8)])
@@ -230,7 +242,7 @@ def test_eta_or_mask_without_source():
     s = rf.flux_sigmas(4)
     x = randn(LATENT, 3)
     # the plain sampler never needs a source; the controlled path refuses a pull without one
-    from rf_core.solvers import _controlled_reverse
-
-    with pytest.raises(rf.RFInputError, match="y0"):
-        _controlled_reverse(gm.field(), x, s, None, 0.5)
+    with pytest.raises(rf.RFInputError, match="pass y0"):
+        rf.controlled_reverse_ode(gm.field(), x, s, None, 0.5)
+    with pytest.raises(rf.RFInputError, match="pass y0"):
+        rf.controlled_reverse_ode(gm.field(), x, s, None, 0.0, mask=torch.ones(8, 8))

@@ -33,12 +33,12 @@ def roundtrips():
     # (with a sample near a basin boundary, a coarse midpoint round trip can land in the other component)
     gm = mixture(seed=62, spread=0.5)
     y0 = gm.sample(LATENT[0], gen(1)).reshape(LATENT)
-    return {order: [_roundtrip(gm, y0, n, order) for n in STEPS] for order in (1, 2)}, y0
+    return {order: [_roundtrip(gm, y0, n, order) for n in STEPS] for order in ("euler", "midpoint")}, y0
 
 
 def test_euler_reconstruction_error_halves_when_steps_double(roundtrips):
     res, y0 = roundtrips
-    errors = [e for e, _ in res[1]]
+    errors = [e for e, _ in res["euler"]]
     assert errors[0] > 1e-3 * y0.norm().item()  # far above float32 round-off: the ratio measures the solver
     ratios = _ratios(errors)
     assert all(1.7 <= r <= 2.3 for r in ratios), ratios
@@ -48,19 +48,19 @@ def test_midpoint_reconstruction_converges_faster(roundtrips):
     """Midpoint is order 2 per direction; the round trip even cancels its h^3 local terms (explicit midpoint
     there and back again on the same grid), so doubling the steps divides the error by at least ~4."""
     res, _ = roundtrips
-    errors = [e for e, _ in res[2]]
+    errors = [e for e, _ in res["midpoint"]]
     ratios = _ratios(errors)
     assert all(r >= 3.5 for r in ratios), ratios
-    assert all(r2 > r1 for r1, r2 in zip(_ratios([e for e, _ in res[1]]), ratios))
+    assert all(r2 > r1 for r1, r2 in zip(_ratios([e for e, _ in res["euler"]]), ratios))
 
 
 def test_midpoint_beats_euler_at_equal_model_evaluations(roundtrips):
     res, _ = roundtrips
-    euler = {nfe: e for e, nfe in res[1]}
-    mid = {nfe: e for e, nfe in res[2]}
+    euler = {nfe: e for e, nfe in res["euler"]}
+    mid = {nfe: e for e, nfe in res["midpoint"]}
     for n in STEPS:
-        assert res[1][STEPS.index(n)][1] == 2 * n  # Euler: one evaluation per step, invert + edit
-        assert res[2][STEPS.index(n)][1] == 4 * n  # midpoint: two per step
+        assert res["euler"][STEPS.index(n)][1] == 2 * n  # Euler: one evaluation per step, invert + edit
+        assert res["midpoint"][STEPS.index(n)][1] == 4 * n  # midpoint: two per step
     common = sorted(set(euler) & set(mid))
     assert len(common) >= 3
     for nfe in common:
@@ -83,9 +83,11 @@ def _linear_velocity(x, sigma):
     return _a(sigma) * x
 
 
-@pytest.mark.parametrize("order,band", [(1, (1.7, 2.3)), (2, (3.4, 4.6))])
+# fireflow's reused velocity adds an O(h^2) term per step that shrinks towards the limit 4 from above
+# (measured 4.4 -> 4.1 forward, 5.6 -> 4.6 backward from 32 to 256 steps)
+@pytest.mark.parametrize("order,band", [("euler", (1.7, 2.3)), ("midpoint", (3.4, 4.6)), ("fireflow", (3.4, 6.0))])
 def test_solver_order_on_a_generic_ode(order, band):
-    """A generic time-dependent linear ODE: Euler is order 1 and midpoint order 2, in both directions."""
+    """A generic time-dependent linear ODE: Euler is order 1, midpoint and fireflow order 2, in both directions."""
     x = randn(LATENT, 8)
     fwd_err, rev_err = [], []
     for n in [32, 64, 128, 256]:
@@ -107,7 +109,7 @@ def _exact_gaussian_inversion(mu, var, y0):
 
 # On a Gaussian's probability flow the midpoint rule's h^2 error term integrates to (nearly) zero: we see
 # ratios ~8, not 4. Assert "at least second order" there; the generic ODE above pins the order itself.
-@pytest.mark.parametrize("order,band", [(1, (1.7, 2.3)), (2, (3.4, 9.0))])
+@pytest.mark.parametrize("order,band", [("euler", (1.7, 2.3)), ("midpoint", (3.4, 9.0))])
 def test_one_way_inversion_against_the_exact_gaussian_flow(order, band):
     gm = mixture(seed=62, k=1)
     mu, var = gm.means[0], gm.variances[0]
@@ -121,7 +123,7 @@ def test_one_way_inversion_against_the_exact_gaussian_flow(order, band):
     assert all(band[0] <= r <= band[1] for r in ratios), (errors, ratios)
 
 
-@pytest.mark.parametrize("order,band", [(1, (1.7, 2.3)), (2, (3.4, 9.0))])
+@pytest.mark.parametrize("order,band", [("euler", (1.7, 2.3)), ("midpoint", (3.4, 9.0))])
 def test_one_way_generation_against_the_exact_gaussian_flow(order, band):
     gm = mixture(seed=63, k=1)
     mu, var = gm.means[0], gm.variances[0]

@@ -182,3 +182,46 @@ def test_controlled_sde_noise_vanishes_where_eta_is_one():
     c = rf.edit(gm.field([1]), x, y0, s, eta=0.9, stop_step=k, mode="sde", noise_sampler=lambda i: draws[i])
     d = rf.edit(gm.field([1]), x, y0, s, eta=0.9, stop_step=k, mode="sde", noise_sampler=poisoned)
     assert not torch.equal(c, d)
+
+
+@pytest.mark.parametrize("eta_kind", ["constant", "linear_decrease"])
+@pytest.mark.parametrize("with_mask", [False, True])
+def test_controlled_sde_steps_replay_eq17_with_known_noise(eta_kind, with_mask):
+    """Every step of mode 'sde' for 0 < eta < 1 is Eq. 17, replayed here from the states with the same xi:
+    X' = X + delta [(1 - eta)(-2 v - X / (1 - sigma)) + eta (y0 - X) / sigma]
+           + sqrt(2 (1 - eta) sigma delta / (1 - sigma)) xi.
+    Noise scaled by (1 - eta) instead of sqrt(1 - eta) is off by a factor sqrt(1 - eta) on every noisy step."""
+    gm = mixture(seed=75)
+    x, y0 = randn(LATENT, 1), gm.sample(LATENT[0], gen(2))
+    steps, stop = 10, 8
+    s = rf.flux_sigmas(steps)
+    draws = [rf.seeded_noise(100 + i, LATENT) for i in range(steps)]
+    mask = None
+    if with_mask:
+        mask = torch.zeros(8, 8)
+        mask[:, :5] = 1.0
+    states = []
+    out = rf.edit(gm.field([1]), x, y0, s, eta=0.5, stop_step=stop, eta_kind=eta_kind, mode="sde", mask=mask,
+                  noise_sampler=lambda i: draws[i], callback=states.append)
+    etas = rf.eta_schedule(0.5, steps, 0, stop, eta_kind)
+    sig = [float(a) for a in s]
+    xs = [st["x"] for st in states] + [out]
+    noisy_partial = 0
+    for i in range(steps):
+        X, a, b = xs[i].double(), sig[i], sig[i + 1]
+        d = a - b
+        e = etas[i] if mask is None else 1.0 - mask.double() * (1.0 - etas[i])
+        v = gm.velocity(X, a, [1])
+        if a < 1.0 and b > 0.0:
+            drift = (1 - e) * (-2 * v - X / (1 - a)) + e * (y0 - X) / a
+            std = (2 * (1 - e) * a * d / (1 - a)) ** 0.5
+            expected = X + d * drift + std * draws[i]
+            noisy_partial += 0.0 < etas[i] < 1.0
+        else:  # from sigma = 1 and to sigma = 0: the ODE step (Eq. 15), no noise
+            expected = X + d * (-v + e * ((y0 - X) / a + v))
+        torch.testing.assert_close(xs[i + 1].double(), expected, rtol=0, atol=2e-5,
+                                   msg=lambda m, i=i: f"step {i}: {m}")
+    assert noisy_partial >= 5  # the replay covered noisy steps with 0 < eta < 1
+    if mask is not None:
+        outside = (mask == 0).expand(LATENT)
+        assert (out - y0)[outside].abs().max() < 1e-5  # eta = 1 outside: no noise there, the source

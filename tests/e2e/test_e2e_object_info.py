@@ -4,6 +4,8 @@ import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
 
+ORDERS = ["euler", "midpoint", "fireflow"]  # the solver options (issue 12)
+
 # The public contract (issue 3): saved workflows refer to these ids, input names and defaults.
 CONTRACT = {
     "RFInvert": {
@@ -11,7 +13,7 @@ CONTRACT = {
         "required": {"model": "MODEL", "conditioning": "CONDITIONING", "latent": "LATENT", "steps": ("INT", 28),
                      "gamma": ("FLOAT", 0.5), "seed": ("INT", 0), "guidance": ("FLOAT", 0.0),
                      "start_step": ("INT", 0)},
-        "optional": {"sigmas": "SIGMAS"},
+        "optional": {"sigmas": "SIGMAS", "order": (ORDERS, "euler")},
     },
     "RFControlledSampler": {
         "output": ["LATENT"],
@@ -20,7 +22,8 @@ CONTRACT = {
                      "stop_step": ("INT", 7), "eta": ("FLOAT", 0.9),
                      "eta_schedule": (["constant", "linear_decrease", "power_decay"], "constant"),
                      "guidance": ("FLOAT", 3.5), "mode": (["ode", "sde"], "ode"), "seed": ("INT", 0)},
-        "optional": {"mask": "MASK", "negative": "CONDITIONING", "cfg": ("FLOAT", 1.0), "sigmas": "SIGMAS"},
+        "optional": {"mask": "MASK", "negative": "CONDITIONING", "cfg": ("FLOAT", 1.0), "sigmas": "SIGMAS",
+                     "order": (ORDERS, "euler")},
     },
     "StochasticFluxSampler": {
         "output": ["SAMPLER"],

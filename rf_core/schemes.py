@@ -1,0 +1,123 @@
+"""Solver schemes: each is a step over a Field, never a copy of the field's maths (k-diffusion's style).
+
+A Field pairs the model (one network evaluation, the flow velocity v at a point) with the controlled velocity as
+an explicit function of (v, state, sigma, step). A scheme decides where the model runs and how the velocities
+combine; every time it needs the field at a point, the controller is evaluated fresh at that point's state.
+
+  euler     x' = x + h f(x, sigma)                                   N model evaluations for N steps
+  midpoint  x_m = x + (h/2) f(x, sigma); x' = x + h f(x_m, sigma_m)   2N (RK2; RF-Solver's update is the same)
+  fireflow  the midpoint step, its first model evaluation reused     N + 1 (Deng et al., 2024, "FireFlow")
+            from the previous step's midpoint (fresh only at step 0)
+Here h = |sigma' - sigma| (a step in the walk's own paper time) and sigma_m = (sigma + sigma') / 2. The SDE is
+integrated by euler_maruyama only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import torch
+
+from .checks import RFInputError
+from .fields import x0_estimate
+
+Velocity = Callable[[torch.Tensor, float], torch.Tensor]
+Callback = Callable[[dict], None]
+NoiseSampler = Callable[[int], torch.Tensor]
+
+ORDERS = ("euler", "midpoint", "fireflow")
+
+
+def check_order(order: str) -> str:
+    """The solver's name, one of ORDERS."""
+    if not isinstance(order, str) or order not in ORDERS:
+        raise RFInputError(f"order must be one of {', '.join(ORDERS)}, got {order!r}.")
+    return order
+
+
+def check_sde_order(order: str) -> str:
+    """The SDE (mode 'sde', Eq. 17) is integrated with Euler-Maruyama only."""
+    if check_order(order) != "euler":
+        raise RFInputError(
+            f"mode 'sde' takes Euler-Maruyama steps only, but order is {order!r}: set order to euler, or mode to ode."
+        )
+    return order
+
+
+@dataclass(frozen=True)
+class Field:
+    """model(x, sigma): one model evaluation, as float32 on x's device. velocity(m, x, sigma, i): the controlled
+    velocity of step i given the model's output m at (x, sigma). to_zero(m, x, sigma, i), where the field has
+    one: Euler's step from sigma to 0 in closed form (Eq. 15). drift / diffusion / noise: the SDE's terms."""
+
+    model: Callable[[torch.Tensor, float], torch.Tensor]
+    velocity: Callable[[torch.Tensor, torch.Tensor, float, int], torch.Tensor]
+    to_zero: Optional[Callable[[torch.Tensor, torch.Tensor, float, int], torch.Tensor]] = None
+    drift: Optional[Callable[[torch.Tensor, torch.Tensor, float, int], torch.Tensor]] = None
+    diffusion: Optional[Callable[[float, float, int], object]] = None
+    noise: Optional[NoiseSampler] = None
+
+
+def model_of(velocity: Velocity) -> Callable[[torch.Tensor, float], torch.Tensor]:
+    """The model evaluation a Field holds: velocity(x, sigma), as float32 on x's device."""
+    return lambda x, sigma: velocity(x, sigma).to(device=x.device, dtype=torch.float32)
+
+
+def _euler_update(field: Field, m, x, s: float, s_next: float, i: int) -> torch.Tensor:
+    if s_next == 0.0 and field.to_zero is not None:
+        return field.to_zero(m, x, s, i)
+    return x + abs(s_next - s) * field.velocity(m, x, s, i)
+
+
+def _midpoint_update(field: Field, m, x, s: float, s_next: float, i: int):
+    s_mid = 0.5 * (s + s_next)
+    x_mid = x + abs(s_mid - s) * field.velocity(m, x, s, i)
+    m_mid = field.model(x_mid, s_mid)
+    return x + abs(s_next - s) * field.velocity(m_mid, x_mid, s_mid, i), m_mid
+
+
+def euler(field: Field, x, s: float, s_next: float, i: int, carry=None):
+    """Euler: x + h f(x, sigma). Returns (x', the model's output at x, carry for the next step)."""
+    m = field.model(x, s)
+    return _euler_update(field, m, x, s, s_next, i), m, None
+
+
+def midpoint(field: Field, x, s: float, s_next: float, i: int, carry=None):
+    """Explicit midpoint (RK2): the field at x, then at the half step; two model evaluations."""
+    m = field.model(x, s)
+    x_next, _ = _midpoint_update(field, m, x, s, s_next, i)
+    return x_next, m, None
+
+
+def fireflow(field: Field, x, s: float, s_next: float, i: int, carry=None):
+    """FireFlow (Deng et al., 2024): the midpoint step with the model's output at x taken from the previous step's
+    midpoint (carry); one model evaluation per step after the first. The controller is evaluated fresh at x."""
+    m = field.model(x, s) if carry is None else carry
+    x_next, m_mid = _midpoint_update(field, m, x, s, s_next, i)
+    return x_next, m, m_mid
+
+
+def euler_maruyama(field: Field, x, s: float, s_next: float, i: int, carry=None):
+    """Euler-Maruyama over the SDE's drift and diffusion (Eq. 17 / 22). A step from sigma = 1 (where 1 / (1 - sigma)
+    is infinite) and the step to sigma = 0 are the ODE field's Euler steps: no noise on the last step."""
+    m = field.model(x, s)
+    if field.noise is None or s >= 1.0 or s_next <= 0.0:
+        return _euler_update(field, m, x, s, s_next, i), m, None
+    delta = s - s_next
+    xi = field.noise(i).to(device=x.device, dtype=torch.float32)
+    return x + delta * field.drift(m, x, s, i) + field.diffusion(s, delta, i) * xi, m, None
+
+
+SCHEMES = {"euler": euler, "midpoint": midpoint, "fireflow": fireflow}
+
+
+def integrate(scheme, field: Field, x: torch.Tensor, sigmas: list, callback: Optional[Callback] = None):
+    """Walks the grid with one scheme; the callback gets each step's state and the model's x0 estimate there."""
+    carry = None
+    for i, (s, s_next) in enumerate(zip(sigmas[:-1], sigmas[1:])):
+        x_next, m, carry = scheme(field, x, s, s_next, i, carry)
+        if callback is not None:
+            callback({"i": i, "x": x, "sigma": s, "sigma_next": s_next, "denoised": x0_estimate(x, s, m)})
+        x = x_next
+    return x
