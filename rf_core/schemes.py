@@ -19,7 +19,7 @@ from typing import Callable, Optional
 
 import torch
 
-from .checks import RFInputError
+from .checks import RFInputError, check_option
 from .fields import x0_estimate
 
 Velocity = Callable[[torch.Tensor, float], torch.Tensor]
@@ -31,9 +31,7 @@ ORDERS = ("euler", "midpoint", "fireflow")
 
 def check_order(order: str) -> str:
     """The solver's name, one of ORDERS."""
-    if not isinstance(order, str) or order not in ORDERS:
-        raise RFInputError(f"order must be one of {', '.join(ORDERS)}, got {order!r}.")
-    return order
+    return check_option("order", order, ORDERS)
 
 
 def check_sde_order(order: str) -> str:
