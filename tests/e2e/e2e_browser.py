@@ -292,6 +292,62 @@ def screenshot(driver, path, margin=16):
     return Path(path), framed["nodes"]
 
 
+_VUE_GLOBALS = "document.querySelector('#vue-app').__vue_app__.config.globalProperties"
+
+
+def set_locale(driver, url, locale):
+    """Switch the editor's language as a user does who picks it in the settings dialog and opens ComfyUI again:
+    Comfy.Locale in the user's comfy.settings.json (POST /settings/Comfy.Locale, what the dialog saves), then the
+    editor reopened. Returns the Comfy.Locale the page had before, for switching back."""
+    import requests
+
+    before = driver.execute_script("return window.app.extensionManager.setting.get('Comfy.Locale')")
+    requests.post(f"{url}/settings/Comfy.Locale", json=locale, timeout=30).raise_for_status()
+    open_app(driver, url)
+    shown = driver.execute_script(f"return {_VUE_GLOBALS}.$i18n.locale")
+    if shown != locale:
+        raise AssertionError(f"Comfy.Locale {locale!r} saved, but the editor runs in {shown!r}")
+    return before
+
+
+_SHOW_HELP = r"""
+const [name, done] = [arguments[0], arguments[arguments.length - 1]];
+(async () => {
+  const pinia = document.querySelector('#vue-app').__vue_app__.config.globalProperties.$pinia;
+  const panel = pinia._s.get('rightSidePanel');
+  if (!panel) { done({skip: "this frontend has no right side panel with an Info tab"}); return; }
+  await window.app.loadGraphData({nodes: [], links: [], groups: [], version: 0.4, last_node_id: 0,
+                                  last_link_id: 0, config: {}, extra: {}}, true, false, null);
+  const node = window.LiteGraph.createNode(name);
+  window.app.graph.add(node);
+  window.app.canvas.deselectAll();
+  window.app.canvas.selectNode(node);
+  panel.openPanel('info');
+  done({opened: true});
+})().catch(e => done({error: String(e && e.stack || e)}));
+"""
+
+_HELP_SHOWN = r"""(() => {
+  const box = document.querySelector('.node-help-content');
+  const imgs = box ? [...box.querySelectorAll('img')] : [];
+  if (!box || !box.innerText.includes(TITLE) || imgs.some(i => !i.complete)) return null;
+  return {title: box.querySelector('h1') && box.querySelector('h1').innerText, text: box.innerText,
+          imgs: imgs.map(i => ({src: i.getAttribute('src'), loaded: i.naturalWidth > 0}))};
+})()"""
+
+
+def show_node_help(driver, node_id, title, timeout=60):
+    """Select a new node_id node on an empty canvas and open the right side panel's Info tab, as a user does;
+    wait until the help page titled `title` shows with its pictures loaded. Returns {"title", "text", "imgs":
+    [{"src", "loaded"}]}, or {"skip": reason} on a frontend without that panel."""
+    opened = driver.execute_async_script(_SHOW_HELP, node_id)
+    if "error" in opened:
+        raise AssertionError(f"could not open the Info tab of {node_id}: {opened['error']}")
+    if "skip" in opened:
+        return opened
+    return wait_for(driver, _HELP_SHOWN.replace("TITLE", json.dumps(title)), timeout, f"{node_id}'s help page")
+
+
 def quit_driver(driver, timeout=15):
     start = time.monotonic()
     try:

@@ -1,5 +1,6 @@
 """Assertion helpers shared by the end-to-end tests (pure functions over JSON)."""
 import math
+import re
 
 VIRTUAL_NODES = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode"}
 LINK_TYPES_NOT_WIDGETS = {"MODEL", "CLIP", "VAE", "CONDITIONING", "LATENT", "IMAGE", "MASK", "SIGMAS",
@@ -110,3 +111,23 @@ def only(api_prompt, class_type):
 
 def source_of(api_prompt, link):
     return api_prompt[link[0]]["class_type"], link[1]
+
+
+PICTURE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")  # a markdown picture: its relative src
+
+
+def help_panel_problems(shown, folder, page_text):
+    """How the node help panel's content (e2e_browser.show_node_help) differs from the page it should show: its
+    title, every picture loaded from /extensions/<folder>/docs/ (the frontend's base for relative pictures,
+    whichever locale page it shows), and no markdown left unrendered."""
+    problems = []
+    title = page_text.splitlines()[0].lstrip("# ")
+    if shown["title"] != title:
+        problems.append(f"title {shown['title']!r}, page {title!r}")
+    want = [f"/extensions/{folder}/docs/{p}" for p in PICTURE.findall(page_text)]
+    if [i["src"] for i in shown["imgs"]] != want:
+        problems.append(f"pictures {shown['imgs']}, page {want}")
+    problems += [f"picture {i['src']} did not load" for i in shown["imgs"] if not i["loaded"]]
+    if "**" in shown["text"]:
+        problems.append("bold text left as ** (the renderer did not read it as emphasis)")
+    return problems

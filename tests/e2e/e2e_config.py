@@ -4,6 +4,7 @@ import json
 from e2e_server import REPO_ROOT
 
 WORKFLOW_DIR = REPO_ROOT / "workflows"
+DOCS = REPO_ROOT / "web" / "docs"  # the help pages (WEB_DIRECTORY web/, served at /extensions/<pack folder>/)
 ARTIFACTS = REPO_ROOT / "tests" / "_artifacts" / "e2e"
 WORKFLOW_NAMES = ["rf_inversion_edit", "stroke_to_image", "regional_edit", "stochastic_sampling", "power_user"]
 

@@ -37,6 +37,18 @@ PLACEHOLDER_MODELS = {
 }
 
 
+def frontend_folder(info):
+    """The pack folder the frontend reads from a node's python_module ("custom_nodes.<folder>", anything after an
+    "@" dropped), or None for a core node."""
+    parts = info.get("python_module", "").split(".")
+    return parts[1].split("@")[0] if len(parts) >= 2 and parts[0] == "custom_nodes" else None
+
+
+def pack_nodes(object_info):
+    """node id -> pack folder, for the nodes of /object_info that the server loaded from this pack."""
+    return {n: frontend_folder(i) for n, i in object_info.items() if frontend_folder(i) == PACK_DIR_NAME}
+
+
 def pinned_frontend_version(comfy_dir):
     """The comfyui-frontend-package version ComfyUI's requirements.txt pins (None if it pins none)."""
     requirements = (Path(comfy_dir) / "requirements.txt").read_text()

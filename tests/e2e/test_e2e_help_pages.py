@@ -1,29 +1,23 @@
-"""A real server serves a help page for every node of this pack, at the URLs the frontend's node help panel asks
-for, and the pictures the pages show.
+"""A real server serves a help page for every node of this pack, in English and in each translated language, at
+the URLs the frontend's node help panel asks for, and the pictures the pages show.
 
 The frontend (comfyui-frontend-package 1.39 to 1.58, NodeHelpService) takes the pack's folder from the node's
 python_module ("custom_nodes.<folder>", anything after an "@" dropped), fetches
 /extensions/<folder>/docs/<NodeId>/<locale>.md, then /extensions/<folder>/docs/<NodeId>.md, and treats a reply
-that is not ok or is text/html as missing. Relative pictures resolve against /extensions/<folder>/docs/.
+that is not ok or is text/html as missing. Relative pictures resolve against /extensions/<folder>/docs/, for a
+page in a locale folder too. The help panel in Chinese is tested in test_e2e_i18n.py.
 """
-import re
-
 import pytest
 import requests
 
 import e2e_browser as browser
-from e2e_server import PACK_DIR_NAME, REPO_ROOT
+from e2e_checks import PICTURE, help_panel_problems
+from e2e_config import DOCS
+from e2e_server import pack_nodes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
 
-DOCS = REPO_ROOT / "web" / "docs"
-PICTURE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
-
-
-def frontend_folder(info):
-    """The pack folder the frontend reads from a node's python_module, or None for a core node."""
-    parts = info.get("python_module", "").split(".")
-    return parts[1].split("@")[0] if len(parts) >= 2 and parts[0] == "custom_nodes" else None
+TRANSLATED = ("zh",)  # locales with a page per node: web/docs/<NodeId>/<locale>.md
 
 
 def help_page(server, folder, node_id, locale):
@@ -40,8 +34,8 @@ def help_page(server, folder, node_id, locale):
 @pytest.fixture(scope="module")
 def ours(object_info):
     """node id -> pack folder, for the nodes the server loaded from this pack."""
-    found = {n: frontend_folder(i) for n, i in object_info.items() if frontend_folder(i) == PACK_DIR_NAME}
-    assert found, f"the server lists no node from custom_nodes/{PACK_DIR_NAME}"
+    found = pack_nodes(object_info)
+    assert found, "the server lists no node from this pack's folder"
     return found
 
 
@@ -49,64 +43,37 @@ def test_every_node_of_the_pack_has_a_page(ours):
     assert sorted(ours) == sorted(p.stem for p in DOCS.glob("*.md"))
 
 
-@pytest.mark.parametrize("locale", ["en", "zh"])
+@pytest.mark.parametrize("locale", ["en", *TRANSLATED])
 def test_the_help_panel_gets_each_page(comfy_server, ours, locale):
+    """English: the plain page (no web/docs/<id>/en.md). A translated locale: its own page, never the English
+    fallback."""
     for node_id, folder in sorted(ours.items()):
         path, text = help_page(comfy_server, folder, node_id, locale)
         local = DOCS / node_id / f"{locale}.md"
+        if locale in TRANSLATED:
+            assert path == f"/extensions/{folder}/docs/{node_id}/{locale}.md", (node_id, path)
         want = local if local.is_file() else DOCS / f"{node_id}.md"
-        assert text == want.read_text(), (node_id, path)
+        assert text == want.read_text(encoding="utf-8"), (node_id, path)
         assert text.startswith("# "), (node_id, text[:80])
 
 
 def test_pictures_the_pages_show_are_served(comfy_server, ours):
     folder = next(iter(ours.values()))
-    shown = sorted({t for p in DOCS.glob("*.md") for t in PICTURE.findall(p.read_text())})
+    shown = sorted({t for p in DOCS.rglob("*.md") for t in PICTURE.findall(p.read_text(encoding="utf-8"))})
     assert shown, "no page shows a picture"
     for name in shown:
-        # the frontend's markdown renderer: a relative src becomes <docs base URL>/<src>
+        # the frontend's markdown renderer: a relative src becomes <docs base URL>/<src>, whichever page it is on
         r = requests.get(f"{comfy_server.url}/extensions/{folder}/docs/{name}", timeout=30)
         assert r.status_code == 200, (name, r.status_code)
         assert r.headers["content-type"].startswith("image/"), (name, r.headers["content-type"])
         assert r.content == (DOCS / name).read_bytes(), name
 
 
-_SHOW_HELP = r"""
-const [name, done] = [arguments[0], arguments[arguments.length - 1]];
-(async () => {
-  const pinia = document.querySelector('#vue-app').__vue_app__.config.globalProperties.$pinia;
-  const panel = pinia._s.get('rightSidePanel');
-  if (!panel) { done({skip: "this frontend has no right side panel with an Info tab"}); return; }
-  await window.app.loadGraphData({nodes: [], links: [], groups: [], version: 0.4, last_node_id: 0,
-                                  last_link_id: 0, config: {}, extra: {}}, true, false, null);
-  const node = window.LiteGraph.createNode(name);
-  window.app.graph.add(node);
-  window.app.canvas.deselectAll();
-  window.app.canvas.selectNode(node);
-  panel.openPanel('info');
-  done({opened: true});
-})().catch(e => done({error: String(e && e.stack || e)}));
-"""
-
-_HELP_SHOWN = r"""(() => {
-  const box = document.querySelector('.node-help-content');
-  const imgs = box ? [...box.querySelectorAll('img')] : [];
-  if (!box || !box.innerText.includes(arguments[0]) || imgs.some(i => !i.complete)) return null;
-  return {title: box.querySelector('h1') && box.querySelector('h1').innerText,
-          imgs: imgs.map(i => ({src: i.getAttribute('src'), loaded: i.naturalWidth > 0}))};
-})()"""
-
-
 @pytest.mark.parametrize("node_id", ["RFInvert", "RFControlledSampler"])
 def test_the_info_panel_renders_the_page_with_its_pictures(chrome, ours, node_id):
     """In the real frontend: select the node, open the Info tab; the page's title and every picture show."""
-    opened = chrome.execute_async_script(_SHOW_HELP, node_id)
-    assert "error" not in opened, opened
-    if "skip" in opened:
-        pytest.skip(opened["skip"])
-    title = (DOCS / f"{node_id}.md").read_text().splitlines()[0].lstrip("# ")
-    shown = browser.wait_for(chrome, _HELP_SHOWN.replace("arguments[0]", repr(title)), 60, f"{node_id}'s help page")
-    assert shown["title"] == title
-    pictures = PICTURE.findall((DOCS / f"{node_id}.md").read_text())
-    assert [i["src"] for i in shown["imgs"]] == [f"/extensions/{ours[node_id]}/docs/{p}" for p in pictures]
-    assert all(i["loaded"] for i in shown["imgs"]), shown["imgs"]
+    text = (DOCS / f"{node_id}.md").read_text(encoding="utf-8")
+    shown = browser.show_node_help(chrome, node_id, text.splitlines()[0].lstrip("# "))
+    if "skip" in shown:
+        pytest.skip(shown["skip"])
+    assert help_panel_problems(shown, ours[node_id], text) == []
