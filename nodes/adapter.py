@@ -6,12 +6,15 @@ v = (x - D) / sigma for sigma > 0. At sigma = 0, where the inversion starts, D =
 an APPLY_MODEL wrapper (ComfyUI's public extension point, installed only on that call's model_options)
 reads the network's raw output and returns x - v, the x0 estimate the same model would give at sigma = 1.
 The guider's combination of conds and cfg is linear in D, so v = x - D is then the guided velocity.
+An x0-predicting network (predicts_x0) is not finite at sigma = 0: for it the inversion reads its first velocity at
+sigma_1 instead (rf_core's first_velocity "sigma1"), and nothing is read at sigma = 0.
 """
 
 from __future__ import annotations
 
 import torch
 
+import comfy.model_base
 import comfy.model_management
 import comfy.model_patcher
 import comfy.model_sampling
@@ -43,6 +46,27 @@ def require_flow_model(model_patcher) -> None:
         raise ValueError(problem)
 
 
+def predicts_x0(model_patcher) -> bool:
+    """Whether the network predicts x0 and returns the velocity (x - x0_hat) / sigma, which is not finite at sigma = 0:
+    ComfyUI marks such checkpoints with an `__x0__` buffer on the diffusion model (Chroma Radiance x0, Z-Image pixel
+    space; comfy.model_detection reads it from the state dict), and HiDream-O1's network always predicts x0 (it
+    divides by sigma clamped at 1e-3, so at sigma = 0 it returns 1000 times its x0 error)."""
+    net = model_patcher.get_model_object("diffusion_model")
+    hidream_o1 = getattr(comfy.model_base, "HiDreamO1", None)  # ComfyUI 0.16.3 has no HiDream-O1
+    return hasattr(net, "__x0__") or (hidream_o1 is not None and isinstance(model_patcher.model, hidream_o1))
+
+
+def first_velocity(model_patcher) -> str:
+    """rf_core's first_velocity for the inversion: "sigma1" for x0-predicting networks, the paper's "sigma0" else."""
+    return "sigma1" if predicts_x0(model_patcher) else "sigma0"
+
+
+def noise_scale(model_patcher) -> float:
+    """The std of the model's prior noise: newer ComfyUI's CONST.noise_scaling multiplies the noise by
+    model_sampling.noise_scale (8 for HiDream-O1); ComfyUI 0.16.3 has no noise_scale, its noise has std 1."""
+    return float(getattr(model_patcher.get_model_object("model_sampling"), "noise_scale", 1.0))
+
+
 def velocity_at_sigma0_problem(model_patcher) -> str | None:
     """None if the sigma = 0 velocity can be read (it hooks the diffusion model's output); else what to do."""
     net = model_patcher.get_model_object("diffusion_model")
@@ -57,6 +81,9 @@ def velocity_at_sigma0_problem(model_patcher) -> str | None:
 
 
 def require_velocity_at_sigma0(model_patcher) -> None:
+    """The inversion reads the velocity at sigma = 0 (every model but an x0-predicting one): it can be read."""
+    if predicts_x0(model_patcher):
+        return
     problem = velocity_at_sigma0_problem(model_patcher)
     if problem is not None:
         raise RFInputError(problem)

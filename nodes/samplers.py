@@ -28,7 +28,7 @@ from ..rf_core import (
     seeded_noise_sampler,
     stochastic_sampler,
 )
-from .adapter import GuiderVelocity, require_velocity_at_sigma0
+from .adapter import GuiderVelocity, first_velocity, noise_scale, require_velocity_at_sigma0
 from .checks import (
     REFERENCE_NOISE_MASK,
     check_edit_inputs,
@@ -68,8 +68,10 @@ class RFInversionSamplerObject(comfy.samplers.Sampler):
     or at sigma_s (start_step > 0). The noise input is ignored (wire DisableNoise): the target noise y1 is drawn
     from `seed`, never from the global RNG: ComfyUI's noise for that seed and the latent's batch_index (RFInvert
     passes it; SamplerCustomAdvanced hands a Sampler no batch_index, so there y1 is the seed's noise for a latent
-    without one). A denoise_mask does not limit the inversion: it inverts the whole image, and the mask travels
-    on in the output LATENT to the edit. Returns the inverted state.
+    without one), times the model's noise_scale (adapter.noise_scale), as KSampler's noise_scaling at sigma = 1.
+    A denoise_mask does not limit the inversion: it inverts the whole image, and the mask travels
+    on in the output LATENT to the edit. For an x0-predicting network (adapter.predicts_x0) the first step reads
+    the model at sigma_1, not at sigma = 0 where such a network is not finite. Returns the inverted state.
     """
 
     def __init__(self, gamma: float = 0.5, seed: int = 0, order: str = "euler", batch_index=None):
@@ -86,10 +88,12 @@ class RFInversionSamplerObject(comfy.samplers.Sampler):
         require_velocity_at_sigma0(model_wrap.model_patcher)
         y0 = latent_image
         velocity = GuiderVelocity(model_wrap, extra_args)
-        y1 = seeded_noise(self.seed, y0.shape, batch_index=self.batch_index).to(y0.device)
+        scale = noise_scale(model_wrap.model_patcher)
+        y1 = seeded_noise(self.seed, y0.shape, batch_index=self.batch_index, scale=scale).to(y0.device)
         steps = sigmas.shape[-1] - 1
         with _progress(callback, 0, steps, disable_pbar) as on_step:
-            return controlled_forward_ode(velocity, y0, sigmas, y1, self.gamma, order=self.order, callback=on_step)
+            return controlled_forward_ode(velocity, y0, sigmas, y1, self.gamma, order=self.order,
+                                          first_velocity=first_velocity(model_wrap.model_patcher), callback=on_step)
 
 
 class RFControlledSamplerObject(comfy.samplers.Sampler):
@@ -101,7 +105,7 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
     [start_step, stop_step). `mask` (MASK, 1 = edit), the inverted latent's noise_mask (set on RFInvert's source)
     and the reference's (denoise_mask) confine the edit to where all of them allow it (their minimum, so one mask
     reaching it by two paths counts once); outside, the result stays the reference. The noise input is ignored;
-    the SDE draws from `seed`.
+    the SDE draws from `seed`, scaled by the model's noise_scale.
     """
 
     def __init__(self, inverted: dict, start_step: int = 0, stop_step: int = 7, eta: float = 0.9,
@@ -143,7 +147,9 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
                           self.inverted, y0, reference_name="reference (latent_image)", masks=self.masks)
         x = model_wrap.inner_model.process_latent_in(self.inverted.to(device=y0.device, dtype=torch.float32))
         velocity = GuiderVelocity(model_wrap, extra_args)
-        noise_sampler = seeded_noise_sampler(self.seed, x.shape) if self.mode == "sde" else None
+        noise_sampler = None
+        if self.mode == "sde":
+            noise_sampler = seeded_noise_sampler(self.seed, x.shape, scale=noise_scale(model_wrap.model_patcher))
         with _progress(callback, self.start_step, steps, disable_pbar) as on_step:
             return edit(
                 velocity, x, y0, sigmas, eta=self.eta, start_step=self.start_step, stop_step=self.stop_step,
@@ -158,7 +164,8 @@ class StochasticSamplerObject(comfy.samplers.Sampler):
     Starts at noise_scaling(sigma_0, noise, latent_image) and ends with inverse_noise_scaling like KSAMPLER
     (skipped only where it would divide by zero, i.e. a run ending at sigma = 1). The SDE noise xi comes from
     the run's noise seed + 1 (its own CPU generator; after the largest seed, 2^64 - 1, it wraps to 0), so it
-    never repeats the initial noise. A noise_mask inpaints exactly as core samplers do (ComfyUI's
+    never repeats the initial noise, scaled by the model's noise_scale as noise_scaling scales the initial noise.
+    A noise_mask inpaints exactly as core samplers do (ComfyUI's
     KSamplerX0Inpaint), and denoise < 1 (a schedule starting below sigma = 1) starts from the re-noised source.
     """
 
@@ -177,7 +184,8 @@ class StochasticSamplerObject(comfy.samplers.Sampler):
         sampling = model_wrap.inner_model.model_sampling
         x = sampling.noise_scaling(sigmas[0], noise, latent_image, self.max_denoise(model_wrap, sigmas))
         seed = int(extra_args.get("seed") or 0)
-        noise_sampler = seeded_noise_sampler((seed + 1) % (MAX_SEED + 1), x.shape)
+        noise_sampler = seeded_noise_sampler((seed + 1) % (MAX_SEED + 1), x.shape,
+                                             scale=noise_scale(model_wrap.model_patcher))
         with _progress(callback, 0, sigmas.shape[-1] - 1, disable_pbar) as on_step:
             out = stochastic_sampler(
                 GuiderVelocity(model_k, extra_args), x, sigmas, noise_sampler=noise_sampler,

@@ -14,10 +14,17 @@ from .checks import (
 from .noise import seeded_noise, seeded_noise_sampler
 from .pipeline import MODES, check_edit_window, check_start_step, edit, inversion_sigmas, invert
 from .schedules import ETA_SCHEDULES, eta_schedule, flip_sigmas, flux_sigmas, flux_time_shift, gamma_schedule
-from .solvers import controlled_forward_ode, controlled_reverse_ode, controlled_reverse_sde, stochastic_sampler
+from .solvers import (
+    FIRST_VELOCITY,
+    controlled_forward_ode,
+    controlled_reverse_ode,
+    controlled_reverse_sde,
+    stochastic_sampler,
+)
 
 __all__ = [
     "ETA_SCHEDULES",
+    "FIRST_VELOCITY",
     "MODES",
     "RFInputError",
     "check_edit_window",

@@ -68,17 +68,20 @@ def invert(
     start_step: int = 0,
     gamma_window: Optional[tuple[int, int]] = None,
     order: int = 1,
+    first_velocity: str = "sigma0",
     callback: Optional[Callback] = None,
 ) -> torch.Tensor:
     """RF-Inversion's controlled forward ODE (Eq. 8) from the image y0 up to sigma_{start_step} of the grid.
 
-    gamma_window=(a, b) applies gamma only on the inversion's steps [a, b) (counted from the image side).
+    gamma_window=(a, b) applies gamma only on the inversion's steps [a, b) (counted from the image side);
+    first_velocity as in controlled_forward_ode.
     """
     fwd = inversion_sigmas(sigmas, start_step)
     n = len(fwd) - 1
     a, b = gamma_window if gamma_window is not None else (0, n)
     gammas = gamma_schedule(gamma, n, a, b)
-    return controlled_forward_ode(velocity, y0, fwd, y1, gammas, order=order, callback=callback)
+    return controlled_forward_ode(velocity, y0, fwd, y1, gammas, order=order, first_velocity=first_velocity,
+                                  callback=callback)
 
 
 def edit(

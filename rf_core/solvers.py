@@ -20,6 +20,10 @@ Callback = Callable[[dict], None]
 NoiseSampler = Callable[[int], torch.Tensor]
 PerStep = Union[float, Sequence[float]]
 
+# Where the controlled forward ODE reads the model's velocity for its first step (from the image at sigma_0 = 0):
+# "sigma0" is the paper's Euler step; "sigma1" reads it at sigma_1, for networks that predict x0 and divide by sigma.
+FIRST_VELOCITY = ("sigma0", "sigma1")
+
 
 def _per_step(name: str, value: PerStep, steps: int) -> list[float]:
     if isinstance(value, (int, float)):
@@ -28,6 +32,11 @@ def _per_step(name: str, value: PerStep, steps: int) -> list[float]:
     if len(values) != steps:
         raise RFInputError(f"{name} has {len(values)} per-step values but the schedule has {steps} steps.")
     return values
+
+
+def _model_sigma(i: int, s: float, s_next: float, first_velocity: str) -> float:
+    """The sigma at which step i reads the model: sigma_i, or sigma_1 for step 0 with first_velocity "sigma1"."""
+    return s_next if i == 0 and first_velocity == "sigma1" else s
 
 
 def _check_order(order: int) -> int:
@@ -57,6 +66,7 @@ def controlled_forward_ode(
     gamma: PerStep = 0.5,
     *,
     order: int = 1,
+    first_velocity: str = "sigma0",
     callback: Optional[Callback] = None,
 ) -> torch.Tensor:
     """Controlled forward ODE, Eq. 8 / Algorithm 1 of Rout et al. (2025): image y0 -> structured noise.
@@ -65,26 +75,33 @@ def controlled_forward_ode(
     u_cond = (y1 - Y) / (1 - sigma_i), u_hat = u + gamma_i (u_cond - u), Y <- Y + (sigma_{i+1} - sigma_i) u_hat.
     gamma = 0 is plain ODE inversion; gamma = 1 lands exactly on y1 when the grid ends at sigma = 1.
     order=2 takes the midpoint (in sigma) of each step: two model evaluations per step.
+    first_velocity="sigma1" reads the first step's model velocity at (y0, sigma_1) instead of (y0, sigma_0 = 0)
+    (u_cond keeps sigma_0, so gamma = 1 still lands on y1): Y_1 = y0 + sigma_1 u_hat(v(y0, sigma_1)), the mirror of
+    the reverse's last step X_0 = X_1 - sigma_1 v(X_1, sigma_1). For x0-predicting networks, v = (x - x0_hat) / sigma
+    is 0/0 at sigma = 0 and multiplies the network's error by 1 / sigma just above it; at sigma_1 the step's error
+    is the network's own x0 error, as in the reverse's last step.
     """
     check_sigmas(sigmas, increasing=True)
     check_latent_pair("y0", y0, "y1", y1)
     order = _check_order(order)
+    if first_velocity not in FIRST_VELOCITY:
+        raise RFInputError(f"first_velocity must be one of {', '.join(FIRST_VELOCITY)}, got {first_velocity!r}.")
     sig = [float(s) for s in sigmas]
     gammas = _per_step("gamma", gamma, len(sig) - 1)
     Y = _state(y0)
     target = y1.detach().to(device=Y.device, dtype=torch.float32)
 
-    def field(Y: torch.Tensor, s: float, g: float):
-        u = _v(velocity, Y, s)
+    def field(Y: torch.Tensor, s: float, g: float, s_model: float):
+        u = _v(velocity, Y, s_model)
         u_hat = u if g == 0.0 else u + g * ((target - Y) / (1.0 - s) - u)
         return u_hat, u
 
     for i, (s, s_next) in enumerate(zip(sig[:-1], sig[1:])):
-        u_hat, u = field(Y, s, gammas[i])
+        u_hat, u = field(Y, s, gammas[i], _model_sigma(i, s, s_next, first_velocity))
         _emit(callback, i, Y, s, s_next, Y - s * u)
         if order == 2:
             s_mid = 0.5 * (s + s_next)
-            u_hat, _ = field(Y + (s_mid - s) * u_hat, s_mid, gammas[i])
+            u_hat, _ = field(Y + (s_mid - s) * u_hat, s_mid, gammas[i], s_mid)
         Y = Y + (s_next - s) * u_hat
     return Y
 

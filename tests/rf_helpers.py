@@ -105,3 +105,15 @@ def one_thread_per_module():
 
 def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.double() - b.double()).norm() / b.double().norm())
+
+
+def x0_network(gm: GaussianMixture, error: float = 0.0, classes=None):
+    """The velocity an x0-predicting network returns, (x - x0_hat) / sigma (Chroma Radiance x0, Z-Image pixel space),
+    with x0_hat = E[x0 | x] + error * tanh(x): the network's own x0 error. Not finite at sigma = 0, as theirs."""
+
+    def velocity(x, sigma):
+        e_x0, _ = gm.posterior(x, sigma, classes)
+        x0_hat = e_x0 + error * torch.tanh(x.to(torch.float64))
+        return ((x.to(torch.float64) - x0_hat) / torch.tensor(float(sigma), dtype=torch.float64)).to(x.dtype)
+
+    return velocity

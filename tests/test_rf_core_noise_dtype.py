@@ -171,3 +171,15 @@ def test_video_sampler_and_eta_one(gm):
     back = rf.edit(gmv.field([1]), out, y0, s, eta=1.0, stop_step=6, mode="sde",
                    noise_sampler=rf.seeded_noise_sampler(2, VIDEO))
     assert torch.allclose(back, y0, atol=1e-5, rtol=0)
+
+
+def test_seeded_noise_scale_is_the_models_prior_std():
+    """scale (ComfyUI's noise_scale) multiplies the draw; scale 1 is the unscaled draw bit for bit."""
+    base = rf.seeded_noise(5, (2, 4, 8, 8))
+    assert torch.equal(rf.seeded_noise(5, (2, 4, 8, 8), scale=1.0), base)
+    assert torch.equal(rf.seeded_noise(5, (2, 4, 8, 8), scale=8.0), 8.0 * base)
+    assert torch.equal(rf.seeded_noise(5, (2, 4, 8, 8), batch_index=[1, 0], scale=8.0),
+                       8.0 * rf.seeded_noise(5, (2, 4, 8, 8), batch_index=[1, 0]))
+    plain, scaled = rf.seeded_noise_sampler(3, (1, 4)), rf.seeded_noise_sampler(3, (1, 4), scale=8.0)
+    for i in range(3):
+        assert torch.equal(scaled(i), 8.0 * plain(i))
