@@ -96,13 +96,33 @@ def check_edit_inputs(model_patcher, info: dict | None, grid: torch.Tensor, star
         edit_mask(name, mask, inverted)
 
 
-def edit_masks(mask, inverted: dict, reference: dict | None = None) -> dict:
+def edit_masks(mask, inverted: dict, reference_noise_mask: torch.Tensor | None = None) -> dict:
     """The edit's masks by the names its errors use: the mask input, the noise_mask carried by the inverted latent
-    (set on RFInvert's source) and, for the all-in-one node, the reference's noise_mask."""
+    (set on RFInvert's source) and, for the all-in-one node, the reference's noise_mask. All of them act in the
+    controller only; none is handed to the model."""
     masks = {"mask": mask, INVERTED_NOISE_MASK: inverted.get("noise_mask")}
-    if reference is not None:
-        masks[REFERENCE_NOISE_MASK] = reference.get("noise_mask")
+    if reference_noise_mask is not None:
+        masks[REFERENCE_NOISE_MASK] = reference_noise_mask
     return masks
+
+
+def check_mask_not_read_as_timesteps(model_wrap, denoise_mask: torch.Tensor | None, sampler: str) -> None:
+    """In the SAMPLER forms SamplerCustomAdvanced hands latent_image's noise_mask to the guider, and a model that
+    reads it as per-token timesteps (its conditioning then carries a denoise_mask: LTXV, LTX-2, Wan 2.2 TI2V) would
+    see the outside as clean while RF-Inversion keeps it at the step's noise level: refused, with the fix."""
+    if denoise_mask is None:
+        return
+    conds = getattr(model_wrap, "conds", None) or {}
+    if not any("denoise_mask" in c.get("model_conds", {}) for group in conds.values() for c in group):
+        return
+    raise RFInputError(
+        f"latent_image carries a noise_mask (SetLatentNoiseMask), which SamplerCustomAdvanced hands to this model "
+        f"({type(model_wrap.model_patcher.model).__name__}), and this model turns it into per-token timesteps "
+        "(timestep 0 outside the mask, as LTXV, LTX-2 and Wan 2.2 do for image-to-video) while RF-Inversion keeps "
+        "the outside at the step's noise level: remove SetLatentNoiseMask before SamplerCustomAdvanced and connect "
+        f"the mask to {sampler}'s mask input, or use RFInvert and RFControlledSampler, which take the noise_mask "
+        "without handing it to the model."
+    )
 
 
 def check_cfg(cfg: float, negative) -> float:

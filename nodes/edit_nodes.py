@@ -34,14 +34,14 @@ from .samplers import RFControlledSamplerObject, RFInversionSamplerObject
 from .schema import schema
 
 
-def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples: torch.Tensor, seed: int,
-               denoise_mask: torch.Tensor | None = None) -> dict:
-    """guider.sample as SamplerCustomAdvanced calls it, with DisableNoise's zero noise. Returns a LATENT."""
+def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples: torch.Tensor, seed: int) -> dict:
+    """guider.sample as SamplerCustomAdvanced calls it, with DisableNoise's zero noise, but with no denoise_mask: a
+    noise_mask acts in RF-Inversion's controller only, never as the model's inpainting conditioning (per-token
+    timesteps of LTXV / Wan 2.2, concat masks of inpainting and image-to-video models). Returns a LATENT."""
     noise = torch.zeros(samples.shape, dtype=samples.dtype, layout=samples.layout, device="cpu")
     callback = latent_preview.prepare_callback(guider.model_patcher, sigmas.shape[-1] - 1)
     disable_pbar = not comfy.utils.PROGRESS_BAR_ENABLED
-    out = guider.sample(noise, samples, sampler, sigmas, denoise_mask=denoise_mask, callback=callback,
-                        disable_pbar=disable_pbar, seed=seed)
+    out = guider.sample(noise, samples, sampler, sigmas, callback=callback, disable_pbar=disable_pbar, seed=seed)
     result = latent.copy()
     result["samples"] = out.to(comfy.model_management.intermediate_device())
     return result
@@ -131,7 +131,9 @@ class RFControlledSampler(io.ComfyNode):
                     "reference",
                     tooltip="The source latent the controller pulls towards: the one RFInvert inverted, not "
                     "RFInvert's output (refused). Batch 1 or the inverted batch. A noise_mask on it "
-                    "(SetLatentNoiseMask) limits the edit to the mask.",
+                    "(SetLatentNoiseMask) limits the edit to the mask exactly as the mask input does: it acts in the "
+                    "controller only and is not handed to the model as inpainting conditioning (which would tell "
+                    "LTXV or Wan 2.2 that the outside is clean, while the edit keeps it at the step's noise level).",
                 ),
                 inputs.steps(),
                 inputs.start_step(for_edit=True),
@@ -167,7 +169,7 @@ class RFControlledSampler(io.ComfyNode):
         ref = comfy.sample.fix_empty_latent_channels(model, reference["samples"])
         check_edit_wiring(inverted, reference)
         check_edit_inputs(model, inversion_info(inverted), grid, start_step, stop_step, x, ref,
-                          masks=edit_masks(mask, inverted, reference))
+                          masks=edit_masks(mask, inverted, reference.get("noise_mask")))
         cfg = check_cfg(cfg, negative)
         if ref.shape[0] != x.shape[0]:
             ref = ref.expand(x.shape[0], *ref.shape[1:]).contiguous()
@@ -180,8 +182,6 @@ class RFControlledSampler(io.ComfyNode):
         guider.set_cfg(cfg)
         sampler = RFControlledSamplerObject(
             inverted, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule, mode=mode,
-            seed=seed, mask=mask, order=order,
+            seed=seed, mask=mask, order=order, reference_noise_mask=reference.get("noise_mask"),
         )
-        return io.NodeOutput(
-            run_guider(guider, sampler, grid, reference, ref, seed, denoise_mask=reference.get("noise_mask"))
-        )
+        return io.NodeOutput(run_guider(guider, sampler, grid, reference, ref, seed))

@@ -33,6 +33,7 @@ from .checks import (
     REFERENCE_NOISE_MASK,
     check_edit_inputs,
     check_flow_latent,
+    check_mask_not_read_as_timesteps,
     check_model_grid,
     edit_mask,
     edit_masks,
@@ -85,6 +86,7 @@ class RFInversionSamplerObject(comfy.samplers.Sampler):
                disable_pbar=False):
         check_flow_latent(model_wrap.model_patcher, "latent_image (the source)", latent_image)
         check_model_grid(model_wrap.model_patcher, sigmas)
+        check_mask_not_read_as_timesteps(model_wrap, denoise_mask, "RFControlledSamplerSampler")
         require_velocity_at_sigma0(model_wrap.model_patcher)
         y0 = latent_image
         velocity = GuiderVelocity(model_wrap, extra_args)
@@ -103,14 +105,16 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
     reference y0 (the guider has already moved it to the model's space). The sigmas are the full DECREASING
     sampling grid; the run starts at step start_step (where the inversion stopped), eta acts on
     [start_step, stop_step). `mask` (MASK, 1 = edit), the inverted latent's noise_mask (set on RFInvert's source)
-    and the reference's (denoise_mask) confine the edit to where all of them allow it (their minimum, so one mask
-    reaching it by two paths counts once); outside, the result stays the reference. The noise input is ignored;
+    and the reference's (RFControlledSampler passes it as reference_noise_mask and hands the guider none;
+    SamplerCustomAdvanced hands it to the guider, and so to the sampler, as denoise_mask) confine the edit to where
+    all of them allow it (their minimum, so one mask reaching it by two paths counts once); outside, the result
+    stays the reference. The noise input is ignored;
     the SDE draws from `seed`, scaled by the model's noise_scale.
     """
 
     def __init__(self, inverted: dict, start_step: int = 0, stop_step: int = 7, eta: float = 0.9,
                  eta_schedule: str = "constant", mode: str = "ode", seed: int = 0, mask: torch.Tensor | None = None,
-                 order: str = "euler"):
+                 order: str = "euler", reference_noise_mask: torch.Tensor | None = None):
         if not isinstance(inverted, dict) or "samples" not in inverted:
             raise RFInputError("inverted must be a LATENT (the output of RFInvert or of the inversion sampler).")
         check_option("eta_schedule", eta_schedule, ETA_SCHEDULES)
@@ -120,7 +124,7 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
             raise RFInputError("mode 'sde' takes Euler-Maruyama steps: set order to euler, or mode to ode.")
         self.inverted = inverted["samples"]
         self.info = inversion_info(inverted)
-        self.masks = edit_masks(mask, inverted)
+        self.masks = edit_masks(mask, inverted, reference_noise_mask)
         self.start_step, self.stop_step = int(start_step), int(stop_step)
         self.eta = check_unit_interval("eta", eta)
         self.eta_schedule, self.mode, self.seed = eta_schedule, mode, int(seed)
@@ -145,6 +149,7 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
         check_model_grid(model_wrap.model_patcher, sigmas)
         check_edit_inputs(model_wrap.model_patcher, self.info, sigmas, self.start_step, self.stop_step,
                           self.inverted, y0, reference_name="reference (latent_image)", masks=self.masks)
+        check_mask_not_read_as_timesteps(model_wrap, denoise_mask, "RFControlledSamplerSampler")
         x = model_wrap.inner_model.process_latent_in(self.inverted.to(device=y0.device, dtype=torch.float32))
         velocity = GuiderVelocity(model_wrap, extra_args)
         noise_sampler = None
