@@ -25,19 +25,51 @@ from ..rf_core import RFInputError
 _SIGMA0_WRAPPER_KEY = "rf_inversion_velocity_at_sigma0"
 
 
+# Why a model whose sampling is not CONST, or an image-to-image flow, cannot be inverted (by prediction type).
+_NOT_A_FLOW = {
+    "EPS": "an epsilon model (its network predicts the noise)",
+    "V_PREDICTION": "a v-prediction model",
+    "IMG_TO_IMG_FLOW": "an image-to-image flow: its network predicts the image itself and its sampling never adds "
+    "noise, so there is no noise to invert to",
+    "COSMOS_RFLOW": "a Cosmos flow on an EDM noise scale (the image plus sigma times the noise, sigma up to 80), "
+    "not the rectified flow's interpolation (1 - sigma) image + sigma noise",
+}
+# Latent formats of models that make 3-D shapes: their latents are shape tokens (B, C, N).
+SHAPE_LATENT_FORMATS = ("Hunyuan3Dv2", "Hunyuan3Dv2_1", "Hunyuan3Dv2mini")
+
+
+def prediction_type(sampling) -> str:
+    """The prediction type of a model_sampling object (EPS, CONST, IMG_TO_IMG_FLOW, COSMOS_RFLOW, ...): its class is
+    the dynamic "ModelSampling" built from a schedule and a prediction class of comfy.model_sampling, so the type is
+    the first class of its MRO there that is not a schedule (torch module)."""
+    return next((k.__name__ for k in type(sampling).__mro__
+                 if k.__module__ == comfy.model_sampling.__name__ and not issubclass(k, torch.nn.Module)),
+                type(sampling).__name__)
+
+
 def flow_model_problem(model_patcher) -> str | None:
-    """None if the model samples by rectified flow (CONST); otherwise what is wrong, and what to do."""
+    """None if the model samples by rectified flow (CONST, not an image-to-image flow) on images, video or audio;
+    otherwise what is wrong, naming the model and why, and what to do."""
     sampling = model_patcher.get_model_object("model_sampling")
-    if isinstance(sampling, comfy.model_sampling.CONST):
-        return None
-    kind = "epsilon" if isinstance(sampling, comfy.model_sampling.EPS) else type(sampling).__name__
-    if isinstance(sampling, comfy.model_sampling.V_PREDICTION):
-        kind = "v-prediction"
-    return (
-        f"RF-Inversion needs a rectified-flow model (Flux, SD3/3.5, AuraFlow, HiDream, Chroma, Wan, ...), "
-        f"but this model is a {kind} model ({type(model_patcher.model).__name__}). Load a flow model, or "
-        "use the core samplers for this one."
-    )
+    name = type(model_patcher.model).__name__
+    kind = prediction_type(sampling)
+    img_to_img = getattr(comfy.model_sampling, "IMG_TO_IMG_FLOW", None)
+    if not isinstance(sampling, comfy.model_sampling.CONST) or (img_to_img and isinstance(sampling, img_to_img)):
+        what = _NOT_A_FLOW.get(kind, f"a {kind} model")
+        return (
+            f"RF-Inversion needs a rectified-flow model (model_sampling CONST: Flux, SD3/3.5, AuraFlow, HiDream, Chroma, "
+            f"Qwen-Image, Wan, ...), but this model ({name}) samples by {kind}, {what}. Load a flow model (rectified "
+            "flow), or use the core samplers for this one."
+        )
+    latent_format = type(model_patcher.get_model_object("latent_format")).__name__
+    if latent_format in SHAPE_LATENT_FORMATS:
+        return (
+            f"RF-Inversion inverts image, video and audio latents, but this model ({name}, Hunyuan3D) makes 3-D "
+            f"shapes: its latents ({latent_format}) are shape tokens (B, C, N), which no ComfyUI node encodes from a "
+            "shape, so there is no source latent to invert, and a mask has no meaning over them. Use the core "
+            "samplers for this model."
+        )
+    return None
 
 
 def require_flow_model(model_patcher) -> None:

@@ -37,10 +37,12 @@ def latent_channels(model_patcher) -> int:
 
 
 def check_latent_layout(model_patcher, name: str, samples: torch.Tensor) -> None:
-    """samples has the model's latent layout: (B, C, H, W) for image models, (B, C, T, H, W) for video models."""
+    """samples has the model's latent layout (its latent_format's latent_dimensions): (B, C, H, W) for image models,
+    (B, C, T, H, W) for video models, (B, C, L) for 1-D audio models (ACE-Step 1.5)."""
     dims = int(getattr(model_patcher.get_model_object("latent_format"), "latent_dimensions", 2))
     if samples.ndim != dims + 2:
-        layout = {2: "(B, C, H, W), an image latent", 3: "(B, C, T, H, W), a video latent"}.get(dims, f"{dims + 2}-D")
+        layout = {1: "(B, C, L), an audio latent", 2: "(B, C, H, W), an image latent",
+                  3: "(B, C, T, H, W), a video latent"}.get(dims, f"{dims + 2}-D")
         raise RFInputError(
             f"{name} has shape {tuple(samples.shape)} but this model works on latents {layout}: give {name} a latent "
             "made for this model (its VAE, or its own empty-latent node)."

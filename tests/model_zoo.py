@@ -48,7 +48,7 @@ class FamilySpec:
     guidance_embed: bool = False  # the network has a guidance embedding (reads `guidance` as a distilled CFG)
     reads_guidance: bool = False  # the model's extra_conds reads `guidance` (with an embedding or not)
     requires: Callable[[], str | None] = lambda: None  # what the running ComfyUI lacks for this family, or None
-    refuse: tuple = ()  # a family the pack must refuse: ((names, one of which the refusal says), why it says)
+    refuse: tuple = ()  # a family the pack must refuse: ((names the refusal says, all), why it says)
     weight_scale: float = 0.05  # std of the seeded random weights (larger where the prompt's effect is tiny)
     x0_network: bool = False  # the network predicts x0 and divides by sigma (see trained_like_x0)
     notes: str = ""
