@@ -19,6 +19,7 @@ import comfy.model_management
 import comfy.model_patcher
 import comfy.model_sampling
 import comfy.patcher_extension
+import comfy.utils
 
 from ..rf_core import RFInputError
 
@@ -137,7 +138,10 @@ def _velocity_output_at_sigma0(executor, x, t, *args, **kwargs):
             "Block Cache) changes how the network is called. Connect RFInvert's model input to the model before "
             "that node (the edit may keep it), or switch the node off for the inversion."
         )
-    return x - captured[0].to(x.dtype)
+    out = captured[0]
+    if not torch.is_tensor(out):  # LTX-2's network returns [video, audio]: packed as _apply_model packs it
+        out = comfy.utils.pack_latents(out)[0]
+    return x - out.to(x.dtype)
 
 
 class GuiderVelocity:

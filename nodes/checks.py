@@ -17,6 +17,7 @@ from ..rf_core import (
     check_sigmas,
     prepare_mask,
 )
+from . import latents
 from .adapter import require_flow_model
 
 INVERSION_KEY = "rf_inversion"  # extra key of RFInvert's LATENT: how the inversion was made
@@ -59,11 +60,14 @@ def check_latent_channels(name: str, samples: torch.Tensor, channels: int) -> No
         )
 
 
-def check_flow_latent(model_patcher, name: str, samples: torch.Tensor) -> None:
-    """The model samples by rectified flow and `samples` is a finite, non-empty latent batch with its channels."""
+def check_flow_latent(model_patcher, name: str, samples) -> None:
+    """The model samples by rectified flow and `samples` (a tensor, a NestedTensor or the list of its parts) is a
+    finite, non-empty latent batch; its first part (LTX-2: the video) has the model's layout and channels."""
     require_flow_model(model_patcher)
-    check_latent_layout(model_patcher, name, samples)
-    check_latent_values(name, samples)
+    tensors = samples if isinstance(samples, list) else latents.parts(samples)
+    check_latent_layout(model_patcher, name, tensors[0])
+    for t in tensors:
+        check_latent_values(name, t)
 
 
 def check_edit_wiring(inverted: dict, reference: dict) -> None:
@@ -83,19 +87,28 @@ def check_edit_wiring(inverted: dict, reference: dict) -> None:
 
 
 def check_edit_inputs(model_patcher, info: dict | None, grid: torch.Tensor, start_step: int, stop_step: int,
-                      inverted: torch.Tensor, reference: torch.Tensor, reference_name: str = "reference",
+                      inverted, reference, reference_name: str = "reference",
                       masks: dict | None = None) -> None:
     """What an edit needs before it runs. RFControlledSampler calls it before guider.sample loads the model, so a
     bad input fails at once; its Sampler object calls it again, for the SamplerCustomAdvanced form. masks maps an
-    input's name to its mask (None where not connected)."""
+    input's name to its mask (None where not connected). inverted and reference are tensors, NestedTensors or lists
+    of their parts (nodes/latents.py); masks apply to the first part."""
     check_sigmas(grid, increasing=False)
     check_edit_window(start_step, stop_step, grid.numel() - 1)
     check_inversion_match(info, grid, start_step)
-    check_flow_latent(model_patcher, "inverted", inverted)
-    check_flow_latent(model_patcher, reference_name, reference)
-    check_latent_pair("inverted", inverted, reference_name, reference)
+    inv = inverted if isinstance(inverted, list) else latents.parts(inverted)
+    ref = reference if isinstance(reference, list) else latents.parts(reference)
+    check_flow_latent(model_patcher, "inverted", inv)
+    check_flow_latent(model_patcher, reference_name, ref)
+    if len(inv) != len(ref):
+        raise RFInputError(
+            f"inverted is a latent of {len(inv)} part(s) but {reference_name} of {len(ref)} (LTX-2 latents are video "
+            f"and audio, from LTXVConcatAVLatent): give {reference_name} the latent RFInvert inverted, in the same form."
+        )
+    for a, b in zip(inv, ref):
+        check_latent_pair("inverted", a, reference_name, b)
     for name, mask in (masks or {}).items():
-        edit_mask(name, mask, inverted)
+        edit_mask(name, mask, inv[0])
 
 
 def edit_masks(mask, inverted: dict, reference_noise_mask: torch.Tensor | None = None) -> dict:

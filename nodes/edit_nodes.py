@@ -17,7 +17,7 @@ import latent_preview
 from comfy_api.latest import io
 
 from ..rf_core import inversion_sigmas
-from . import inputs
+from . import inputs, latents
 from .adapter import require_flow_model, require_velocity_at_sigma0
 from .checks import (
     INVERSION_KEY,
@@ -38,7 +38,7 @@ def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples: tor
     """guider.sample as SamplerCustomAdvanced calls it, with DisableNoise's zero noise, but with no denoise_mask: a
     noise_mask acts in RF-Inversion's controller only, never as the model's inpainting conditioning (per-token
     timesteps of LTXV / Wan 2.2, concat masks of inpainting and image-to-video models). Returns a LATENT."""
-    noise = torch.zeros(samples.shape, dtype=samples.dtype, layout=samples.layout, device="cpu")
+    noise = latents.zeros_like(samples)
     callback = latent_preview.prepare_callback(guider.model_patcher, sigmas.shape[-1] - 1)
     disable_pbar = not comfy.utils.PROGRESS_BAR_ENABLED
     out = guider.sample(noise, samples, sampler, sigmas, callback=callback, disable_pbar=disable_pbar, seed=seed)
@@ -172,7 +172,7 @@ class RFControlledSampler(io.ComfyNode):
                           masks=edit_masks(mask, inverted, reference.get("noise_mask")))
         cfg = check_cfg(cfg, negative)
         if ref.shape[0] != x.shape[0]:
-            ref = ref.expand(x.shape[0], *ref.shape[1:]).contiguous()
+            ref = latents.expand_batch(ref, x.shape[0])
         guider = comfy.samplers.CFGGuider(model)
         positive = conditioning_with_guidance(model, conditioning, guidance)
         if negative is None:

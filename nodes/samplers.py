@@ -24,7 +24,7 @@ from ..rf_core import (
     check_unit_interval,
     controlled_forward_ode,
     edit,
-    seeded_noise,
+    seeded_noise_parts,
     seeded_noise_sampler,
     stochastic_sampler,
 )
@@ -40,6 +40,7 @@ from .checks import (
     inversion_info,
     order_value,
 )
+from .latents import pack, packed_shapes, parts, unpack
 
 MAX_SEED = 0xFFFFFFFFFFFFFFFF
 
@@ -84,14 +85,16 @@ class RFInversionSamplerObject(comfy.samplers.Sampler):
     @torch.no_grad()
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
                disable_pbar=False):
-        check_flow_latent(model_wrap.model_patcher, "latent_image (the source)", latent_image)
+        shapes = packed_shapes(model_wrap)
+        check_flow_latent(model_wrap.model_patcher, "latent_image (the source)", unpack(latent_image, shapes))
         check_model_grid(model_wrap.model_patcher, sigmas)
         check_mask_not_read_as_timesteps(model_wrap, denoise_mask, "RFControlledSamplerSampler")
         require_velocity_at_sigma0(model_wrap.model_patcher)
         y0 = latent_image
         velocity = GuiderVelocity(model_wrap, extra_args)
         scale = noise_scale(model_wrap.model_patcher)
-        y1 = seeded_noise(self.seed, y0.shape, batch_index=self.batch_index, scale=scale).to(y0.device)
+        y1 = pack(seeded_noise_parts(self.seed, shapes or [y0.shape], batch_index=self.batch_index, scale=scale))
+        y1 = y1.to(y0.device)
         steps = sigmas.shape[-1] - 1
         with _progress(callback, 0, steps, disable_pbar) as on_step:
             return controlled_forward_ode(velocity, y0, sigmas, y1, self.gamma, order=self.order,
@@ -129,28 +132,37 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
         self.eta = check_unit_interval("eta", eta)
         self.eta_schedule, self.mode, self.seed = eta_schedule, mode, int(seed)
 
-    def _mask(self, x: torch.Tensor, denoise_mask: torch.Tensor | None) -> torch.Tensor | None:
-        """The minimum of the edit's masks, (B or 1, 1, ...) at x's size; None if none is connected."""
-        found = [edit_mask(name, m, x) for name, m in self.masks.items() if m is not None]
+    def _mask(self, x: torch.Tensor, denoise_mask: torch.Tensor | None, shapes: list | None) -> torch.Tensor | None:
+        """The minimum of the edit's masks, (B or 1, 1, ...) at x's size; None if none is connected. For a packed
+        latent (shapes) they apply to the first part (LTX-2's video) and the others are edited everywhere, as
+        ComfyUI fills a noise_mask's missing parts with ones; the result is packed like x."""
+        first = unpack(x, shapes)[0]
+        found = [edit_mask(name, m, first) for name, m in self.masks.items() if m is not None]
         if denoise_mask is not None:  # already (B, C, ...) at the latent's size (the guider's prepare_mask)
-            found.append(edit_mask(REFERENCE_NOISE_MASK, denoise_mask[:, :1], x))
+            found.append(edit_mask(REFERENCE_NOISE_MASK, unpack(denoise_mask, shapes)[0][:, :1], first))
         if not found:
             return None
         out = found[0]
         for m in found[1:]:
             out = torch.minimum(out, m)
-        return out
+        if shapes is None:
+            return out
+        rest = [torch.ones((first.shape[0], *s[1:]), device=x.device) for s in shapes[1:]]
+        return pack([out.expand(first.shape[0], *first.shape[1:]), *rest])
 
     @torch.no_grad()
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
                disable_pbar=False):
         steps = sigmas.shape[-1] - 1
         y0 = latent_image
+        shapes = packed_shapes(model_wrap)
         check_model_grid(model_wrap.model_patcher, sigmas)
         check_edit_inputs(model_wrap.model_patcher, self.info, sigmas, self.start_step, self.stop_step,
-                          self.inverted, y0, reference_name="reference (latent_image)", masks=self.masks)
+                          parts(self.inverted), unpack(y0, shapes), reference_name="reference (latent_image)",
+                          masks=self.masks)
         check_mask_not_read_as_timesteps(model_wrap, denoise_mask, "RFControlledSamplerSampler")
-        x = model_wrap.inner_model.process_latent_in(self.inverted.to(device=y0.device, dtype=torch.float32))
+        inverted = pack([t.to(device=y0.device, dtype=torch.float32) for t in parts(self.inverted)])
+        x = model_wrap.inner_model.process_latent_in(inverted)
         velocity = GuiderVelocity(model_wrap, extra_args)
         noise_sampler = None
         if self.mode == "sde":
@@ -158,7 +170,7 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
         with _progress(callback, self.start_step, steps, disable_pbar) as on_step:
             return edit(
                 velocity, x, y0, sigmas, eta=self.eta, start_step=self.start_step, stop_step=self.stop_step,
-                eta_kind=self.eta_schedule, mode=self.mode, mask=self._mask(x, denoise_mask),
+                eta_kind=self.eta_schedule, mode=self.mode, mask=self._mask(x, denoise_mask, shapes),
                 noise_sampler=noise_sampler, order=self.order, callback=on_step,
             )
 

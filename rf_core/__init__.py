@@ -11,7 +11,7 @@ from .checks import (
     check_window,
     prepare_mask,
 )
-from .noise import seeded_noise, seeded_noise_sampler
+from .noise import seeded_noise, seeded_noise_parts, seeded_noise_sampler
 from .pipeline import MODES, check_edit_window, check_start_step, edit, inversion_sigmas, invert
 from .schedules import ETA_SCHEDULES, eta_schedule, flip_sigmas, flux_sigmas, flux_time_shift, gamma_schedule
 from .solvers import (
@@ -49,6 +49,7 @@ __all__ = [
     "invert",
     "prepare_mask",
     "seeded_noise",
+    "seeded_noise_parts",
     "seeded_noise_sampler",
     "stochastic_sampler",
 ]

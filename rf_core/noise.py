@@ -20,10 +20,20 @@ def seeded_noise(seed: int, shape: Sequence[int], dtype: torch.dtype = torch.flo
     (a latent taken from a batch: LatentFromBatch, RepeatLatentBatch) item b gets the batch_index[b]-th draw of
     the seed, each draw one item's worth of noise, as prepare_noise does with its noise_inds.
     """
+    return seeded_noise_parts(seed, [shape], dtype, batch_index, scale)[0]
+
+
+def seeded_noise_parts(seed: int, shapes: Sequence[Sequence[int]], dtype: torch.dtype = torch.float32,
+                       batch_index: Sequence[int] | None = None, scale: float = 1.0) -> list[torch.Tensor]:
+    """seeded_noise for a latent of several tensors (LTX-2's video and audio): one generator, the parts drawn one
+    after the other in their order, each as seeded_noise draws one tensor, as prepare_noise draws a NestedTensor."""
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
-    shape = tuple(shape)
+    return [_scaled(_draw(generator, tuple(shape), dtype, batch_index), scale) for shape in shapes]
+
+
+def _draw(generator: torch.Generator, shape: tuple, dtype: torch.dtype, batch_index) -> torch.Tensor:
     if batch_index is None:
-        return _scaled(torch.randn(shape, generator=generator, dtype=dtype, device="cpu"), scale)
+        return torch.randn(shape, generator=generator, dtype=dtype, device="cpu")
     index = [int(i) for i in batch_index]
     if len(index) != shape[0] or min(index) < 0:
         raise RFInputError(
@@ -31,7 +41,7 @@ def seeded_noise(seed: int, shape: Sequence[int], dtype: torch.dtype = torch.flo
             "take the latent from LatentFromBatch / RepeatLatentBatch unchanged."
         )
     draws = [torch.randn((1, *shape[1:]), generator=generator, dtype=dtype, device="cpu") for _ in range(max(index) + 1)]
-    return _scaled(torch.cat([draws[i] for i in index], dim=0), scale)
+    return torch.cat([draws[i] for i in index], dim=0)
 
 
 def seeded_noise_sampler(seed: int, shape: Sequence[int], scale: float = 1.0) -> NoiseSampler:

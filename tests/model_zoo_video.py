@@ -129,6 +129,7 @@ FAMILIES = [
                notes="128-channel latent (32x spatial, 8x temporal); denoise_mask -> per-token timesteps"),
     FamilySpec("LTX-2 (audio + video)", "LTXAV", "LTXAV", ltx2_unet, shape=(1, 128, FRAMES, 4, 4), kind="video",
                samples=ltx2_samples, true_cfg=True, requires=has_nested_tensor,
+               weight_scale=0.08,  # at 0.05 two prompts move its video latent by 3e-5 (cfg 3 vs 1)
                notes="the LATENT is a NestedTensor (video, audio) from LTXVConcatAVLatent; the sampler sees them "
                "packed as one (B, 1, N) tensor"),
 ]

@@ -120,3 +120,43 @@ def test_the_stochastic_sampler_noise_follows_the_models_noise_scale(hidream_o1,
     assert (got - core.run_core(pack, model, cond, source, fn(1.0), grid)).abs().mean() > 1e-2
 
 
+
+
+def test_ltx2_sampler_chain_equals_the_all_in_one_nodes(zoo, runner):
+    """LTX-2's LATENT is a NestedTensor (video, audio); SamplerCustomAdvanced packs it to (B, 1, N) for the SAMPLER
+    forms exactly as the all-in-one nodes' guider does: same inversion, same masked edit, bit for bit."""
+    family = zoo.BY_NAME["LTX-2 (audio + video)"]
+    if family.missing():
+        pytest.skip(f"{family.name} is not in this ComfyUI ({family.missing()})")
+    model, latent = family.build(seed=1), family.latent(3)
+    video = mh.video_part(latent["samples"])
+    src_cond, edit_cond = family.conditioning(0, video), family.conditioning(5, video)
+    mask = mh.as_mask(mh.region(video))
+    ed = dict(stop_step=2, eta=0.5, eta_schedule="constant", mode="ode", seed=0)
+    g = Graph()
+    m, src = g.model(model), g.latent(**latent)
+    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=4, denoise=1.0)
+
+    def advanced(cond, sampler, sigmas):
+        return g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
+                     guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(cond))), sampler=g.out(sampler),
+                     sigmas=sigmas, latent_image=src)
+
+    inv = advanced(src_cond, g.add("RFInvertSampler", gamma=0.5, seed=4),
+                   g.out(g.add("RFFlipSigmas", sigmas=g.out(sched))))
+    edit = advanced(edit_cond, g.add("RFControlledSamplerSampler", inverted=g.out(inv), start_step=0,
+                                     mask=g.mask(mask), **ed), g.out(sched))
+    node_inv = mh.add_invert(g, m, g.cond(src_cond), src, 4, seed=4)
+    node_edit = mh.add_edit(g, m, g.cond(edit_cond), g.out(node_inv), src, 4, guidance=0.0, mask=g.mask(mask), **ed)
+    names = [g.capture(g.out(n)) for n in (inv, edit, node_inv, node_edit)]
+    run = runner.run(g)
+    assert run.success, run.error
+    chain_inv, chain_edit, all_inv, all_edit = (take(n)["samples"] for n in names)
+    for chain, node in ((chain_inv, all_inv), (chain_edit, all_edit)):
+        assert chain.is_nested and len(chain.unbind()) == 2
+        for a, b in zip(chain.unbind(), node.unbind()):
+            assert torch.equal(a, b)
+    edited_video, source_video = all_edit.unbind()[0], video
+    r = mh.region(video)[None, None].expand_as(edited_video)
+    assert (edited_video - source_video)[r == 0].abs().max() < 1e-5
+    assert (edited_video - source_video)[r == 1].abs().mean() > 1e-3

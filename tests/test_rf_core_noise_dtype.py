@@ -183,3 +183,19 @@ def test_seeded_noise_scale_is_the_models_prior_std():
     plain, scaled = rf.seeded_noise_sampler(3, (1, 4)), rf.seeded_noise_sampler(3, (1, 4), scale=8.0)
     for i in range(3):
         assert torch.equal(scaled(i), 8.0 * plain(i))
+
+
+def test_seeded_noise_parts_draw_the_parts_one_after_the_other():
+    """A latent of several tensors (LTX-2: video, then audio): one generator, each part drawn in turn, as ComfyUI's
+    prepare_noise draws a NestedTensor; the first part is seeded_noise's draw."""
+    shapes = [(1, 4, 3, 2, 2), (1, 2, 5, 3)]
+    g = gen(9)
+    want = [torch.randn(shapes[0], generator=g), torch.randn(shapes[1], generator=g)]
+    got = rf.seeded_noise_parts(9, shapes)
+    assert all(torch.equal(a, b) for a, b in zip(got, want))
+    assert torch.equal(got[0], rf.seeded_noise(9, shapes[0]))
+    scaled = rf.seeded_noise_parts(9, shapes, batch_index=[2], scale=8.0)
+    g = gen(9)
+    video = [torch.randn((1, *shapes[0][1:]), generator=g) for _ in range(3)][2]
+    audio = [torch.randn((1, *shapes[1][1:]), generator=g) for _ in range(3)][2]
+    assert torch.equal(scaled[0], 8.0 * video) and torch.equal(scaled[1], 8.0 * audio)
