@@ -47,6 +47,28 @@ def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples: tor
     return result
 
 
+def expert_runs(model, model_low_noise, first: str) -> list[tuple[object, str]]:
+    """The guider runs of one direction: [(model, "both")] for one model; for a model of two experts (Wan 2.2 A14B:
+    model the high-noise one, model_low_noise the other) the low-noise expert's steps first for the inversion
+    (first="low_noise"), the high-noise expert's first for the edit, each run on the whole grid (its Sampler object
+    takes only its expert's steps), as ComfyUI's Wan 2.2 templates chain two KSamplerAdvanced."""
+    if model_low_noise is None:
+        return [(model, "both")]
+    runs = [(model, "high_noise"), (model_low_noise, "low_noise")]
+    return runs[::-1] if first == "low_noise" else runs
+
+
+def guider_for(model, positive, negative=None, cfg: float = 1.0):
+    """A CFGGuider with the conditioning (and negative) written for this model's guidance rule."""
+    guider = comfy.samplers.CFGGuider(model)
+    if negative is None:
+        guider.inner_set_conds({"positive": positive})
+    else:
+        guider.set_conds(positive, negative)
+    guider.set_cfg(cfg)
+    return guider
+
+
 class RFInvert(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
@@ -78,6 +100,8 @@ class RFInvert(io.ComfyNode):
                 inputs.start_step(for_edit=False),
                 inputs.sigmas(for_edit=False),
                 inputs.order(),
+                inputs.model_low_noise(for_edit=False),
+                inputs.boundary(),
             ],
             outputs=[
                 io.Latent.Output(
@@ -89,17 +113,21 @@ class RFInvert(io.ComfyNode):
 
     @classmethod
     def execute(cls, model, conditioning, latent, steps, gamma, seed, guidance, start_step, sigmas=None,
-                order="euler") -> io.NodeOutput:
+                order="euler", model_low_noise=None, boundary=inputs.WAN22_BOUNDARY_T2V) -> io.NodeOutput:
         samples = comfy.sample.fix_empty_latent_channels(model, latent["samples"])
-        check_flow_latent(model, "latent", samples)
-        require_velocity_at_sigma0(model)
+        runs = expert_runs(model, model_low_noise, "low_noise")
+        for m, _ in runs:
+            check_flow_latent(m, "latent", samples)
+        require_velocity_at_sigma0(runs[0][0])  # the run that takes the step from sigma = 0
         grid = sampling_grid(model, steps, sigmas)
         walk = inversion_sigmas(grid, start_step)  # checks start_step against the grid
-        guider = comfy.samplers.CFGGuider(model)
-        guider.inner_set_conds({"positive": conditioning_with_guidance(model, conditioning, guidance)})
-        guider.set_cfg(1.0)
-        sampler = RFInversionSamplerObject(gamma=gamma, seed=seed, order=order, batch_index=latent.get("batch_index"))
-        result = run_guider(guider, sampler, walk, latent, samples, seed)
+        result, current = latent, samples
+        for m, expert in runs:
+            guider = guider_for(m, conditioning_with_guidance(m, conditioning, guidance))
+            sampler = RFInversionSamplerObject(gamma=gamma, seed=seed, order=order, batch_index=latent.get("batch_index"),
+                                               expert=expert, boundary=boundary)
+            result = run_guider(guider, sampler, walk, latent, current, seed)
+            current = result["samples"]
         result[INVERSION_KEY] = {
             "sigmas": grid.clone(),
             "steps": grid.numel() - 1,
@@ -107,6 +135,7 @@ class RFInvert(io.ComfyNode):
             "gamma": float(gamma),
             "seed": int(seed),
             "order": order,
+            "boundary": None if model_low_noise is None else float(boundary),
         }
         return io.NodeOutput(result)
 
@@ -156,32 +185,38 @@ class RFControlledSampler(io.ComfyNode):
                 ),
                 inputs.sigmas(for_edit=True),
                 inputs.order(),
+                inputs.model_low_noise(for_edit=True),
+                inputs.boundary(),
             ],
             outputs=[io.Latent.Output(tooltip="The edited latent (VAE space): decode it with the model's VAE.")],
         )
 
     @classmethod
     def execute(cls, model, conditioning, inverted, reference, steps, start_step, stop_step, eta, eta_schedule,
-                guidance, mode, seed, mask=None, negative=None, cfg=1.0, sigmas=None, order="euler") -> io.NodeOutput:
-        require_flow_model(model)  # before sampling_grid: other models' sigmas are not a flow grid
+                guidance, mode, seed, mask=None, negative=None, cfg=1.0, sigmas=None, order="euler",
+                model_low_noise=None, boundary=inputs.WAN22_BOUNDARY_T2V) -> io.NodeOutput:
+        runs = expert_runs(model, model_low_noise, "high_noise")
+        for m, _ in runs:
+            require_flow_model(m)  # before sampling_grid: other models' sigmas are not a flow grid
         grid = sampling_grid(model, steps, sigmas)
         x = inverted["samples"]
         ref = comfy.sample.fix_empty_latent_channels(model, reference["samples"])
         check_edit_wiring(inverted, reference)
-        check_edit_inputs(model, inversion_info(inverted), grid, start_step, stop_step, x, ref,
-                          masks=edit_masks(mask, inverted, reference.get("noise_mask")))
+        for m, _ in runs:
+            check_edit_inputs(m, inversion_info(inverted), grid, start_step, stop_step, x, ref,
+                              masks=edit_masks(mask, inverted, reference.get("noise_mask")))
         cfg = check_cfg(cfg, negative)
         if ref.shape[0] != x.shape[0]:
             ref = latents.expand_batch(ref, x.shape[0])
-        guider = comfy.samplers.CFGGuider(model)
-        positive = conditioning_with_guidance(model, conditioning, guidance)
-        if negative is None:
-            guider.inner_set_conds({"positive": positive})
-        else:
-            guider.set_conds(positive, conditioning_with_guidance(model, negative, guidance, "negative"))
-        guider.set_cfg(cfg)
-        sampler = RFControlledSamplerObject(
-            inverted, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule, mode=mode,
-            seed=seed, mask=mask, order=order, reference_noise_mask=reference.get("noise_mask"),
-        )
-        return io.NodeOutput(run_guider(guider, sampler, grid, reference, ref, seed))
+        current = inverted
+        for m, expert in runs:
+            neg = None if negative is None else conditioning_with_guidance(m, negative, guidance, "negative")
+            guider = guider_for(m, conditioning_with_guidance(m, conditioning, guidance), neg, cfg)
+            sampler = RFControlledSamplerObject(
+                current, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule, mode=mode,
+                seed=seed, mask=mask, order=order, reference_noise_mask=reference.get("noise_mask"), expert=expert,
+                boundary=boundary,
+            )
+            out = run_guider(guider, sampler, grid, reference, ref, seed)
+            current = {**inverted, "samples": out["samples"]}  # the next expert starts here (record and masks kept)
+        return io.NodeOutput(out)

@@ -21,9 +21,11 @@ from ..rf_core import (
     MODES,
     RFInputError,
     check_option,
+    EXPERTS,
     check_unit_interval,
     controlled_forward_ode,
     edit,
+    expert_steps,
     seeded_noise_parts,
     seeded_noise_sampler,
     stochastic_sampler,
@@ -73,14 +75,18 @@ class RFInversionSamplerObject(comfy.samplers.Sampler):
     without one), times the model's noise_scale (adapter.noise_scale), as KSampler's noise_scaling at sigma = 1.
     A denoise_mask does not limit the inversion: it inverts the whole image, and the mask travels
     on in the output LATENT to the edit. For an x0-predicting network (adapter.predicts_x0) the first step reads
-    the model at sigma_1, not at sigma = 0 where such a network is not finite. Returns the inverted state.
+    the model at sigma_1, not at sigma = 0 where such a network is not finite. With expert high_noise / low_noise
+    (a model of two experts, rf_core.expert_steps) it runs only that expert's steps of the sigmas, from
+    latent_image, the state at the first of them. Returns the inverted state.
     """
 
-    def __init__(self, gamma: float = 0.5, seed: int = 0, order: str = "euler", batch_index=None):
+    def __init__(self, gamma: float = 0.5, seed: int = 0, order: str = "euler", batch_index=None,
+                 expert: str = "both", boundary: float = 0.875):
         self.gamma = check_unit_interval("gamma", gamma)
         self.seed = int(seed)
         self.order = order_value(order)
         self.batch_index = batch_index
+        self.expert, self.boundary = check_option("expert", expert, EXPERTS), check_unit_interval("boundary", boundary)
 
     @torch.no_grad()
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
@@ -96,8 +102,11 @@ class RFInversionSamplerObject(comfy.samplers.Sampler):
         y1 = pack(seeded_noise_parts(self.seed, shapes or [y0.shape], batch_index=self.batch_index, scale=scale))
         y1 = y1.to(y0.device)
         steps = sigmas.shape[-1] - 1
-        with _progress(callback, 0, steps, disable_pbar) as on_step:
-            return controlled_forward_ode(velocity, y0, sigmas, y1, self.gamma, order=self.order,
+        a, b = expert_steps(sigmas, self.boundary, self.expert)
+        if a >= b:  # the other expert's steps only
+            return y0
+        with _progress(callback, a, steps, disable_pbar) as on_step:
+            return controlled_forward_ode(velocity, y0, sigmas[a:b + 1], y1, self.gamma, order=self.order,
                                           first_velocity=first_velocity(model_wrap.model_patcher), callback=on_step)
 
 
@@ -112,12 +121,15 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
     SamplerCustomAdvanced hands it to the guider, and so to the sampler, as denoise_mask) confine the edit to where
     all of them allow it (their minimum, so one mask reaching it by two paths counts once); outside, the result
     stays the reference. The noise input is ignored;
-    the SDE draws from `seed`, scaled by the model's noise_scale.
+    the SDE draws from `seed`, scaled by the model's noise_scale. With expert high_noise / low_noise it runs only
+    that expert's steps of the full grid (rf_core.edit's segment), from `inverted`, the state at the first of them
+    (for low_noise: the high_noise run's output).
     """
 
     def __init__(self, inverted: dict, start_step: int = 0, stop_step: int = 7, eta: float = 0.9,
                  eta_schedule: str = "constant", mode: str = "ode", seed: int = 0, mask: torch.Tensor | None = None,
-                 order: str = "euler", reference_noise_mask: torch.Tensor | None = None):
+                 order: str = "euler", reference_noise_mask: torch.Tensor | None = None, expert: str = "both",
+                 boundary: float = 0.875):
         if not isinstance(inverted, dict) or "samples" not in inverted:
             raise RFInputError("inverted must be a LATENT (the output of RFInvert or of the inversion sampler).")
         check_option("eta_schedule", eta_schedule, ETA_SCHEDULES)
@@ -131,6 +143,7 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
         self.start_step, self.stop_step = int(start_step), int(stop_step)
         self.eta = check_unit_interval("eta", eta)
         self.eta_schedule, self.mode, self.seed = eta_schedule, mode, int(seed)
+        self.expert, self.boundary = check_option("expert", expert, EXPERTS), check_unit_interval("boundary", boundary)
 
     def _mask(self, x: torch.Tensor, denoise_mask: torch.Tensor | None, shapes: list | None) -> torch.Tensor | None:
         """The minimum of the edit's masks, (B or 1, 1, ...) at x's size; None if none is connected. For a packed
@@ -167,11 +180,12 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
         noise_sampler = None
         if self.mode == "sde":
             noise_sampler = seeded_noise_sampler(self.seed, x.shape, scale=noise_scale(model_wrap.model_patcher))
-        with _progress(callback, self.start_step, steps, disable_pbar) as on_step:
+        segment = expert_steps(sigmas, self.boundary, self.expert)
+        with _progress(callback, max(segment[0], self.start_step), steps, disable_pbar) as on_step:
             return edit(
                 velocity, x, y0, sigmas, eta=self.eta, start_step=self.start_step, stop_step=self.stop_step,
                 eta_kind=self.eta_schedule, mode=self.mode, mask=self._mask(x, denoise_mask, shapes),
-                noise_sampler=noise_sampler, order=self.order, callback=on_step,
+                noise_sampler=noise_sampler, order=self.order, segment=segment, callback=on_step,
             )
 
 

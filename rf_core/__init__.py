@@ -13,7 +13,16 @@ from .checks import (
 )
 from .noise import seeded_noise, seeded_noise_parts, seeded_noise_sampler
 from .pipeline import MODES, check_edit_window, check_start_step, edit, inversion_sigmas, invert
-from .schedules import ETA_SCHEDULES, eta_schedule, flip_sigmas, flux_sigmas, flux_time_shift, gamma_schedule
+from .schedules import (
+    ETA_SCHEDULES,
+    EXPERTS,
+    eta_schedule,
+    expert_steps,
+    flip_sigmas,
+    flux_sigmas,
+    flux_time_shift,
+    gamma_schedule,
+)
 from .solvers import (
     FIRST_VELOCITY,
     controlled_forward_ode,
@@ -24,6 +33,7 @@ from .solvers import (
 
 __all__ = [
     "ETA_SCHEDULES",
+    "EXPERTS",
     "FIRST_VELOCITY",
     "MODES",
     "RFInputError",
@@ -41,6 +51,7 @@ __all__ = [
     "controlled_reverse_sde",
     "edit",
     "eta_schedule",
+    "expert_steps",
     "flip_sigmas",
     "flux_sigmas",
     "flux_time_shift",

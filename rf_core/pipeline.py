@@ -15,6 +15,7 @@ from .checks import RFInputError, check_option, check_sigmas, check_window
 from .schedules import eta_schedule, flip_sigmas, gamma_schedule
 from .solvers import (
     Callback,
+    adds_noise,
     NoiseSampler,
     Velocity,
     controlled_forward_ode,
@@ -98,18 +99,29 @@ def edit(
     mask: Optional[torch.Tensor] = None,
     noise_sampler: Optional[NoiseSampler] = None,
     order: int = 1,
+    segment: Optional[tuple[int, int]] = None,
     callback: Optional[Callback] = None,
 ) -> torch.Tensor:
     """RF-Inversion's controlled reverse process (Eq. 15 ODE or Eq. 17 SDE) from sigma_{start_step} to 0.
 
     x is the inversion's state at sigma_{start_step}; eta is active on the steps [start_step, stop_step).
+    segment=(a, b) runs only the grid's steps [a, b) (those from start_step on), from x, the state at the first of
+    them: one expert's share (expert_steps) of a model of two experts. Two segments in a row give the single run:
+    the eta schedule is the full grid's, and the SDE skips the noise the earlier steps drew.
     """
     check_sigmas(sigmas, increasing=False)
     check_option("mode", mode, MODES)
     steps = len(sigmas) - 1
     start_step, stop_step = check_edit_window(start_step, stop_step, steps)
-    etas = eta_schedule(eta, steps, start_step, stop_step, eta_kind)[start_step:]
-    tail = sigmas[start_step:]
+    etas = eta_schedule(eta, steps, start_step, stop_step, eta_kind)
+    first, end = (start_step, steps) if segment is None else (max(int(segment[0]), start_step), int(segment[1]))
+    if first >= end:
+        return x.detach().to(torch.float32).clone()
+    if mode == "sde" and noise_sampler is not None:
+        s = [float(a) for a in sigmas]
+        for i in range(sum(adds_noise(a, b) for a, b in zip(s[start_step:first], s[start_step + 1:first + 1]))):
+            noise_sampler(i)  # the draws of the steps before the segment
+    etas, tail = etas[first:end], sigmas[first:end + 1]
     if mode == "ode":
         return controlled_reverse_ode(velocity, x, tail, y0, etas, mask=mask, order=order, callback=callback)
     if mode == "sde":

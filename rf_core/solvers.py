@@ -34,9 +34,14 @@ def _per_step(name: str, value: PerStep, steps: int) -> list[float]:
     return values
 
 
-def _model_sigma(i: int, s: float, s_next: float, first_velocity: str) -> float:
-    """The sigma at which step i reads the model: sigma_i, or sigma_1 for step 0 with first_velocity "sigma1"."""
-    return s_next if i == 0 and first_velocity == "sigma1" else s
+def _model_sigma(s: float, s_next: float, first_velocity: str) -> float:
+    """The sigma at which a step from s reads the model: s, or its end for a step from 0 with first_velocity "sigma1"."""
+    return s_next if s == 0.0 and first_velocity == "sigma1" else s
+
+
+def adds_noise(s: float, s_next: float) -> bool:
+    """Whether a reverse SDE step from s to s_next draws noise: not from sigma = 1 (an ODE step) nor to sigma = 0."""
+    return s < 1.0 and s_next > 0.0
 
 
 def _check_order(order: int) -> int:
@@ -75,7 +80,7 @@ def controlled_forward_ode(
     u_cond = (y1 - Y) / (1 - sigma_i), u_hat = u + gamma_i (u_cond - u), Y <- Y + (sigma_{i+1} - sigma_i) u_hat.
     gamma = 0 is plain ODE inversion; gamma = 1 lands exactly on y1 when the grid ends at sigma = 1.
     order=2 takes the midpoint (in sigma) of each step: two model evaluations per step.
-    first_velocity="sigma1" reads the first step's model velocity at (y0, sigma_1) instead of (y0, sigma_0 = 0)
+    first_velocity="sigma1" reads the model velocity of a step from sigma = 0 at its end, (y0, sigma_1), not at (y0, 0)
     (u_cond keeps sigma_0, so gamma = 1 still lands on y1): Y_1 = y0 + sigma_1 u_hat(v(y0, sigma_1)), the mirror of
     the reverse's last step X_0 = X_1 - sigma_1 v(X_1, sigma_1). For x0-predicting networks, v = (x - x0_hat) / sigma
     is 0/0 at sigma = 0 and multiplies the network's error by 1 / sigma just above it; at sigma_1 the step's error
@@ -97,7 +102,7 @@ def controlled_forward_ode(
         return u_hat, u
 
     for i, (s, s_next) in enumerate(zip(sig[:-1], sig[1:])):
-        u_hat, u = field(Y, s, gammas[i], _model_sigma(i, s, s_next, first_velocity))
+        u_hat, u = field(Y, s, gammas[i], _model_sigma(s, s_next, first_velocity))
         _emit(callback, i, Y, s, s_next, Y - s * u)
         if order == 2:
             s_mid = 0.5 * (s + s_next)
@@ -222,7 +227,7 @@ def _controlled_reverse(
         delta = s - s_next
         v_tilde, v = field(X, s, eta_i)
         _emit(callback, i, X, s, s_next, X - s * v)
-        stochastic = noise_sampler is not None and c2 > 0.0 and s < 1.0 and s_next > 0.0
+        stochastic = noise_sampler is not None and c2 > 0.0 and adds_noise(s, s_next)
         if stochastic:
             # Eq. 17 (c = 1) / Eq. 22 (eta = 0): drift (1 - eta)(-(1 + c^2) v - c^2 X / (1 - s)) + eta v_cond.
             keep = 1.0 - eta_i

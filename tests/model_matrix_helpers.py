@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from node_helpers_graph import Graph, add_edit, add_invert, take  # noqa: F401  (Graph, add_*: for the tests)
+from node_helpers_graph import Graph, add_edit, add_invert, take  # noqa: F401  (Graph, add_*, take: for the tests)
 
 ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
 TAG = {"rf_matrix_tag": "kept"}  # an extra LATENT key every node must carry through

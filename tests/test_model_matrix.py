@@ -18,6 +18,7 @@ import torch
 
 import comfy_harness
 import model_matrix_helpers as mh
+from node_helpers_core import model_grid
 from node_helpers_graph import Runner, setup
 from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
 
@@ -271,7 +272,36 @@ def test_zoo_families_are_the_rectified_flow_configs_they_claim(comfy):
 # (h) ---------------------------------------------------------------------------------------------------------
 
 
+def wan22_sampler_chain(g, family, high, low, latent, samples, steps, boundary, edit_opts):
+    """The SAMPLER forms for two experts: per direction two SamplerCustomAdvanced on the same sigmas, one per
+    expert's BasicGuider, the RF samplers' expert low_noise then high_noise (inversion) and high_noise then
+    low_noise (edit), as ComfyUI's Wan 2.2 templates chain two KSamplerAdvanced."""
+    hi, lo, src = g.model(high), g.model(low), g.latent(**latent)
+    sched = g.out(g.add("BasicScheduler", model=hi, scheduler="simple", steps=steps, denoise=1.0))
+    flipped = g.out(g.add("RFFlipSigmas", sigmas=sched))
+
+    def run(model, cond, sampler, sigmas, latent_image):
+        guider = g.add("BasicGuider", model=model, conditioning=g.cond(cond))
+        return g.out(g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")), guider=g.out(guider),
+                           sampler=g.out(sampler), sigmas=sigmas, latent_image=latent_image))
+
+    src_cond, edit_cond = family.conditioning(0, samples), family.conditioning(5, samples)
+    inverted = src
+    for model, expert in ((lo, "low_noise"), (hi, "high_noise")):
+        inverted = run(model, src_cond, g.add("RFInvertSampler", gamma=0.5, seed=0, expert=expert, boundary=boundary),
+                       flipped, inverted)
+    edited = inverted
+    for model, expert in ((hi, "high_noise"), (lo, "low_noise")):
+        sampler = g.add("RFControlledSamplerSampler", inverted=edited, start_step=0, eta_schedule="constant",
+                        mode="ode", seed=0, expert=expert, boundary=boundary, **edit_opts)
+        edited = run(model, edit_cond, sampler, sched, src)
+    return inverted, edited
+
+
 def test_wan22_a14b_switches_experts_at_the_boundary(comfy, pack, runner, record):
+    """Two different tiny experts: every evaluation of the inversion and of the edit is served by the expert its
+    sigma belongs to (high-noise at sigma >= boundary), from the all-in-one nodes (model_low_noise) and from the
+    SAMPLER forms (two runs per direction, expert low_noise / high_noise); both forms give the same latents."""
     import model_zoo_video
 
     family = ZOO.BY_NAME["Wan 2.2 A14B T2V (high-noise expert)"]
@@ -282,21 +312,38 @@ def test_wan22_a14b_switches_experts_at_the_boundary(comfy, pack, runner, record
         second = {n: [k for k, t in mh.model_inputs(n).items() if t == "MODEL" and k != "model"]
                   for n in ("RFInvert", "RFControlledSampler")}
         numbers.update(second_model_inputs=second, boundary=boundary)
-        assert all(second.values()), (
+        assert all(v == ["model_low_noise"] for v in second.values()), (
             f"Wan 2.2 A14B needs its high-noise expert above sigma {boundary} and the low-noise expert below; "
-            f"the nodes take no second MODEL (other MODEL inputs: {second})")
-        log: list = []
+            f"the nodes' second MODEL inputs: {second}")
+        steps, edit_opts = 8, dict(stop_step=2, eta=0.5)
         latent = latent_of(family, 17)
-        g = mh.Graph()
-        hi, lo = g.model(mh.recording_clone(high, log, "high")), g.model(mh.recording_clone(low, log, "low"))
-        src = g.latent(**latent)
         samples = samples_of(latent)
-        i = mh.add_invert(g, hi, g.cond(family.conditioning(0, samples)), src, 8, **{second["RFInvert"][0]: lo})
-        e = mh.add_edit(g, hi, g.cond(family.conditioning(5, samples)), g.out(i), src, 8, stop_step=2, eta=0.5,
-                        **{second["RFControlledSampler"][0]: lo})
-        g.capture(g.out(e))
+        logs = {"nodes": [], "samplers": []}
+        g = mh.Graph()
+        hi = g.model(mh.recording_clone(high, logs["nodes"], "high"))
+        lo = g.model(mh.recording_clone(low, logs["nodes"], "low"))
+        src = g.latent(**latent)
+        i = mh.add_invert(g, hi, g.cond(family.conditioning(0, samples)), src, steps, model_low_noise=lo,
+                          boundary=boundary)
+        e = mh.add_edit(g, hi, g.cond(family.conditioning(5, samples)), g.out(i), src, steps, guidance=0.0,
+                        model_low_noise=lo, boundary=boundary, **edit_opts)
+        chain = wan22_sampler_chain(g, family, mh.recording_clone(high, logs["samplers"], "high"),
+                                    mh.recording_clone(low, logs["samplers"], "low"), latent, samples, steps, boundary,
+                                    edit_opts)
+        names = [g.capture(link) for link in (g.out(i), g.out(e), *chain)]
         run = runner.run(g)
         assert run.success, run.error
-        numbers.update(evaluations=log)
-        wrong = [(who, s) for who, s in log if (who == "high") != (s >= boundary)]
-        assert not wrong, f"evaluations served by the wrong expert (boundary {boundary}): {wrong}"
+        node_inv, node_edit, chain_inv, chain_edit = (mh.take(n)["samples"] for n in names)
+        grid = [float(s) for s in model_grid(high, steps)]
+        want = grid[::-1][:-1] + grid[:-1]  # the inversion's step sigmas, then the edit's
+        numbers.update(evaluations=logs["nodes"])
+        for form, log in logs.items():
+            assert [s for _, s in log] == pytest.approx(want, abs=1e-6), (form, log)
+            wrong = [(who, s) for who, s in log if (who == "high") != (s >= boundary)]
+            assert not wrong, f"{form}: evaluations served by the wrong expert (boundary {boundary}): {wrong}"
+            for part in (log[:steps], log[steps:]):  # both directions use both experts
+                assert {who for who, _ in part} == {"high", "low"}, (form, part)
+        assert torch.equal(chain_inv, node_inv) and torch.equal(chain_edit, node_edit)
+        assert not torch.equal(node_edit, samples)
+
+

@@ -160,3 +160,23 @@ def test_ltx2_sampler_chain_equals_the_all_in_one_nodes(zoo, runner):
     r = mh.region(video)[None, None].expand_as(edited_video)
     assert (edited_video - source_video)[r == 0].abs().max() < 1e-5
     assert (edited_video - source_video)[r == 1].abs().mean() > 1e-3
+
+
+def test_the_boundary_tooltip_states_the_zoos_boundaries_and_comfyuis_template_switch(zoo, pack):
+    """The boundary input: default 0.875 (text-to-video), 0.9 named for image-to-video (the zoo's WAN22_BOUNDARY),
+    and ComfyUI's templates' switch at step 10 of 20 at shift 8 is sigma 0.889 (ModelSamplingSD3 on a Wan model)."""
+    import asyncio
+
+    import comfy.samplers
+    import model_zoo_video
+    import nodes
+
+    tip = pack.nodes.inputs.boundary().tooltip
+    assert pack.nodes.inputs.boundary().default == model_zoo_video.WAN22_BOUNDARY["t2v"]
+    for value in model_zoo_video.WAN22_BOUNDARY.values():
+        assert str(value) in tip
+    extras = nodes.__file__.replace("nodes.py", "comfy_extras/nodes_model_advanced.py")
+    assert asyncio.run(nodes.load_custom_node(extras, module_parent="comfy_extras"))
+    patched = nodes.NODE_CLASS_MAPPINGS["ModelSamplingSD3"]().patch(zoo.BY_NAME["Wan 2.1 T2V"].build(seed=1), 8.0)[0]
+    grid = comfy.samplers.calculate_sigmas(patched.get_model_object("model_sampling"), "simple", 20)
+    assert f"{float(grid[10]):.3f}" == "0.889" and "sigma 0.889" in tip
