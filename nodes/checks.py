@@ -3,6 +3,8 @@ so the all-in-one nodes and the SAMPLER forms reject the same inputs with the sa
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 
 import torch
@@ -238,3 +240,32 @@ def check_inversion_match(info: dict | None, grid: torch.Tensor, start_step: int
             "the inverted latent was made on a different sigma schedule than this edit uses: connect the same "
             "SIGMAS to RFInvert and to the edit (or to neither), and use the same model (its shift sets the grid)."
         )
+
+
+def reference_fingerprints(cond_dicts) -> list[str]:
+    """What identifies the reference latents of a conditioning (ReferenceLatent, TextEncodeQwenImageEdit, Flux.2's
+    reference images: its entries' reference_latents): one 'shape sha256-prefix' per latent, in order."""
+    out = []
+    for d in cond_dicts:
+        for lat in d.get("reference_latents") or []:
+            data = lat.detach().to("cpu", torch.float32).contiguous().numpy().tobytes()
+            out.append(f"{tuple(lat.shape)} {hashlib.sha256(data).hexdigest()[:12]}")
+    return out
+
+
+def warn_reference_mismatch(info: dict | None, cond_dicts) -> None:
+    """An edit model (Flux Kontext, Qwen-Image-Edit, Flux.2) reads its reference latents in the conditioning, so the
+    edit's positive conditioning should carry the ones RFInvert's did, or the reconstruction suffers. Not refused:
+    a user may invert without the image condition on purpose; said on the console, naming both and the fix."""
+    if info is None or "reference_latents" not in info:
+        return
+    inverted, edit = list(info["reference_latents"]), reference_fingerprints(cond_dicts)
+    if inverted == edit:
+        return
+    logging.warning(
+        "RF-Inversion: the edit's conditioning carries reference latents %s but the inversion's carried %s: an edit "
+        "model (Flux Kontext, Qwen-Image-Edit, Flux.2) inverted with another image condition than the edit's "
+        "reconstructs the source worse. Give RFInvert's conditioning the same reference latents (the same "
+        "ReferenceLatent / TextEncodeQwenImageEdit with the encoded source image) as the edit's, unless you wired it "
+        "so on purpose.", edit or "none", inverted or "none",
+    )

@@ -27,6 +27,7 @@ from .checks import (
     check_flow_latent,
     edit_masks,
     inversion_info,
+    reference_fingerprints,
     sampling_grid,
 )
 from .guidance import conditioning_with_guidance
@@ -85,7 +86,10 @@ class RFInvert(io.ComfyNode):
                 io.Model.Input("model", tooltip="A rectified-flow model (Flux dev/schnell, SD3/3.5, ...), with any LoRAs."),
                 io.Conditioning.Input(
                     "conditioning",
-                    tooltip="Prompt for the inversion: normally the empty prompt (the paper inverts unconditionally).",
+                    tooltip="Prompt for the inversion: normally the empty prompt (the paper inverts unconditionally). For "
+                    "an edit model (Flux Kontext, Qwen-Image-Edit, Flux.2) give it the same reference latents as the "
+                    "edit's conditioning (ReferenceLatent with the encoded source): the edit says on the console "
+                    "when they differ.",
                 ),
                 io.Latent.Input(
                     "latent",
@@ -123,7 +127,8 @@ class RFInvert(io.ComfyNode):
         walk = inversion_sigmas(grid, start_step)  # checks start_step against the grid
         result, current = latent, samples
         for m, expert in runs:
-            guider = guider_for(m, conditioning_with_guidance(m, conditioning, guidance))
+            positive = conditioning_with_guidance(m, conditioning, guidance)
+            guider = guider_for(m, positive)
             sampler = RFInversionSamplerObject(gamma=gamma, seed=seed, order=order, batch_index=latent.get("batch_index"),
                                                expert=expert, boundary=boundary)
             result = run_guider(guider, sampler, walk, latent, current, seed)
@@ -136,6 +141,7 @@ class RFInvert(io.ComfyNode):
             "seed": int(seed),
             "order": order,
             "boundary": None if model_low_noise is None else float(boundary),
+            "reference_latents": reference_fingerprints(d for _, d in positive),
         }
         return io.NodeOutput(result)
 

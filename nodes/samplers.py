@@ -41,6 +41,7 @@ from .checks import (
     edit_masks,
     inversion_info,
     order_value,
+    warn_reference_mismatch,
 )
 from .latents import pack, packed_shapes, parts, unpack
 
@@ -181,6 +182,8 @@ class RFControlledSamplerObject(comfy.samplers.Sampler):
         if self.mode == "sde":
             noise_sampler = seeded_noise_sampler(self.seed, x.shape, scale=noise_scale(model_wrap.model_patcher))
         segment = expert_steps(sigmas, self.boundary, self.expert)
+        if segment[0] <= self.start_step < segment[1]:  # the run that starts the edit (one of two experts' runs)
+            warn_reference_mismatch(self.info, (getattr(model_wrap, "conds", None) or {}).get("positive", []))
         with _progress(callback, max(segment[0], self.start_step), steps, disable_pbar) as on_step:
             return edit(
                 velocity, x, y0, sigmas, eta=self.eta, start_step=self.start_step, stop_step=self.stop_step,
