@@ -45,16 +45,24 @@ def _zoo():
 ZOO = _zoo()
 
 
+# The checks that apply to some families only: test name -> which families (the others are not collected for it).
+APPLIES_TO = {
+    "test_cfg_with_a_negative_prompt": lambda f: f.true_cfg,  # their usual path is true CFG with a negative
+    "test_guidance_input_leaves_models_without_an_embedding_alone": lambda f: not f.guidance_embed,
+}
+
+
 def pytest_generate_tests(metafunc):
-    """`family`: the rectified-flow families the running ComfyUI has; `refused_family`: the flow-like ones the
-    pack must refuse. Families the version lacks are not collected."""
+    """`family`: the rectified-flow families the running ComfyUI has (those a check applies to, APPLIES_TO);
+    `refused_family`: the flow-like ones the pack must refuse. Families the version lacks are not collected."""
     for name, refused in (("family", False), ("refused_family", True)):
         if name not in metafunc.fixturenames:
             continue
         if ZOO is None:  # the comfy fixture then skips (or fails under CI=true) with the setup hint
             metafunc.parametrize(name, [pytest.param(None, id="no-comfyui")])
         else:
-            metafunc.parametrize(name, mh.family_params(ZOO, pytest, refused=refused))
+            where = APPLIES_TO.get(metafunc.function.__name__)
+            metafunc.parametrize(name, mh.family_params(ZOO, pytest, refused=refused, where=where))
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +222,6 @@ def test_gamma_one_lands_on_the_noise_the_model_samples_from(family, model, runn
 
 
 def test_cfg_with_a_negative_prompt(family, model, runner, record):
-    if not family.true_cfg:
-        pytest.skip(f"{family.name} is not sampled with true CFG")
     with record.check(family, "cfg") as numbers:
         latent = latent_of(family, 14)
         negative = family.conditioning(9, samples_of(latent))
@@ -232,8 +238,6 @@ def test_cfg_with_a_negative_prompt(family, model, runner, record):
 
 
 def test_guidance_input_leaves_models_without_an_embedding_alone(family, model, runner, record):
-    if family.guidance_embed:
-        pytest.skip(f"{family.name} has a guidance embedding: the guidance input is for it")
     with record.check(family, "guidance_ignored") as numbers:
         latent = latent_of(family, 15)
         outs = [mh.run_pair(runner, model, family, latent, dict(steps=STEPS), dict(EDIT, guidance=g))[1]
