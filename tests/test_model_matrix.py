@@ -49,6 +49,7 @@ ZOO = _zoo()
 APPLIES_TO = {
     "test_cfg_with_a_negative_prompt": lambda f: f.true_cfg,  # their usual path is true CFG with a negative
     "test_guidance_input_leaves_models_without_an_embedding_alone": lambda f: not f.guidance_embed,
+    "test_wan22_a14b_switches_experts_at_the_boundary": lambda f: f.name.startswith("Wan 2.2 A14B"),
 }
 
 
@@ -302,17 +303,16 @@ def wan22_sampler_chain(g, family, high, low, latent, samples, steps, boundary, 
     return inverted, edited
 
 
-def test_wan22_a14b_switches_experts_at_the_boundary(comfy, pack, runner, record):
+def test_wan22_a14b_switches_experts_at_the_boundary(family, comfy, pack, runner, record):
     """Two different tiny experts: every evaluation of the inversion and of the edit is served by the expert its
     sigma belongs to (high-noise at sigma >= boundary), from the all-in-one nodes (model_low_noise) and from the
-    SAMPLER forms (two runs per direction, expert low_noise / high_noise); both forms give the same latents."""
+    SAMPLER forms (two runs per direction, expert low_noise / high_noise); both forms give the same latents.
+    Text-to-video at its boundary 0.875, image-to-video at 0.9."""
     import model_zoo_video
 
-    family = ZOO.BY_NAME["Wan 2.2 A14B T2V (high-noise expert)"]
-    if family.missing():
-        pytest.skip(f"{family.name} is not present: {family.missing()}")
+    mode = "i2v" if "I2V" in family.name else "t2v"
     with record.check(family, "experts") as numbers:
-        high, low, boundary = model_zoo_video.wan22_experts(seed=1)
+        high, low, boundary = model_zoo_video.wan22_experts(seed=1, mode=mode)
         second = {n: [k for k, t in mh.model_inputs(n).items() if t == "MODEL" and k != "model"]
                   for n in ("RFInvert", "RFControlledSampler")}
         numbers.update(second_model_inputs=second, boundary=boundary)
