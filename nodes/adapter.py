@@ -58,8 +58,8 @@ def flow_model_problem(model_patcher) -> str | None:
     if not isinstance(sampling, comfy.model_sampling.CONST) or (img_to_img and isinstance(sampling, img_to_img)):
         what = _NOT_A_FLOW.get(kind, f"a {kind} model")
         return (
-            f"RF-Inversion needs a rectified-flow model (model_sampling CONST: Flux, SD3/3.5, AuraFlow, HiDream, Chroma, "
-            f"Qwen-Image, Wan, ...), but this model ({name}) samples by {kind}, {what}. Load a flow model (rectified "
+            "RF-Inversion needs a rectified-flow model (model_sampling CONST: Flux, SD3/3.5, AuraFlow, HiDream, "
+            f"Chroma, Qwen-Image, Wan, ...), but this model ({name}) samples by {kind}, {what}. Load a flow model (rectified "
             "flow), or use the core samplers for this one."
         )
     latent_format = type(model_patcher.get_model_object("latent_format")).__name__

@@ -105,7 +105,8 @@ def check_edit_inputs(model_patcher, info: dict | None, grid: torch.Tensor, star
     if len(inv) != len(ref):
         raise RFInputError(
             f"inverted is a latent of {len(inv)} part(s) but {reference_name} of {len(ref)} (LTX-2 latents are video "
-            f"and audio, from LTXVConcatAVLatent): give {reference_name} the latent RFInvert inverted, in the same form."
+            f"and audio, from LTXVConcatAVLatent): give {reference_name} the latent RFInvert inverted, in the same "
+            "form."
         )
     for a, b in zip(inv, ref):
         check_latent_pair("inverted", a, reference_name, b)

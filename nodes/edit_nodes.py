@@ -86,8 +86,8 @@ class RFInvert(io.ComfyNode):
                 io.Model.Input("model", tooltip="A rectified-flow model (Flux dev/schnell, SD3/3.5, ...), with any LoRAs."),
                 io.Conditioning.Input(
                     "conditioning",
-                    tooltip="Prompt for the inversion: normally the empty prompt (the paper inverts unconditionally). For "
-                    "an edit model (Flux Kontext, Qwen-Image-Edit, Flux.2) give it the same reference latents as the "
+                    tooltip="Prompt for the inversion: normally the empty prompt (the paper inverts unconditionally). "
+                    "For an edit model (Flux Kontext, Qwen-Image-Edit, Flux.2) give it the same reference latents as the "
                     "edit's conditioning (ReferenceLatent with the encoded source): the edit says on the console "
                     "when they differ.",
                 ),
@@ -129,8 +129,8 @@ class RFInvert(io.ComfyNode):
         for m, expert in runs:
             positive = conditioning_with_guidance(m, conditioning, guidance)
             guider = guider_for(m, positive)
-            sampler = RFInversionSamplerObject(gamma=gamma, seed=seed, order=order, batch_index=latent.get("batch_index"),
-                                               expert=expert, boundary=boundary)
+            sampler = RFInversionSamplerObject(gamma=gamma, seed=seed, order=order, expert=expert, boundary=boundary,
+                                               batch_index=latent.get("batch_index"))
             result = run_guider(guider, sampler, walk, latent, current, seed)
             current = result["samples"]
         result[INVERSION_KEY] = {

@@ -106,7 +106,8 @@ def mask() -> io.Mask.Input:
         "mask", optional=True,
         tooltip="Edit only where the mask is 1 (any size: it is resized to the latent); elsewhere the result "
         "stays the reference. Its batch is images for an image latent and frames for a video latent, as in "
-        "ComfyUI; for a 1-D audio latent (ACE-Step 1.5) it is one row over time (a MASK of height 1). A noise_mask (SetLatentNoiseMask) on the reference, or on the latent RFInvert inverted, also "
+        "ComfyUI; for a 1-D audio latent (ACE-Step 1.5) it is one row over time (a MASK of height 1). "
+        "A noise_mask (SetLatentNoiseMask) on the reference, or on the latent RFInvert inverted, also "
         "counts: the edit is where all of them allow it. An empty (all 0) mask is refused: paint the region in "
         "the Mask Editor.",
     )

@@ -35,7 +35,8 @@ def _per_step(name: str, value: PerStep, steps: int) -> list[float]:
 
 
 def _model_sigma(s: float, s_next: float, first_velocity: str) -> float:
-    """The sigma at which a step from s reads the model: s, or its end for a step from 0 with first_velocity "sigma1"."""
+    """The sigma at which a step from s reads the model: s, or its end for a step from 0 if first_velocity is
+    "sigma1"."""
     return s_next if s == 0.0 and first_velocity == "sigma1" else s
 
 
