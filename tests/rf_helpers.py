@@ -32,6 +32,21 @@ def mixture(event=EVENT, k: int = 3, seed: int = 0, spread: float = 1.0, var_ran
     return GaussianMixture(means, variances)
 
 
+def mixture_fixtures(seed: int, sample_seed: int):
+    """Module fixtures for an rf_core test module: gm, a mixture(seed), and y0, a LATENT-shaped batch of its samples.
+    Use as `gm, y0 = mixture_fixtures(21, 1)`."""
+
+    @pytest.fixture(scope="module")
+    def gm():
+        return mixture(seed=seed)
+
+    @pytest.fixture(scope="module")
+    def y0(gm):
+        return gm.sample(LATENT[0], gen(sample_seed)).reshape(LATENT)
+
+    return gm, y0
+
+
 def class_mixture(event=EVENT, seed: int = 0, sep: float = 1.5, var: float = 0.15) -> GaussianMixture:
     """Two "classes": components 0, 1 are class A (around +m), 2, 3 class B (around -m)."""
     g = gen(seed)

@@ -24,13 +24,6 @@ def runner(pack):
     return Runner()
 
 
-@pytest.fixture(scope="module")
-def zoo(comfy):
-    import model_zoo
-
-    return model_zoo
-
-
 def without_references(cond):
     return [[c, {k: v for k, v in d.items() if k != "reference_latents"}] for c, d in cond]
 

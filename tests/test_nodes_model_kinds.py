@@ -24,13 +24,6 @@ def runner(pack):
 
 
 @pytest.fixture(scope="module")
-def zoo(comfy):
-    import model_zoo
-
-    return model_zoo
-
-
-@pytest.fixture(scope="module")
 def hidream_o1(zoo):
     family = zoo.BY_NAME[HIDREAM_O1]
     if family.missing():

@@ -27,13 +27,6 @@ def readme_rows():
 
 
 @pytest.fixture(scope="module")
-def zoo(comfy):
-    import model_zoo
-
-    return model_zoo
-
-
-@pytest.fixture(scope="module")
 def collected(comfyui_path) -> dict[str, set[str]]:
     """family -> the matrix checks (record names) pytest collects for it on this ComfyUI, from a collection run."""
     env = dict(os.environ, COMFYUI_PATH=str(comfyui_path))

@@ -9,18 +9,11 @@ import pytest
 import torch
 
 import rf_core as rf
-from rf_helpers import LATENT, gen, mixture
+from rf_helpers import LATENT, mixture_fixtures
 from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
 
 
-@pytest.fixture(scope="module")
-def gm():
-    return mixture(seed=31)
-
-
-@pytest.fixture(scope="module")
-def y0(gm):
-    return gm.sample(LATENT[0], gen(2)).reshape(LATENT)
+gm, y0 = mixture_fixtures(31, 2)
 
 
 def test_expert_steps_split_a_grid_at_the_boundary():

@@ -8,20 +8,13 @@ import pytest
 import torch
 
 import rf_core as rf
-from rf_helpers import LATENT, Counting, gen, mixture, x0_network
+from rf_helpers import LATENT, Counting, mixture_fixtures, x0_network
 from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
 
 EPS32 = torch.finfo(torch.float32).eps
 
 
-@pytest.fixture(scope="module")
-def gm():
-    return mixture(seed=21)
-
-
-@pytest.fixture(scope="module")
-def y0(gm):
-    return gm.sample(LATENT[0], gen(1)).reshape(LATENT)
+gm, y0 = mixture_fixtures(21, 1)
 
 
 def round_trip(velocity, y0, steps, first_velocity, read_at=None):
