@@ -31,7 +31,9 @@ class RFInvertSampler(io.ComfyNode):
             description="SAMPLER for SamplerCustomAdvanced that inverts latent_image with RF-Inversion's controlled "
             "forward ODE. Give it INCREASING sigmas (RFFlipSigmas of the sampling schedule, or RFInversionSigmas) "
             "and DisableNoise: it starts from the image and ignores the noise input. A noise_mask on latent_image "
-            "does not limit the inversion; SamplerCustomAdvanced carries it on to the edit.",
+            "does not limit the inversion; SamplerCustomAdvanced carries it on to the edit (refused for a model "
+            "that reads it as per-token timesteps: LTXV, LTX-2, Wan 2.2 TI2V; connect the mask to the edit "
+            "sampler's mask).",
             inputs=[inputs.gamma(), inputs.inversion_seed(sampler_form=True), inputs.order(), inputs.expert(),
                     inputs.boundary(sampler_form=True)],
             outputs=[io.Sampler.Output(tooltip="The inversion sampler, for SamplerCustomAdvanced.")],

@@ -4,11 +4,13 @@
 Per family: (a) gamma = eta = 0 with the same prompt both ways reconstructs, with an error that falls as steps
 grow; (b) eta = 1 on every step returns the reference; (c) a mask keeps the outside and edits the inside (per
 frame for video), and (c') the same mask as the reference's noise_mask gives the same edit; (d) the output is
-finite and keeps the latent's shape, dtype and dict keys; (e) cfg > 1 with a negative prompt runs and matters,
-for the families whose usual path is true CFG; (g) the guidance input leaves models without a guidance
-embedding alone. Families that are not rectified flows are refused with a message that names them and says why
-(f); Wan 2.2 A14B switches experts at ComfyUI's sigma boundary (h). A family a version lacks is not collected;
-the run prints one line per family and writes tests/_artifacts/model_matrix-<version>.json.
+finite and keeps the latent's shape, dtype and dict keys, and gamma = 1 lands on the noise the model samples
+from; (e) cfg > 1 with a negative prompt runs and matters, for the families whose usual path is true CFG; (g) the
+guidance input leaves models without a guidance embedding alone. Families that are not rectified flows are
+refused with a message that names them and says why (f); Wan 2.2 A14B switches experts at its sigma boundary (h).
+A check is collected only for the families it applies to (APPLIES_TO) and a family a version lacks is not
+collected, so the matrix skips nothing; the run prints one line per family and writes
+tests/_artifacts/model_matrix-<version>.json, from which tests/build_family_table.py writes README.md's table.
 """
 
 from __future__ import annotations
