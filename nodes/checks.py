@@ -3,6 +3,8 @@ so the all-in-one nodes and the SAMPLER forms reject the same inputs with the sa
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 
 import torch
@@ -17,6 +19,7 @@ from ..rf_core import (
     check_sigmas,
     prepare_mask,
 )
+from . import latents
 from .adapter import require_flow_model
 
 INVERSION_KEY = "rf_inversion"  # extra key of RFInvert's LATENT: how the inversion was made
@@ -29,10 +32,12 @@ def latent_channels(model_patcher) -> int:
 
 
 def check_latent_layout(model_patcher, name: str, samples: torch.Tensor) -> None:
-    """samples has the model's latent layout: (B, C, H, W) for image models, (B, C, T, H, W) for video models."""
+    """samples has the model's latent layout (its latent_format's latent_dimensions): (B, C, H, W) for image models,
+    (B, C, T, H, W) for video models, (B, C, L) for 1-D audio models (ACE-Step 1.5)."""
     dims = int(getattr(model_patcher.get_model_object("latent_format"), "latent_dimensions", 2))
     if samples.ndim != dims + 2:
-        layout = {2: "(B, C, H, W), an image latent", 3: "(B, C, T, H, W), a video latent"}.get(dims, f"{dims + 2}-D")
+        layout = {1: "(B, C, L), an audio latent", 2: "(B, C, H, W), an image latent",
+                  3: "(B, C, T, H, W), a video latent"}.get(dims, f"{dims + 2}-D")
         raise RFInputError(
             f"{name} has shape {tuple(samples.shape)} but this model works on latents {layout}: give {name} a latent "
             "made for this model (its VAE, or its own empty-latent node)."
@@ -49,11 +54,14 @@ def check_latent_channels(name: str, samples: torch.Tensor, channels: int) -> No
         )
 
 
-def check_flow_latent(model_patcher, name: str, samples: torch.Tensor) -> None:
-    """The model samples by rectified flow and `samples` is a finite, non-empty latent batch with its channels."""
+def check_flow_latent(model_patcher, name: str, samples) -> None:
+    """The model samples by rectified flow and `samples` (a tensor, a NestedTensor or the list of its parts) is a
+    finite, non-empty latent batch; its first part (LTX-2: the video) has the model's layout and channels."""
     require_flow_model(model_patcher)
-    check_latent_layout(model_patcher, name, samples)
-    check_latent_values(name, samples)
+    tensors = samples if isinstance(samples, list) else latents.parts(samples)
+    check_latent_layout(model_patcher, name, tensors[0])
+    for t in tensors:
+        check_latent_values(name, t)
 
 
 def check_edit_wiring(inverted: dict, reference: dict) -> None:
@@ -73,28 +81,58 @@ def check_edit_wiring(inverted: dict, reference: dict) -> None:
 
 
 def check_edit_inputs(model_patcher, info: dict | None, grid: torch.Tensor, start_step: int, stop_step: int,
-                      inverted: torch.Tensor, reference: torch.Tensor, reference_name: str = "reference",
+                      inverted, reference, reference_name: str = "reference",
                       masks: dict | None = None, order: str = "euler") -> None:
     """What an edit needs before it runs. RFControlledSampler calls it before guider.sample loads the model, so a
     bad input fails at once; its Sampler object calls it again, for the SamplerCustomAdvanced form. masks maps an
-    input's name to its mask (None where not connected)."""
+    input's name to its mask (None where not connected). inverted and reference are tensors, NestedTensors or lists
+    of their parts (nodes/latents.py); masks apply to the first part."""
     check_sigmas(grid, increasing=False)
     check_edit_window(start_step, stop_step, grid.numel() - 1)
     check_inversion_match(info, grid, start_step, order)
-    check_flow_latent(model_patcher, "inverted", inverted)
-    check_flow_latent(model_patcher, reference_name, reference)
-    check_latent_pair("inverted", inverted, reference_name, reference)
+    inv = inverted if isinstance(inverted, list) else latents.parts(inverted)
+    ref = reference if isinstance(reference, list) else latents.parts(reference)
+    check_flow_latent(model_patcher, "inverted", inv)
+    check_flow_latent(model_patcher, reference_name, ref)
+    if len(inv) != len(ref):
+        raise RFInputError(
+            f"inverted is a latent of {len(inv)} part(s) but {reference_name} of {len(ref)} (LTX-2 latents are video "
+            f"and audio, from LTXVConcatAVLatent): give {reference_name} the latent RFInvert inverted, in the same "
+            "form."
+        )
+    for a, b in zip(inv, ref):
+        check_latent_pair("inverted", a, reference_name, b)
     for name, mask in (masks or {}).items():
-        edit_mask(name, mask, inverted)
+        edit_mask(name, mask, inv[0])
 
 
-def edit_masks(mask, inverted: dict, reference: dict | None = None) -> dict:
+def edit_masks(mask, inverted: dict, reference_noise_mask: torch.Tensor | None = None) -> dict:
     """The edit's masks by the names its errors use: the mask input, the noise_mask carried by the inverted latent
-    (set on RFInvert's source) and, for the all-in-one node, the reference's noise_mask."""
+    (set on RFInvert's source) and, for the all-in-one node, the reference's noise_mask. All of them act in the
+    controller only; none is handed to the model."""
     masks = {"mask": mask, INVERTED_NOISE_MASK: inverted.get("noise_mask")}
-    if reference is not None:
-        masks[REFERENCE_NOISE_MASK] = reference.get("noise_mask")
+    if reference_noise_mask is not None:
+        masks[REFERENCE_NOISE_MASK] = reference_noise_mask
     return masks
+
+
+def check_mask_not_read_as_timesteps(model_wrap, denoise_mask: torch.Tensor | None, sampler: str) -> None:
+    """In the SAMPLER forms SamplerCustomAdvanced hands latent_image's noise_mask to the guider, and a model that
+    reads it as per-token timesteps (its conditioning then carries a denoise_mask: LTXV, LTX-2, Wan 2.2 TI2V) would
+    see the outside as clean while RF-Inversion keeps it at the step's noise level: refused, with the fix."""
+    if denoise_mask is None:
+        return
+    conds = getattr(model_wrap, "conds", None) or {}
+    if not any("denoise_mask" in c.get("model_conds", {}) for group in conds.values() for c in group):
+        return
+    raise RFInputError(
+        f"latent_image carries a noise_mask (SetLatentNoiseMask), which SamplerCustomAdvanced hands to this model "
+        f"({type(model_wrap.model_patcher.model).__name__}), and this model turns it into per-token timesteps "
+        "(timestep 0 outside the mask, as LTXV, LTX-2 and Wan 2.2 do for image-to-video) while RF-Inversion keeps "
+        "the outside at the step's noise level: remove SetLatentNoiseMask before SamplerCustomAdvanced and connect "
+        f"the mask to {sampler}'s mask input, or use RFInvert and RFControlledSampler, which take the noise_mask "
+        "without handing it to the model."
+    )
 
 
 def check_cfg(cfg: float, negative) -> float:
@@ -201,3 +239,32 @@ def check_inversion_match(info: dict | None, grid: torch.Tensor, start_step: int
             "the inverted latent was made on a different sigma schedule than this edit uses: connect the same "
             "SIGMAS to RFInvert and to the edit (or to neither), and use the same model (its shift sets the grid)."
         )
+
+
+def reference_fingerprints(cond_dicts) -> list[str]:
+    """What identifies the reference latents of a conditioning (ReferenceLatent, TextEncodeQwenImageEdit, Flux.2's
+    reference images: its entries' reference_latents): one 'shape sha256-prefix' per latent, in order."""
+    out = []
+    for d in cond_dicts:
+        for lat in d.get("reference_latents") or []:
+            data = lat.detach().to("cpu", torch.float32).contiguous().numpy().tobytes()
+            out.append(f"{tuple(lat.shape)} {hashlib.sha256(data).hexdigest()[:12]}")
+    return out
+
+
+def warn_reference_mismatch(info: dict | None, cond_dicts) -> None:
+    """An edit model (Flux Kontext, Qwen-Image-Edit, Flux.2) reads its reference latents in the conditioning, so the
+    edit's positive conditioning should carry the ones RFInvert's did, or the reconstruction suffers. Not refused:
+    a user may invert without the image condition on purpose; said on the console, naming both and the fix."""
+    if info is None or "reference_latents" not in info:
+        return
+    inverted, edit = list(info["reference_latents"]), reference_fingerprints(cond_dicts)
+    if inverted == edit:
+        return
+    logging.warning(
+        "RF-Inversion: the edit's conditioning carries reference latents %s but the inversion's carried %s: an edit "
+        "model (Flux Kontext, Qwen-Image-Edit, Flux.2) inverted with another image condition than the edit's "
+        "reconstructs the source worse. Give RFInvert's conditioning the same reference latents (the same "
+        "ReferenceLatent / TextEncodeQwenImageEdit with the encoded source image) as the edit's, unless you wired it "
+        "so on purpose.", edit or "none", inverted or "none",
+    )

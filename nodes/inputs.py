@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..rf_core import ETA_SCHEDULES, MODES, ORDERS
+from ..rf_core import ETA_SCHEDULES, EXPERTS, MODES, ORDERS
 from .guidance import GUIDANCE_MODELS
 
 CATEGORY = "sampling/rf_inversion"
@@ -105,7 +105,8 @@ def mask() -> io.Mask.Input:
         "mask", optional=True,
         tooltip="Edit only where the mask is 1 (any size: it is resized to the latent); elsewhere the result "
         "stays the reference. Its batch is images for an image latent and frames for a video latent, as in "
-        "ComfyUI. A noise_mask (SetLatentNoiseMask) on the reference, or on the latent RFInvert inverted, also "
+        "ComfyUI; for a 1-D audio latent (ACE-Step 1.5) it is one row over time (a MASK of height 1). "
+        "A noise_mask (SetLatentNoiseMask) on the reference, or on the latent RFInvert inverted, also "
         "counts: the edit is where all of them allow it. An empty (all 0) mask is refused: paint the region in "
         "the Mask Editor.",
     )
@@ -142,4 +143,46 @@ def guidance(default: float, for_edit: bool) -> io.Float.Input:
         f"a guidance embedding ({GUIDANCE_MODELS}); other models (SD3, Flux schnell, Chroma, Wan, ...) get their "
         "conditioning unchanged and this value is not used. If the conditioning already carries a different "
         "guidance (FluxGuidance upstream) the node refuses instead of replacing it: set the same value here.",
+    )
+
+
+# Wan 2.2 A14B's hand-over from the high-noise to the low-noise expert, in sigma: the boundaries of Wan 2.2's own code
+# (its A14B text-to-video and image-to-video configs).
+WAN22_BOUNDARY_T2V = 0.875
+WAN22_BOUNDARY_I2V = 0.9
+_EXPERTS_HOW = (
+    f"The high-noise expert serves the steps that start at sigma >= boundary, the low-noise expert the others. "
+    f"{WAN22_BOUNDARY_T2V} for text-to-video, {WAN22_BOUNDARY_I2V} for image-to-video: the boundaries of Wan 2.2's "
+    "own code (its A14B configs). ComfyUI's Wan 2.2 templates switch at half the steps instead (two "
+    "KSamplerAdvanced; step 10 of 20 at shift 8 is sigma 0.889)."
+)
+
+
+def model_low_noise(for_edit: bool) -> io.Model.Input:
+    who = "RFControlledSampler" if not for_edit else "RFInvert"
+    return io.Model.Input(
+        "model_low_noise", optional=True,
+        tooltip="Optional second expert of a model of two (Wan 2.2 A14B: connect the high-noise expert to model and "
+        f"the low-noise one here). Then each step runs on the expert its sigma belongs to (boundary), in both "
+        f"directions. Give {who} the same two models and boundary.",
+    )
+
+
+def boundary(sampler_form: bool = False) -> io.Float.Input:
+    used = "Used with expert high_noise or low_noise." if sampler_form else "Not used without model_low_noise."
+    return io.Float.Input(
+        "boundary", default=WAN22_BOUNDARY_T2V, min=0.0, max=1.0, step=0.005, optional=True,
+        tooltip=f"The sigma where a model of two experts (Wan 2.2 A14B) hands over. {_EXPERTS_HOW} {used}",
+    )
+
+
+def expert() -> io.Combo.Input:
+    return io.Combo.Input(
+        "expert", options=list(EXPERTS), default="both", optional=True,
+        tooltip="For a model of two experts (Wan 2.2 A14B), run as two SamplerCustomAdvanced on the SAME sigmas, "
+        "as ComfyUI's Wan 2.2 templates run two KSamplerAdvanced: high_noise runs only the steps that start at "
+        "sigma >= boundary (with the high-noise model's guider), low_noise only the others (with the low-noise "
+        "model's guider). Inversion: the low_noise run first, its output is the high_noise run's latent_image. "
+        "Edit: the high_noise run first, its output is the low_noise sampler's inverted (latent_image stays the "
+        "source; connect a mask to both samplers). both: every step, one model.",
     )

@@ -4,7 +4,10 @@ Inversion:  SamplerCustomAdvanced(noise=DisableNoise, guider=BasicGuider(empty p
             sampler=RFInvertSampler, sigmas=RFFlipSigmas(BasicScheduler) or RFInversionSigmas, latent_image=source)
 Edit:       SamplerCustomAdvanced(noise=DisableNoise, guider=BasicGuider(edit prompt, FluxGuidance 3.5),
             sampler=RFControlledSamplerSampler(inverted=...), sigmas=BasicScheduler, latent_image=source)
-gives the same latents as RFInvert + RFControlledSampler with the same settings.
+gives the same latents as RFInvert + RFControlledSampler with the same settings. A model of two experts (Wan 2.2
+A14B) runs each direction as two SamplerCustomAdvanced on the same sigmas, one per expert's guider, the samplers'
+`expert` set to low_noise then high_noise (inversion) or high_noise then low_noise (edit), as ComfyUI's Wan 2.2
+templates chain two KSamplerAdvanced; that equals RFInvert / RFControlledSampler with model_low_noise.
 """
 
 from __future__ import annotations
@@ -28,14 +31,18 @@ class RFInvertSampler(io.ComfyNode):
             description="SAMPLER for SamplerCustomAdvanced that inverts latent_image with RF-Inversion's controlled "
             "forward ODE. Give it INCREASING sigmas (RFFlipSigmas of the sampling schedule, or RFInversionSigmas) "
             "and DisableNoise: it starts from the image and ignores the noise input. A noise_mask on latent_image "
-            "does not limit the inversion; SamplerCustomAdvanced carries it on to the edit.",
-            inputs=[inputs.gamma(), inputs.inversion_seed(sampler_form=True), inputs.order()],
+            "does not limit the inversion; SamplerCustomAdvanced carries it on to the edit (refused for a model "
+            "that reads it as per-token timesteps: LTXV, LTX-2, Wan 2.2 TI2V; connect the mask to the edit "
+            "sampler's mask).",
+            inputs=[inputs.gamma(), inputs.inversion_seed(sampler_form=True), inputs.order(), inputs.expert(),
+                    inputs.boundary(sampler_form=True)],
             outputs=[io.Sampler.Output(tooltip="The inversion sampler, for SamplerCustomAdvanced.")],
         )
 
     @classmethod
-    def execute(cls, gamma, seed, order="euler") -> io.NodeOutput:
-        return io.NodeOutput(RFInversionSamplerObject(gamma=gamma, seed=seed, order=order))
+    def execute(cls, gamma, seed, order="euler", expert="both", boundary=inputs.WAN22_BOUNDARY_T2V) -> io.NodeOutput:
+        return io.NodeOutput(RFInversionSamplerObject(gamma=gamma, seed=seed, order=order, expert=expert,
+                                                      boundary=boundary))
 
 
 class RFControlledSamplerSampler(io.ComfyNode):
@@ -59,17 +66,19 @@ class RFControlledSamplerSampler(io.ComfyNode):
                 inputs.sde_seed(),
                 inputs.mask(),
                 inputs.order(),
+                inputs.expert(),
+                inputs.boundary(sampler_form=True),
             ],
             outputs=[io.Sampler.Output(tooltip="The controlled sampler, for SamplerCustomAdvanced.")],
         )
 
     @classmethod
     def execute(cls, inverted, start_step, stop_step, eta, eta_schedule, mode, seed, mask=None,
-                order="euler") -> io.NodeOutput:
+                order="euler", expert="both", boundary=inputs.WAN22_BOUNDARY_T2V) -> io.NodeOutput:
         return io.NodeOutput(
             RFControlledSamplerObject(
                 inverted, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule,
-                mode=mode, seed=seed, mask=mask, order=order,
+                mode=mode, seed=seed, mask=mask, order=order, expert=expert, boundary=boundary,
             )
         )
 

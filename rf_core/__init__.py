@@ -15,14 +15,31 @@ from .checks import (
     check_window,
     prepare_mask,
 )
-from .noise import seeded_noise, seeded_noise_sampler
+from .noise import seeded_noise, seeded_noise_parts, seeded_noise_sampler
 from .pipeline import MODES, check_edit_window, check_start_step, edit, inversion_sigmas, invert
-from .schedules import ETA_SCHEDULES, eta_schedule, flip_sigmas, flux_sigmas, flux_time_shift, gamma_schedule
+from .schedules import (
+    ETA_SCHEDULES,
+    EXPERTS,
+    eta_schedule,
+    expert_steps,
+    flip_sigmas,
+    flux_sigmas,
+    flux_time_shift,
+    gamma_schedule,
+)
 from .schemes import ORDERS, check_order, check_sde_order
-from .solvers import controlled_forward_ode, controlled_reverse_ode, controlled_reverse_sde, stochastic_sampler
+from .solvers import (
+    FIRST_VELOCITY,
+    controlled_forward_ode,
+    controlled_reverse_ode,
+    controlled_reverse_sde,
+    stochastic_sampler,
+)
 
 __all__ = [
     "ETA_SCHEDULES",
+    "EXPERTS",
+    "FIRST_VELOCITY",
     "MODES",
     "ORDERS",
     "RFInputError",
@@ -42,6 +59,7 @@ __all__ = [
     "controlled_reverse_sde",
     "edit",
     "eta_schedule",
+    "expert_steps",
     "flip_sigmas",
     "flux_sigmas",
     "flux_time_shift",
@@ -50,6 +68,7 @@ __all__ = [
     "invert",
     "prepare_mask",
     "seeded_noise",
+    "seeded_noise_parts",
     "seeded_noise_sampler",
     "stochastic_sampler",
 ]

@@ -107,8 +107,20 @@ def check_latent_pair(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor
         )
 
 
+def _row_layout(m: torch.Tensor) -> torch.Tensor | None:
+    """A mask over time for a 1-D latent: (L,), (1, L), (Bm, 1, L) or SetLatentNoiseMask's (Bm, 1, 1, L) as
+    (Bm, 1, L), the layout ComfyUI's reshape_mask resizes for 1-D latents; None if it has more than one row."""
+    m = m.reshape(1, 1, -1) if m.ndim == 1 else (m[None] if m.ndim == 2 else m)
+    if m.ndim > 4 or any(d != 1 for d in m.shape[1:-1]):
+        return None
+    return m.reshape(m.shape[0], 1, m.shape[-1])
+
+
 def _mask_layout(m: torch.Tensor, x_ndim: int) -> torch.Tensor | None:
-    """ComfyUI's mask layout: (Bm, 1, H, W) for image latents, (Bm, 1, F, H, W) for video latents; None if none."""
+    """ComfyUI's mask layout: (Bm, 1, H, W) for image latents, (Bm, 1, F, H, W) for video latents, (Bm, 1, L) for
+    1-D (audio) latents; None if none."""
+    if x_ndim == 3:
+        return _row_layout(m)
     if m.ndim < 2 or m.ndim > x_ndim or (m.ndim == 4 and m.shape[1] != 1) or (m.ndim == 5 and m.shape[1] != 1):
         return None
     if x_ndim == 4:  # a MASK's leading dim is images
@@ -123,7 +135,8 @@ def prepare_mask(mask: torch.Tensor | None, x: torch.Tensor, name: str = "mask")
 
     For an image latent (B, C, H, W) the mask is (H, W), (Bm, H, W) or (Bm, 1, H, W): its batch is images. For a
     video latent (B, C, T, H, W) a mask of up to 4 dims ((H, W), (F, H, W), (F, 1, H, W)) is frames, and a 5-D one
-    is (Bm, 1, F, H, W). Any size is resized to the latent's (bilinear / trilinear, as ComfyUI resizes a
+    is (Bm, 1, F, H, W). For a 1-D latent (B, C, L) (audio) it is one row over time: (L,), (1, L), (Bm, 1, L) or
+    (Bm, 1, 1, L). Any size is resized to the latent's (linear / bilinear / trilinear, as ComfyUI resizes a
     noise_mask); the batch Bm must be 1 or B. Values must lie in [0, 1]: 1 = edit here, 0 = keep the source.
     Returns a float32 (Bm, 1, *spatial) tensor on x's device.
     """
@@ -133,7 +146,8 @@ def prepare_mask(mask: torch.Tensor | None, x: torch.Tensor, name: str = "mask")
     m = mask.detach().to(device=x.device, dtype=torch.float32)
     m = _mask_layout(m, x.ndim) if m.numel() > 0 else None
     if m is None:
-        kind = "(H, W), (frames, H, W) or (B, 1, frames, H, W)" if x.ndim == 5 else "(H, W), (B, H, W) or (B, 1, H, W)"
+        kind = {5: "(H, W), (frames, H, W) or (B, 1, frames, H, W)",
+                3: "(L,), (1, L) or (B, 1, L), one row over time,"}.get(x.ndim, "(H, W), (B, H, W) or (B, 1, H, W)")
         raise RFInputError(
             f"{name} of shape {tuple(mask.shape)} does not fit a latent of shape {tuple(x.shape)}: give a MASK "
             f"{kind}, one for all or one per image ({x.shape[0]})."
@@ -145,5 +159,6 @@ def prepare_mask(mask: torch.Tensor | None, x: torch.Tensor, name: str = "mask")
     if not torch.isfinite(m).all() or m.min() < 0 or m.max() > 1:
         raise RFInputError(f"{name} values must lie in [0, 1] (1 = edit, 0 = keep the source).")
     if tuple(m.shape[2:]) != spatial:
-        m = torch.nn.functional.interpolate(m, size=spatial, mode="bilinear" if len(spatial) == 2 else "trilinear")
+        mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[len(spatial)]
+        m = torch.nn.functional.interpolate(m, size=spatial, mode=mode)
     return m

@@ -13,7 +13,7 @@ import torch
 
 from .checks import RFInputError, check_option, check_sigmas, check_window
 from .schedules import eta_schedule, flip_sigmas, gamma_schedule
-from .schemes import Callback, NoiseSampler, Velocity, check_sde_order
+from .schemes import Callback, NoiseSampler, Velocity, adds_noise, check_sde_order
 from .solvers import controlled_forward_ode, controlled_reverse_ode, controlled_reverse_sde
 
 MODES = ("ode", "sde")
@@ -62,18 +62,21 @@ def invert(
     start_step: int = 0,
     gamma_window: Optional[tuple[int, int]] = None,
     order: str = "euler",
+    first_velocity: str = "sigma0",
     callback: Optional[Callback] = None,
 ) -> torch.Tensor:
     """RF-Inversion's controlled forward ODE (Eq. 8) from the image y0 up to sigma_{start_step} of the grid.
 
     gamma_window=(a, b) applies gamma only on the inversion's steps [a, b) (counted from the image side).
     order: "euler", "midpoint" or "fireflow" (rf_core.ORDERS); the edit must use the same one.
+    first_velocity as in controlled_forward_ode.
     """
     fwd = inversion_sigmas(sigmas, start_step)
     n = len(fwd) - 1
     a, b = gamma_window if gamma_window is not None else (0, n)
     gammas = gamma_schedule(gamma, n, a, b)
-    return controlled_forward_ode(velocity, y0, fwd, y1, gammas, order=order, callback=callback)
+    return controlled_forward_ode(velocity, y0, fwd, y1, gammas, order=order, first_velocity=first_velocity,
+                                  callback=callback)
 
 
 def edit(
@@ -90,19 +93,30 @@ def edit(
     mask: Optional[torch.Tensor] = None,
     noise_sampler: Optional[NoiseSampler] = None,
     order: str = "euler",
+    segment: Optional[tuple[int, int]] = None,
     callback: Optional[Callback] = None,
 ) -> torch.Tensor:
     """RF-Inversion's controlled reverse process (Eq. 15 ODE or Eq. 17 SDE) from sigma_{start_step} to 0.
 
     x is the inversion's state at sigma_{start_step}; eta is active on the steps [start_step, stop_step).
     order: "euler", "midpoint" or "fireflow" for the ODE (the inversion's); the SDE takes Euler-Maruyama steps only.
+    segment=(a, b) runs only the grid's steps [a, b) (those from start_step on), from x, the state at the first of
+    them: one expert's share (expert_steps) of a model of two experts. Two segments in a row give the single run:
+    the eta schedule is the full grid's, and the SDE skips the noise the earlier steps drew.
     """
     check_sigmas(sigmas, increasing=False)
     check_option("mode", mode, MODES)
     steps = len(sigmas) - 1
     start_step, stop_step = check_edit_window(start_step, stop_step, steps)
-    etas = eta_schedule(eta, steps, start_step, stop_step, eta_kind)[start_step:]
-    tail = sigmas[start_step:]
+    etas = eta_schedule(eta, steps, start_step, stop_step, eta_kind)
+    first, end = (start_step, steps) if segment is None else (max(int(segment[0]), start_step), int(segment[1]))
+    if first >= end:
+        return x.detach().to(torch.float32).clone()
+    if mode == "sde" and noise_sampler is not None:
+        s = [float(a) for a in sigmas]
+        for i in range(sum(adds_noise(a, b) for a, b in zip(s[start_step:first], s[start_step + 1:first + 1]))):
+            noise_sampler(i)  # the draws of the steps before the segment
+    etas, tail = etas[first:end], sigmas[first:end + 1]
     if mode == "ode":
         return controlled_reverse_ode(velocity, x, tail, y0, etas, mask=mask, order=order, callback=callback)
     if mode == "sde":

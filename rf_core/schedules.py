@@ -9,6 +9,7 @@ import torch
 from .checks import RFInputError, check_option, check_unit_interval, check_window
 
 ETA_SCHEDULES = ("constant", "linear_decrease", "power_decay")
+EXPERTS = ("both", "high_noise", "low_noise")
 
 
 def eta_schedule(
@@ -66,3 +67,21 @@ def flux_sigmas(steps: int, mu: float = 1.15) -> torch.Tensor:
 def flip_sigmas(sigmas: torch.Tensor) -> torch.Tensor:
     """The same grid walked the other way (image -> noise), exactly: no value is altered."""
     return torch.flip(sigmas, dims=(0,))
+
+
+def expert_steps(sigmas: torch.Tensor, boundary: float, expert: str) -> tuple[int, int]:
+    """The steps [a, b) of a grid (either direction) one expert of a two-expert model serves (Wan 2.2 A14B): a step
+    is the high-noise expert's when it starts at sigma >= boundary, the low-noise expert's otherwise; "both" is
+    every step. The high-noise steps are the head of a sampling grid and the tail of an inversion grid."""
+    check_option("expert", expert, EXPERTS)
+    starts = [float(s) for s in sigmas[:-1]]
+    n = len(starts)
+    if expert == "both":
+        return 0, n
+    high = [i for i, s in enumerate(starts) if s >= float(boundary)]
+    if not high:
+        return (0, 0) if expert == "high_noise" else (0, n)
+    a, b = high[0], high[-1] + 1  # contiguous on a monotone grid: its head (sampling) or its tail (inversion)
+    if expert == "high_noise":
+        return a, b
+    return (b, n) if a == 0 else (0, a)

@@ -100,11 +100,16 @@ def euler_maruyama(field: Field, x, s: float, s_next: float, i: int, carry=None)
     """Euler-Maruyama over the SDE's drift and diffusion (Eq. 17 / 22). A step from sigma = 1 (where 1 / (1 - sigma)
     is infinite) and the step to sigma = 0 are the ODE field's Euler steps: no noise on the last step."""
     m = field.model(x, s)
-    if field.noise is None or s >= 1.0 or s_next <= 0.0:
+    if field.noise is None or not adds_noise(s, s_next):
         return _euler_update(field, m, x, s, s_next, i), m, None
     delta = s - s_next
     xi = field.noise(i).to(device=x.device, dtype=torch.float32)
     return x + delta * field.drift(m, x, s, i) + field.diffusion(s, delta, i) * xi, m, None
+
+
+def adds_noise(s: float, s_next: float) -> bool:
+    """Whether a reverse SDE step from s to s_next draws noise: not from sigma = 1 (an ODE step) nor to sigma = 0."""
+    return s < 1.0 and s_next > 0.0
 
 
 SCHEMES = {"euler": euler, "midpoint": midpoint, "fireflow": fireflow}

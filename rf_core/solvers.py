@@ -15,10 +15,14 @@ from typing import Optional, Sequence, Union
 import torch
 
 from . import fields as F
-from .checks import RFInputError, check_latent_pair, check_sigmas, check_unit_interval, prepare_mask
+from .checks import RFInputError, check_latent_pair, check_option, check_sigmas, check_unit_interval, prepare_mask
 from .schemes import SCHEMES, Callback, Field, NoiseSampler, Velocity, check_order, euler_maruyama, integrate, model_of
 
 PerStep = Union[float, Sequence[float]]
+
+# Where the controlled forward ODE reads the model's velocity for its step from the image at sigma = 0: "sigma0" is
+# the paper's step; "sigma1" reads it at that step's end, for networks that predict x0 and divide by sigma.
+FIRST_VELOCITY = ("sigma0", "sigma1")
 
 
 def _per_step(name: str, value: PerStep, steps: int) -> list[float]:
@@ -42,6 +46,7 @@ def controlled_forward_ode(
     gamma: PerStep = 0.5,
     *,
     order: str = "euler",
+    first_velocity: str = "sigma0",
     callback: Optional[Callback] = None,
 ) -> torch.Tensor:
     """Controlled forward ODE, Eq. 8 / Algorithm 1 of Rout et al. (2025): image y0 -> structured noise.
@@ -51,19 +56,33 @@ def controlled_forward_ode(
     Y + (sigma_{i+1} - sigma_i) u_hat.
     gamma = 0 is plain ODE inversion; gamma = 1 lands on y1 when the grid ends at sigma = 1.
     order: euler (N model evaluations), midpoint (2N) or fireflow (N + 1); see schemes.py.
+    first_velocity="sigma1" reads the model velocity of the step from sigma = 0 at its end, (y0, sigma_1), not at
+    (y0, 0) (u_cond keeps sigma_0, so gamma = 1 still lands on y1): Y_1 = y0 + sigma_1 u_hat(v(y0, sigma_1)), the
+    mirror of the reverse's last step X_0 = X_1 - sigma_1 v(X_1, sigma_1). For x0-predicting networks,
+    v = (x - x0_hat) / sigma is 0/0 at sigma = 0 and multiplies the network's error by 1 / sigma just above it; at
+    sigma_1 the step's error is the network's own x0 error, as in the reverse's last step.
     """
     check_sigmas(sigmas, increasing=True)
     check_latent_pair("y0", y0, "y1", y1)
     scheme = SCHEMES[check_order(order)]
+    check_option("first_velocity", first_velocity, FIRST_VELOCITY)
     sig = [float(s) for s in sigmas]
     gammas = _per_step("gamma", gamma, len(sig) - 1)
     Y = _state(y0)
     target = y1.detach().to(device=Y.device, dtype=torch.float32)
+    model = model_of(velocity)
+    if first_velocity == "sigma1":
+        model = _read_above_zero(model, sig)
     field = Field(
-        model=model_of(velocity),
+        model=model,
         velocity=lambda u, y, s, i: F.controlled_forward_velocity(u, y, target, s, gammas[i]),
     )
     return integrate(scheme, field, Y, sig, callback)
+
+
+def _read_above_zero(model, sig: list):
+    """The model read at sigma_1 where the walk asks for it at sigma = 0 (the first step of an increasing grid)."""
+    return lambda x, s: model(x, sig[1] if s == 0.0 else s)
 
 
 def _reverse_setup(x, sigmas, y0, eta, mask):

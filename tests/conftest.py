@@ -63,6 +63,14 @@ def pack(comfy):
 
 
 @pytest.fixture(scope="session")
+def zoo(comfy):
+    """tests/model_zoo.py: the tiny model families (importable only with ComfyUI: it introspects it)."""
+    import model_zoo
+
+    return model_zoo
+
+
+@pytest.fixture(scope="session")
 def flux_dev(comfy):
     return comfy_harness.tiny_flux(schnell=False, seed=1)
 

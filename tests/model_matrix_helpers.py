@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from node_helpers_graph import Graph, add_edit, add_invert, take  # noqa: F401  (Graph, add_*: for the tests)
+from node_helpers_graph import Graph, add_edit, add_invert, take  # noqa: F401  (Graph, add_*, take: for the tests)
 
 ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
 TAG = {"rf_matrix_tag": "kept"}  # an extra LATENT key every node must carry through
@@ -23,11 +23,14 @@ def comfyui_version() -> str:
     return str(comfyui_version.__version__)
 
 
-def family_params(model_zoo, pytest, kinds=None, refused=False) -> list:
-    """pytest params: the zoo's families the running ComfyUI has (others are not collected)."""
+def family_params(model_zoo, pytest, kinds=None, refused=False, where=None) -> list:
+    """pytest params: the zoo's families the running ComfyUI has and `where` (a predicate) picks; others are not
+    collected."""
     params = []
     for f in model_zoo.FAMILIES:
         if bool(f.refuse) != refused or (kinds is not None and f.kind not in kinds) or f.missing():
+            continue
+        if where is not None and not where(f):
             continue
         params.append(pytest.param(f, id=f.name))
     return params

@@ -161,6 +161,8 @@ def hidream_o1_ids(seed, batch):
 
 
 FLUX_NOTE = "guidance embedding: reads `guidance` (default 3.5)"
+X0_TESTED = ("(tested with a trained-like x0 estimate: a random x0 network cannot be inverted, "
+             "model_zoo.trained_like_x0)")
 
 FAMILIES = [
     FamilySpec("Flux.1 dev", "Flux", "Flux", flux_unet, pooled=POOLED_DIM, guidance_embed=True,
@@ -191,9 +193,10 @@ FAMILIES = [
                notes="pixel space (3 channels, no VAE), velocity prediction"),
     FamilySpec("Chroma Radiance (pixel space, x0)", "ChromaRadiance", "ChromaRadiance",
                lambda: chroma_radiance_unet(use_x0=True),
-               shape=(1, 3, 16, 16), reads_guidance=True, true_cfg=True, weight_scale=0.2,
+               shape=(1, 3, 16, 16), reads_guidance=True, true_cfg=True, weight_scale=0.2, x0_network=True,
                requires=takes("comfy.ldm.chroma_radiance.model", "ChromaRadianceParams", "use_x0"),
-               notes="pixel space (3 channels, no VAE); the x0 variant divides by the timestep"),
+               notes="pixel space (3 channels, no VAE); the x0 variant divides by the timestep, so the inversion "
+               "reads its first step at sigma_1 " + X0_TESTED),
     FamilySpec("HiDream I1", "HiDream", "HiDream", lambda: {
         "image_model": "hidream", "patch_size": 2, "in_channels": 16, "out_channels": 16, "num_layers": 1,
         "num_single_layers": 1, "attention_head_dim": 32, "num_attention_heads": 2,
@@ -202,17 +205,19 @@ FAMILIES = [
     }, pooled=POOLED_DIM, cond_extra=hidream_cond, true_cfg=True,
         notes="T5 context, pooled CLIP, Llama-3 states per block (conditioning_llama3); its sampling_settings are {}"),
     FamilySpec("HiDream-O1 (pixel space, noise_scale 8)", "HiDreamO1", "HiDreamO1", hidream_o1_unet,
-               shape=(1, 3, 64, 64), true_cfg=True, weight_scale=0.2,
+               shape=(1, 3, 64, 64), true_cfg=True, weight_scale=0.2, x0_network=True,
                make_context=lambda seed, b: hidream_o1_ids(seed, b)[..., None].float(),
                cond_extra=lambda seed, samples: {"text_input_ids": hidream_o1_ids(seed, samples.shape[0])},
                notes="pixel space, 32-pixel patches, a Qwen3-VL backbone; model_sampling.noise_scale = 8: its prior "
-               "noise is 8 * eps; the network returns (x - x0) / sigma"),
+               "noise is 8 * eps (so are y1 and the SDE noise); the network returns (x - x0) / max(sigma, 1e-3), so "
+               "the inversion reads its first step at sigma_1 " + X0_TESTED),
     FamilySpec("Lumina 2", "Lumina2", "Lumina2", lumina_unet, true_cfg=True),
     FamilySpec("Z-Image", "ZImage", "Lumina2", zimage_unet, true_cfg=True,
                requires=takes("comfy.ldm.lumina.model", "NextDiT", "z_image_modulation", "pad_tokens_multiple")),
     FamilySpec("Z-Image (pixel space, x0)", "ZImagePixelSpace", "ZImagePixelSpace", zimage_pixel_unet,
-               shape=(1, 3, 16, 16), true_cfg=True, weight_scale=0.2,
-               notes="pixel space; its forward returns (x + x0) / t, which is not finite at t = 0"),
+               shape=(1, 3, 16, 16), true_cfg=True, weight_scale=0.2, x0_network=True,
+               notes="pixel space; its forward returns (x + x0) / t, which is not finite at t = 0, so the inversion "
+               "reads its first step at sigma_1 " + X0_TESTED),
     FamilySpec("Qwen-Image", "QwenImage", "QwenImage", qwen_unet, shape=(1, 16, 1, 8, 8), true_cfg=True,
                weight_scale=0.1,
                notes="Wan 2.1 VAE latent: 5-D (B, 16, 1, H, W)"),

@@ -70,7 +70,8 @@ FAMILIES = [
                notes="audio latent (B, 8, 16, L) with type 'audio'; lyric token ids in the conditioning"),
     FamilySpec("ACE-Step 1.5", "ACEStep15", "ACEStep15", ace15_unet, shape=(1, 64, 8), kind="audio",
                latent_extra=lambda: {"type": "audio", "downscale_ratio_temporal": 1764}, cond_extra=ace15_lyrics,
-               true_cfg=True, notes="3-D audio latent (B, 64, L)"),
+               true_cfg=True, weight_scale=0.1,  # at 0.05 two prompts change its velocity by 1e-5 of 0.05
+               notes="3-D audio latent (B, 64, L); a mask is one row over time"),
     FamilySpec("Cosmos Predict2 (refused)", "CosmosT2IPredict2", "CosmosPredict2", cosmos_predict2_unet,
                shape=(1, 16, 1, 8, 8), kind="video", refuse=(("CosmosPredict2", "COSMOS_RFLOW"), "rectified-flow"),
                notes="COSMOS_RFLOW sampling: not a rectified-flow (CONST) model"),

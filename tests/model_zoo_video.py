@@ -105,15 +105,15 @@ FAMILIES = [
                notes="concat: 4 mask channels + 16 image-latent channels; clip_vision_output (1280)"),
     FamilySpec("Wan 2.2 TI2V 5B", "WAN22_T2V", "WAN22", lambda: wan_unet(in_dim=48, out_dim=48),
                shape=(1, 48, FRAMES, 8, 8), kind="video", true_cfg=True, weight_scale=0.1,
-               notes="48-channel Wan 2.2 VAE latent; reads denoise_mask as per-frame timesteps (image-to-video "
-               "puts a noise_mask that is 0 on the first frame into the latent)"),
+               notes="48-channel Wan 2.2 VAE latent; ComfyUI turns a noise_mask into per-frame timesteps for it, so "
+               "the nodes apply a noise_mask in the controller only (the SAMPLER forms refuse one)"),
     FamilySpec("Wan 2.2 A14B T2V (high-noise expert)", "WAN21_T2V", "WAN21", wan_unet,
                shape=(1, 16, FRAMES, 8, 8), kind="video", true_cfg=True,
-               notes="two experts (wan22_experts): high-noise above sigma 0.875 (T2V) / 0.9 (I2V), low-noise below"),
+               notes="two experts: the high-noise one (model) at sigma >= 0.875, the low-noise one (model_low_noise) "
+               "below"),
     FamilySpec("Wan 2.2 A14B I2V (high-noise expert)", "WAN21_T2V", "WAN21", lambda: wan_unet(in_dim=36),
                shape=(1, 16, FRAMES, 8, 8), kind="video", true_cfg=True, cond_extra=wan22_i2v_cond,
-               notes="WAN21_T2V with in_dim 36 (no CLIP vision): concat = 4 mask + 16 image-latent channels; "
-               "experts switch at sigma 0.9"),
+               notes="two experts switching at sigma 0.9; concat = 4 mask + 16 image-latent channels, no CLIP vision"),
     FamilySpec("HunyuanVideo", "HunyuanVideo", "HunyuanVideo", hunyuan_video_unet, shape=(1, 16, FRAMES, 8, 8),
                pooled=POOLED_DIM, kind="video", guidance_embed=True, reads_guidance=True,
                notes="guidance embedding, default guidance 6.0; LLaVA context + CLIP pooled"),
@@ -126,11 +126,14 @@ FAMILIES = [
                notes="32-channel latent; concat = image latent 32 + mask 1 (zeros for T2V); SigLIP clip_fea"),
     FamilySpec("LTXV", "LTXV", "LTXV", ltxv_unet, shape=(1, 128, FRAMES, 4, 4), kind="video", true_cfg=True,
                cond_extra=text_attention_mask,
-               notes="128-channel latent (32x spatial, 8x temporal); denoise_mask -> per-token timesteps"),
+               notes="128-channel latent (32x spatial, 8x temporal); ComfyUI turns a noise_mask into per-token "
+               "timesteps for it, so the nodes apply a noise_mask in the controller only (the SAMPLER forms refuse "
+               "one)"),
     FamilySpec("LTX-2 (audio + video)", "LTXAV", "LTXAV", ltx2_unet, shape=(1, 128, FRAMES, 4, 4), kind="video",
                samples=ltx2_samples, true_cfg=True, requires=has_nested_tensor,
-               notes="the LATENT is a NestedTensor (video, audio) from LTXVConcatAVLatent; the sampler sees them "
-               "packed as one (B, 1, N) tensor"),
+               weight_scale=0.08,  # at 0.05 two prompts move its video latent by 3e-5 (cfg 3 vs 1)
+               notes="the LATENT is a NestedTensor (video, audio) from LTXVConcatAVLatent, packed by the guider into "
+               "one (B, 1, N) tensor; y1 is drawn per part; masks apply to the video"),
 ]
 
 

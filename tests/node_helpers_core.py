@@ -64,15 +64,16 @@ def core_invert(pack, model, cond, source, steps, *, gamma, seed, start_step=0, 
 
 
 def core_edit(pack, model, cond, inverted, reference, steps, *, eta, start_step, stop_step, guidance,
-              eta_kind="constant", mode="ode", seed=0, mask=None, order="euler", record=None):
-    """rf_core.edit from the VAE-space inverted latent; record (a list) receives rf_core's callback dicts."""
+              eta_kind="constant", mode="ode", seed=0, mask=None, order="euler", record=None, noise_scale=1.0):
+    """rf_core.edit from the VAE-space inverted latent; record (a list) receives rf_core's callback dicts;
+    noise_scale multiplies the SDE noise."""
     import rf_core
 
     grid = model_grid(model, steps)
 
     def fn(velocity, y0, inner):
         x = inner.process_latent_in(inverted.to(y0.device))
-        noise = rf_core.seeded_noise_sampler(seed, x.shape) if mode == "sde" else None
+        noise = rf_core.seeded_noise_sampler(seed, x.shape, scale=noise_scale) if mode == "sde" else None
         cb = None if record is None else (lambda d: record.append({k: v for k, v in d.items()}))
         return rf_core.edit(velocity, x, y0, grid, eta=eta, start_step=start_step, stop_step=stop_step,
                             eta_kind=eta_kind, mode=mode, mask=mask, noise_sampler=noise, order=order, callback=cb)

@@ -33,6 +33,21 @@ def mixture(event=EVENT, k: int = 3, seed: int = 0, spread: float = 1.0, var_ran
     return GaussianMixture(means, variances)
 
 
+def mixture_fixtures(seed: int, sample_seed: int):
+    """Module fixtures for an rf_core test module: gm, a mixture(seed), and y0, a LATENT-shaped batch of its samples.
+    Use as `gm, y0 = mixture_fixtures(21, 1)`."""
+
+    @pytest.fixture(scope="module")
+    def gm():
+        return mixture(seed=seed)
+
+    @pytest.fixture(scope="module")
+    def y0(gm):
+        return gm.sample(LATENT[0], gen(sample_seed)).reshape(LATENT)
+
+    return gm, y0
+
+
 def class_mixture(event=EVENT, seed: int = 0, sep: float = 1.5, var: float = 0.15) -> GaussianMixture:
     """Two "classes": components 0, 1 are class A (around +m), 2, 3 class B (around -m)."""
     g = gen(seed)
@@ -106,3 +121,15 @@ def one_thread_per_module():
 
 def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.double() - b.double()).norm() / b.double().norm())
+
+
+def x0_network(gm: GaussianMixture, error: float = 0.0, classes=None):
+    """The velocity an x0-predicting network returns, (x - x0_hat) / sigma (Chroma Radiance x0, Z-Image pixel space),
+    with x0_hat = E[x0 | x] + error * tanh(x): the network's own x0 error. Not finite at sigma = 0, as theirs."""
+
+    def velocity(x, sigma):
+        e_x0, _ = gm.posterior(x, sigma, classes)
+        x0_hat = e_x0 + error * torch.tanh(x.to(torch.float64))
+        return ((x.to(torch.float64) - x0_hat) / torch.tensor(float(sigma), dtype=torch.float64)).to(x.dtype)
+
+    return velocity

@@ -4,11 +4,13 @@
 Per family: (a) gamma = eta = 0 with the same prompt both ways reconstructs, with an error that falls as steps
 grow; (b) eta = 1 on every step returns the reference; (c) a mask keeps the outside and edits the inside (per
 frame for video), and (c') the same mask as the reference's noise_mask gives the same edit; (d) the output is
-finite and keeps the latent's shape, dtype and dict keys; (e) cfg > 1 with a negative prompt runs and matters,
-for the families whose usual path is true CFG; (g) the guidance input leaves models without a guidance
-embedding alone. Families that are not rectified flows are refused with a message that names them and says why
-(f); Wan 2.2 A14B switches experts at ComfyUI's sigma boundary (h). A family a version lacks is not collected;
-the run prints one line per family and writes tests/_artifacts/model_matrix-<version>.json.
+finite and keeps the latent's shape, dtype and dict keys, and gamma = 1 lands on the noise the model samples
+from; (e) cfg > 1 with a negative prompt runs and matters, for the families whose usual path is true CFG; (g) the
+guidance input leaves models without a guidance embedding alone. Families that are not rectified flows are
+refused with a message that names them and says why (f); Wan 2.2 A14B switches experts at its sigma boundary (h).
+A check is collected only for the families it applies to (APPLIES_TO) and a family a version lacks is not
+collected, so the matrix skips nothing; the run prints one line per family and writes
+tests/_artifacts/model_matrix-<version>.json, from which tests/build_family_table.py writes README.md's table.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import torch
 
 import comfy_harness
 import model_matrix_helpers as mh
+from node_helpers_core import model_grid
 from node_helpers_graph import Runner, setup
 from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
 
@@ -44,16 +47,25 @@ def _zoo():
 ZOO = _zoo()
 
 
+# The checks that apply to some families only: test name -> which families (the others are not collected for it).
+APPLIES_TO = {
+    "test_cfg_with_a_negative_prompt": lambda f: f.true_cfg,  # their usual path is true CFG with a negative
+    "test_guidance_input_leaves_models_without_an_embedding_alone": lambda f: not f.guidance_embed,
+    "test_wan22_a14b_switches_experts_at_the_boundary": lambda f: f.name.startswith("Wan 2.2 A14B"),
+}
+
+
 def pytest_generate_tests(metafunc):
-    """`family`: the rectified-flow families the running ComfyUI has; `refused_family`: the flow-like ones the
-    pack must refuse. Families the version lacks are not collected."""
+    """`family`: the rectified-flow families the running ComfyUI has (those a check applies to, APPLIES_TO);
+    `refused_family`: the flow-like ones the pack must refuse. Families the version lacks are not collected."""
     for name, refused in (("family", False), ("refused_family", True)):
         if name not in metafunc.fixturenames:
             continue
         if ZOO is None:  # the comfy fixture then skips (or fails under CI=true) with the setup hint
             metafunc.parametrize(name, [pytest.param(None, id="no-comfyui")])
         else:
-            metafunc.parametrize(name, mh.family_params(ZOO, pytest, refused=refused))
+            where = APPLIES_TO.get(metafunc.function.__name__)
+            metafunc.parametrize(name, mh.family_params(ZOO, pytest, refused=refused, where=where))
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +129,10 @@ def test_round_trip_error_falls_with_steps(family, model, runner, record):
         assert errors[0] > 1e-3, f"{family.name}: the model is trivial (round-trip error {errors[0]:.2e})"
         for coarse, fine in zip(errors, errors[1:]):
             assert fine < 0.8 * coarse, f"{family.name}: the round-trip error does not fall with steps: {errors}"
-        assert errors[-1] < errors[0] / 2.5, f"{family.name}: no clear decrease over 4 -> 16 steps: {errors}"
+        # Euler is first order: doubling the steps halves the error once the steps are fine enough. The coarse
+        # doubling (4 -> 8) is often not there yet (LTXV and LTX-2: 0.68-0.73), the fine one (8 -> 16) is (<= 0.62).
+        assert errors[-1] < 0.65 * errors[-2], (f"{family.name}: 8 -> 16 steps do not cut the error like a "
+                                                f"first-order method (ratio < 0.65): {errors}")
 
 
 # (b) ---------------------------------------------------------------------------------------------------------
@@ -210,8 +225,6 @@ def test_gamma_one_lands_on_the_noise_the_model_samples_from(family, model, runn
 
 
 def test_cfg_with_a_negative_prompt(family, model, runner, record):
-    if not family.true_cfg:
-        pytest.skip(f"{family.name} is not sampled with true CFG")
     with record.check(family, "cfg") as numbers:
         latent = latent_of(family, 14)
         negative = family.conditioning(9, samples_of(latent))
@@ -228,8 +241,6 @@ def test_cfg_with_a_negative_prompt(family, model, runner, record):
 
 
 def test_guidance_input_leaves_models_without_an_embedding_alone(family, model, runner, record):
-    if family.guidance_embed:
-        pytest.skip(f"{family.name} has a guidance embedding: the guidance input is for it")
     with record.check(family, "guidance_ignored") as numbers:
         latent = latent_of(family, 15)
         outs = [mh.run_pair(runner, model, family, latent, dict(steps=STEPS), dict(EDIT, guidance=g))[1]
@@ -251,7 +262,7 @@ def test_non_rectified_flow_family_is_refused_by_name(refused_family, comfy, run
         numbers.update(message=run.error)
         assert not run.success, f"{family.name} ran instead of being refused"
         names, why = family.refuse
-        assert any(n in run.error for n in names), f"the refusal does not name {names}: {run.error}"
+        assert all(n in run.error for n in names), f"the refusal does not name {names}: {run.error}"
         assert why in run.error, f"the refusal does not say why ({why!r}): {run.error}"
 
 
@@ -268,32 +279,77 @@ def test_zoo_families_are_the_rectified_flow_configs_they_claim(comfy):
 # (h) ---------------------------------------------------------------------------------------------------------
 
 
-def test_wan22_a14b_switches_experts_at_the_boundary(comfy, pack, runner, record):
+def wan22_sampler_chain(g, family, high, low, latent, samples, steps, boundary, edit_opts):
+    """The SAMPLER forms for two experts: per direction two SamplerCustomAdvanced on the same sigmas, one per
+    expert's BasicGuider, the RF samplers' expert low_noise then high_noise (inversion) and high_noise then
+    low_noise (edit), as ComfyUI's Wan 2.2 templates chain two KSamplerAdvanced."""
+    hi, lo, src = g.model(high), g.model(low), g.latent(**latent)
+    sched = g.out(g.add("BasicScheduler", model=hi, scheduler="simple", steps=steps, denoise=1.0))
+    flipped = g.out(g.add("RFFlipSigmas", sigmas=sched))
+
+    def run(model, cond, sampler, sigmas, latent_image):
+        guider = g.add("BasicGuider", model=model, conditioning=g.cond(cond))
+        return g.out(g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")), guider=g.out(guider),
+                           sampler=g.out(sampler), sigmas=sigmas, latent_image=latent_image))
+
+    src_cond, edit_cond = family.conditioning(0, samples), family.conditioning(5, samples)
+    inverted = src
+    for model, expert in ((lo, "low_noise"), (hi, "high_noise")):
+        inverted = run(model, src_cond, g.add("RFInvertSampler", gamma=0.5, seed=0, expert=expert, boundary=boundary),
+                       flipped, inverted)
+    edited = inverted
+    for model, expert in ((hi, "high_noise"), (lo, "low_noise")):
+        sampler = g.add("RFControlledSamplerSampler", inverted=edited, start_step=0, eta_schedule="constant",
+                        mode="ode", seed=0, expert=expert, boundary=boundary, **edit_opts)
+        edited = run(model, edit_cond, sampler, sched, src)
+    return inverted, edited
+
+
+def test_wan22_a14b_switches_experts_at_the_boundary(family, comfy, pack, runner, record):
+    """Two different tiny experts: every evaluation of the inversion and of the edit is served by the expert its
+    sigma belongs to (high-noise at sigma >= boundary), from the all-in-one nodes (model_low_noise) and from the
+    SAMPLER forms (two runs per direction, expert low_noise / high_noise); both forms give the same latents.
+    Text-to-video at its boundary 0.875, image-to-video at 0.9."""
     import model_zoo_video
 
-    family = ZOO.BY_NAME["Wan 2.2 A14B T2V (high-noise expert)"]
-    if family.missing():
-        pytest.skip(f"{family.name} is not present: {family.missing()}")
+    mode = "i2v" if "I2V" in family.name else "t2v"
     with record.check(family, "experts") as numbers:
-        high, low, boundary = model_zoo_video.wan22_experts(seed=1)
+        high, low, boundary = model_zoo_video.wan22_experts(seed=1, mode=mode)
         second = {n: [k for k, t in mh.model_inputs(n).items() if t == "MODEL" and k != "model"]
                   for n in ("RFInvert", "RFControlledSampler")}
         numbers.update(second_model_inputs=second, boundary=boundary)
-        assert all(second.values()), (
+        assert all(v == ["model_low_noise"] for v in second.values()), (
             f"Wan 2.2 A14B needs its high-noise expert above sigma {boundary} and the low-noise expert below; "
-            f"the nodes take no second MODEL (other MODEL inputs: {second})")
-        log: list = []
+            f"the nodes' second MODEL inputs: {second}")
+        steps, edit_opts = 8, dict(stop_step=2, eta=0.5)
         latent = latent_of(family, 17)
-        g = mh.Graph()
-        hi, lo = g.model(mh.recording_clone(high, log, "high")), g.model(mh.recording_clone(low, log, "low"))
-        src = g.latent(**latent)
         samples = samples_of(latent)
-        i = mh.add_invert(g, hi, g.cond(family.conditioning(0, samples)), src, 8, **{second["RFInvert"][0]: lo})
-        e = mh.add_edit(g, hi, g.cond(family.conditioning(5, samples)), g.out(i), src, 8, stop_step=2, eta=0.5,
-                        **{second["RFControlledSampler"][0]: lo})
-        g.capture(g.out(e))
+        logs = {"nodes": [], "samplers": []}
+        g = mh.Graph()
+        hi = g.model(mh.recording_clone(high, logs["nodes"], "high"))
+        lo = g.model(mh.recording_clone(low, logs["nodes"], "low"))
+        src = g.latent(**latent)
+        i = mh.add_invert(g, hi, g.cond(family.conditioning(0, samples)), src, steps, model_low_noise=lo,
+                          boundary=boundary)
+        e = mh.add_edit(g, hi, g.cond(family.conditioning(5, samples)), g.out(i), src, steps, guidance=0.0,
+                        model_low_noise=lo, boundary=boundary, **edit_opts)
+        chain = wan22_sampler_chain(g, family, mh.recording_clone(high, logs["samplers"], "high"),
+                                    mh.recording_clone(low, logs["samplers"], "low"), latent, samples, steps, boundary,
+                                    edit_opts)
+        names = [g.capture(link) for link in (g.out(i), g.out(e), *chain)]
         run = runner.run(g)
         assert run.success, run.error
-        numbers.update(evaluations=log)
-        wrong = [(who, s) for who, s in log if (who == "high") != (s >= boundary)]
-        assert not wrong, f"evaluations served by the wrong expert (boundary {boundary}): {wrong}"
+        node_inv, node_edit, chain_inv, chain_edit = (mh.take(n)["samples"] for n in names)
+        grid = [float(s) for s in model_grid(high, steps)]
+        want = grid[::-1][:-1] + grid[:-1]  # the inversion's step sigmas, then the edit's
+        numbers.update(evaluations=logs["nodes"])
+        for form, log in logs.items():
+            assert [s for _, s in log] == pytest.approx(want, abs=1e-6), (form, log)
+            wrong = [(who, s) for who, s in log if (who == "high") != (s >= boundary)]
+            assert not wrong, f"{form}: evaluations served by the wrong expert (boundary {boundary}): {wrong}"
+            for part in (log[:steps], log[steps:]):  # both directions use both experts
+                assert {who for who, _ in part} == {"high", "low"}, (form, part)
+        assert torch.equal(chain_inv, node_inv) and torch.equal(chain_edit, node_edit)
+        assert not torch.equal(node_edit, samples)
+
+

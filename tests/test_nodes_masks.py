@@ -133,3 +133,68 @@ def test_the_same_soft_mask_through_two_paths_counts_once(runner, flux_dev):
     once = edited(runner, flux_dev, source, mask=soft)
     both = edited(runner, flux_dev, source, noise_mask=soft, inv_noise_mask=soft)
     torch.testing.assert_close(both, once, rtol=0, atol=1e-6)
+
+
+# issue 11: a noise_mask the model would read as per-token timesteps (LTXV, LTX-2, Wan 2.2 TI2V)
+
+
+def sampler_form(g, model, cond, latent_link, sampler_link, steps=4, flip=False):
+    m = g.model(model)
+    sigmas = g.add("BasicScheduler", model=m, scheduler="simple", steps=steps, denoise=1.0)
+    if flip:
+        sigmas = g.add("RFFlipSigmas", sigmas=g.out(sigmas))
+    return g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
+                 guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(cond))), sampler=sampler_link,
+                 sigmas=g.out(sigmas), latent_image=latent_link)
+
+
+@pytest.mark.parametrize("which", ["inversion", "edit"])
+def test_the_sampler_forms_refuse_a_noise_mask_ltxv_reads_as_timesteps(runner, comfy, which):
+    """SamplerCustomAdvanced hands latent_image's noise_mask to the model; LTXV would turn it into timestep 0 outside
+    the mask while RF-Inversion keeps the outside at the step's noise level. The all-in-one nodes take it."""
+    import model_zoo
+
+    family = model_zoo.BY_NAME["LTXV"]
+    model, latent = family.build(seed=1), family.latent(3)
+    cond = family.conditioning(0, latent["samples"])
+    mask = torch.zeros((3, 4, 4))
+    mask[..., :2] = 1.0
+    g = Graph()
+    masked = g.out(g.add("SetLatentNoiseMask", samples=g.latent(**latent), mask=g.mask(mask)))
+    if which == "inversion":
+        s = sampler_form(g, model, cond, masked, g.out(g.add("RFInvertSampler", gamma=0.5, seed=0)), flip=True)
+    else:
+        inv = add_invert(g, g.model(model), g.cond(cond), g.latent(**latent), 4)
+        sampler = g.add("RFControlledSamplerSampler", inverted=g.out(inv), start_step=0, stop_step=2, eta=0.5,
+                        eta_schedule="constant", mode="ode", seed=0)
+        s = sampler_form(g, model, cond, masked, g.out(sampler))
+    g.capture(g.out(s))
+    run = runner.run(g)
+    assert not run.success
+    for words in ("noise_mask", "per-token timesteps", "LTXV", "RFControlledSamplerSampler's mask input",
+                  "RFControlledSampler"):
+        assert words in run.error, (words, run.error)
+
+
+def test_the_sampler_form_still_takes_a_noise_mask_an_image_model_ignores(runner, flux_dev):
+    """Flux dev's conditioning does not read a noise_mask: in the SAMPLER form it is the edit's mask, as before."""
+    source = randn(SHAPE, 8)
+    g = Graph()
+    inv = add_invert(g, g.model(flux_dev), g.cond(comfy_harness.conditioning(seed=0)), g.latent(source), 4)
+    outs = []
+    for masked in (True, False):
+        ref = g.latent(source)
+        opts = {}
+        if masked:
+            ref = g.out(g.add("SetLatentNoiseMask", samples=ref, mask=g.mask(left_half())))
+        else:
+            opts["mask"] = g.mask(left_half())
+        sampler = g.add("RFControlledSamplerSampler", inverted=g.out(inv), start_step=0, stop_step=2, eta=0.5,
+                        eta_schedule="constant", mode="ode", seed=0, **opts)
+        outs.append(g.capture(g.out(sampler_form(g, flux_dev, comfy_harness.conditioning(seed=5), ref,
+                                                 g.out(sampler)))))
+    run = runner.run(g)
+    assert run.success, run.error
+    via_noise_mask, via_mask = (take(n)["samples"] for n in outs)
+    torch.testing.assert_close(via_noise_mask, via_mask, rtol=0, atol=1e-6)
+    assert_kept_right_edited_left(via_noise_mask, source)

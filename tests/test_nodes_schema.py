@@ -18,7 +18,8 @@ CONTRACT = {
             "steps": ("INT", 28), "gamma": ("FLOAT", 0.5), "seed": ("INT", 0), "guidance": ("FLOAT", 0.0),
             "start_step": ("INT", 0),
         },
-        "optional": {"sigmas": ("SIGMAS", None), "order": ("COMBO", "euler")},
+        "optional": {"sigmas": ("SIGMAS", None), "order": ("COMBO", "euler"), "model_low_noise": ("MODEL", None),
+                     "boundary": ("FLOAT", 0.875)},
         "output": ["LATENT"],
     },
     "RFControlledSampler": {
@@ -30,14 +31,15 @@ CONTRACT = {
         },
         "optional": {
             "mask": ("MASK", None), "negative": ("CONDITIONING", None), "cfg": ("FLOAT", 1.0),
-            "sigmas": ("SIGMAS", None), "order": ("COMBO", "euler"),
+            "sigmas": ("SIGMAS", None), "order": ("COMBO", "euler"), "model_low_noise": ("MODEL", None),
+            "boundary": ("FLOAT", 0.875),
         },
         "output": ["LATENT"],
     },
     "StochasticFluxSampler": {"required": {"noise_scale": ("FLOAT", 1.0)}, "optional": {}, "output": ["SAMPLER"]},
     "RFInvertSampler": {
         "required": {"gamma": ("FLOAT", 0.5), "seed": ("INT", 0)},
-        "optional": {"order": ("COMBO", "euler")},
+        "optional": {"order": ("COMBO", "euler"), "expert": ("COMBO", "both"), "boundary": ("FLOAT", 0.875)},
         "output": ["SAMPLER"],
     },
     "RFControlledSamplerSampler": {
@@ -45,7 +47,8 @@ CONTRACT = {
             "inverted": ("LATENT", None), "start_step": ("INT", 0), "stop_step": ("INT", 7), "eta": ("FLOAT", 0.9),
             "eta_schedule": ("COMBO", "constant"), "mode": ("COMBO", "ode"), "seed": ("INT", 0),
         },
-        "optional": {"mask": ("MASK", None), "order": ("COMBO", "euler")},
+        "optional": {"mask": ("MASK", None), "order": ("COMBO", "euler"), "expert": ("COMBO", "both"),
+                     "boundary": ("FLOAT", 0.875)},
         "output": ["SAMPLER"],
     },
     "RFFlipSigmas": {"required": {"sigmas": ("SIGMAS", None)}, "optional": {}, "output": ["SIGMAS"]},
@@ -58,6 +61,7 @@ COMBOS = {
     "eta_schedule": ["constant", "linear_decrease", "power_decay"],
     "mode": ["ode", "sde"],
     "order": ["euler", "midpoint", "fireflow"],
+    "expert": ["both", "high_noise", "low_noise"],
 }
 
 

@@ -138,6 +138,21 @@ def test_a_video_mask_is_frames(setup):
         rf.prepare_mask(torch.ones((3, 1, 3, 8, 8)), x)
 
 
+def test_an_audio_mask_is_one_row_over_time():
+    """For a 1-D latent (B, C, L) (ACE-Step 1.5 audio) a mask is a row over time, resized linearly to L as ComfyUI's
+    reshape_mask does for 1-D latents: (L,) or (1, L) for all items, (Bm, 1, L) per item, and SetLatentNoiseMask's
+    (Bm, 1, 1, L). A mask with more than one row has no meaning over time: refused."""
+    x = torch.zeros((2, 64, 8))
+    row = (torch.arange(8) < 4).float()
+    want = row.reshape(1, 1, 8)
+    for m in (row, row[None], row[None, None], row[None, None, None]):
+        assert torch.equal(rf.prepare_mask(m, x), want), tuple(m.shape)
+    assert torch.equal(rf.prepare_mask(row.repeat_interleave(2)[None], x), want)  # 16 -> 8, linear
+    assert rf.prepare_mask(torch.ones((2, 1, 8)), x).shape == (2, 1, 8)
+    with pytest.raises(rf.RFInputError, match=r"one row over time"):
+        rf.prepare_mask(torch.ones((1, 4, 8)), x)
+
+
 @pytest.mark.parametrize("value", [1.5, -0.1, float("nan")])
 def test_mask_values_outside_unit_interval(setup, value):
     v, y0, y1, s = setup

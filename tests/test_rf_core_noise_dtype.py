@@ -171,3 +171,31 @@ def test_video_sampler_and_eta_one(gm):
     back = rf.edit(gmv.field([1]), out, y0, s, eta=1.0, stop_step=6, mode="sde",
                    noise_sampler=rf.seeded_noise_sampler(2, VIDEO))
     assert torch.allclose(back, y0, atol=1e-5, rtol=0)
+
+
+def test_seeded_noise_scale_is_the_models_prior_std():
+    """scale (ComfyUI's noise_scale) multiplies the draw; scale 1 is the unscaled draw bit for bit."""
+    base = rf.seeded_noise(5, (2, 4, 8, 8))
+    assert torch.equal(rf.seeded_noise(5, (2, 4, 8, 8), scale=1.0), base)
+    assert torch.equal(rf.seeded_noise(5, (2, 4, 8, 8), scale=8.0), 8.0 * base)
+    assert torch.equal(rf.seeded_noise(5, (2, 4, 8, 8), batch_index=[1, 0], scale=8.0),
+                       8.0 * rf.seeded_noise(5, (2, 4, 8, 8), batch_index=[1, 0]))
+    plain, scaled = rf.seeded_noise_sampler(3, (1, 4)), rf.seeded_noise_sampler(3, (1, 4), scale=8.0)
+    for i in range(3):
+        assert torch.equal(scaled(i), 8.0 * plain(i))
+
+
+def test_seeded_noise_parts_draw_the_parts_one_after_the_other():
+    """A latent of several tensors (LTX-2: video, then audio): one generator, each part drawn in turn, as ComfyUI's
+    prepare_noise draws a NestedTensor; the first part is seeded_noise's draw."""
+    shapes = [(1, 4, 3, 2, 2), (1, 2, 5, 3)]
+    g = gen(9)
+    want = [torch.randn(shapes[0], generator=g), torch.randn(shapes[1], generator=g)]
+    got = rf.seeded_noise_parts(9, shapes)
+    assert all(torch.equal(a, b) for a, b in zip(got, want))
+    assert torch.equal(got[0], rf.seeded_noise(9, shapes[0]))
+    scaled = rf.seeded_noise_parts(9, shapes, batch_index=[2], scale=8.0)
+    g = gen(9)
+    video = [torch.randn((1, *shapes[0][1:]), generator=g) for _ in range(3)][2]
+    audio = [torch.randn((1, *shapes[1][1:]), generator=g) for _ in range(3)][2]
+    assert torch.equal(scaled[0], 8.0 * video) and torch.equal(scaled[1], 8.0 * audio)

@@ -1,0 +1,84 @@
+"""Edit models (Flux Kontext, Qwen-Image-Edit, Flux.2) read the source image as reference latents in the
+conditioning: RFInvert records which ones its conditioning carried, and an edit whose conditioning carries others
+says so on the console (a user may invert without them on purpose, so it is not refused)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import model_matrix_helpers as mh
+from node_helpers_graph import Runner, setup
+from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+
+pytestmark = pytest.mark.comfyui
+
+EDIT_MODELS = ["Flux.1 Kontext", "Qwen-Image-Edit"]
+FIX = "Give RFInvert's conditioning the same reference latents"
+
+
+@pytest.fixture(scope="module")
+def runner(pack):
+    setup(pack)
+    return Runner()
+
+
+def without_references(cond):
+    return [[c, {k: v for k, v in d.items() if k != "reference_latents"}] for c, d in cond]
+
+
+def round_trip(runner, zoo, name, src_cond_of, caplog):
+    """gamma = eta = 0 with the edit conditioning carrying the reference latents; returns (inverted, error, log)."""
+    family = zoo.BY_NAME[name]
+    model, latent = family.build(seed=1), family.latent(10)
+    samples = mh.video_part(latent["samples"])
+    cond = family.conditioning(0, samples)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        inverted, edited = mh.run_pair(runner, model, family, latent, dict(steps=8, gamma=0.0, guidance=0.0),
+                                       dict(steps=8, stop_step=1, eta=0.0, guidance=0.0), src_cond=src_cond_of(cond),
+                                       edit_cond=cond)
+    warnings = [r.getMessage() for r in caplog.records if "reference latents" in r.getMessage()]
+    return inverted, cond, mh.mean_abs(mh.video_part(edited["samples"]), samples), warnings
+
+
+@pytest.mark.parametrize("name", EDIT_MODELS)
+def test_the_inversion_records_its_reference_latents_and_a_matching_edit_is_quiet(runner, zoo, name, pack, caplog):
+    inverted, cond, error, warnings = round_trip(runner, zoo, name, lambda c: c, caplog)
+    recorded = inverted["rf_inversion"]["reference_latents"]
+    assert recorded == pack.nodes.checks.reference_fingerprints(d for _, d in cond) and len(recorded) == 1
+    assert warnings == []
+
+
+@pytest.mark.parametrize("name", EDIT_MODELS)
+def test_an_edit_with_reference_latents_the_inversion_did_not_see_says_so(runner, zoo, name, caplog):
+    _, _, matched, _ = round_trip(runner, zoo, name, lambda c: c, caplog)
+    inverted, cond, mismatched, warnings = round_trip(runner, zoo, name, without_references, caplog)
+    assert inverted["rf_inversion"]["reference_latents"] == []
+    assert len(warnings) == 1 and FIX in warnings[0] and "none" in warnings[0], warnings
+    # why it matters: the reference latents are part of the flow being inverted (the tiny models read them weakly,
+    # so this is a change, not the large loss of a trained edit model)
+    assert abs(mismatched - matched) > 1e-4, (matched, mismatched)
+
+
+def test_the_sampler_form_says_so_too(runner, zoo, caplog):
+    """RFControlledSamplerSampler fed RFInvert's output reads the guider's conditioning: the same warning."""
+    family = zoo.BY_NAME["Flux.1 Kontext"]
+    model, latent = family.build(seed=1), family.latent(10)
+    cond = family.conditioning(0, latent["samples"])
+    g = mh.Graph()
+    m, src = g.model(model), g.latent(**latent)
+    inv = mh.add_invert(g, m, g.cond(without_references(cond)), src, 4)
+    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=4, denoise=1.0)
+    sampler = g.add("RFControlledSamplerSampler", inverted=g.out(inv), start_step=0, stop_step=1, eta=0.5,
+                    eta_schedule="constant", mode="ode", seed=0)
+    edit = g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
+                 guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(cond))), sampler=g.out(sampler),
+                 sigmas=g.out(sched), latent_image=src)
+    g.capture(g.out(edit))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        run = runner.run(g)
+    assert run.success, run.error
+    assert sum(FIX in r.getMessage() for r in caplog.records) == 1

@@ -1,0 +1,175 @@
+"""What the nodes do differently for a kind of model, decided by a property ComfyUI gives the model: the sigma at
+which an x0-predicting network is first read (adapter.predicts_x0), and the noise scale of a model whose prior noise
+is not unit (model_sampling.noise_scale, HiDream-O1's 8 on ComfyUI 0.30)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import model_matrix_helpers as mh
+import node_helpers_core as core
+from node_helpers_graph import Graph, Runner, setup, take
+from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+
+pytestmark = pytest.mark.comfyui
+
+HIDREAM_O1 = "HiDream-O1 (pixel space, noise_scale 8)"
+
+
+@pytest.fixture(scope="module")
+def runner(pack):
+    setup(pack)
+    return Runner()
+
+
+@pytest.fixture(scope="module")
+def hidream_o1(zoo):
+    family = zoo.BY_NAME[HIDREAM_O1]
+    if family.missing():
+        pytest.skip(f"{HIDREAM_O1} is not in this ComfyUI ({family.missing()}): no model with noise_scale != 1 here")
+    return family, family.build(seed=1)
+
+
+def test_the_first_velocity_rule_follows_comfyuis_x0_marker(zoo, pack):
+    """x0 networks (ComfyUI's __x0__ buffer, or HiDream-O1) are read at sigma_1 first; every other family at 0."""
+    adapter = pack.nodes.adapter
+    for family in zoo.FAMILIES:
+        if family.missing() or family.refuse:
+            continue
+        model = family.build(seed=1)
+        assert adapter.predicts_x0(model) == family.x0_network, family.name
+        assert adapter.first_velocity(model) == ("sigma1" if family.x0_network else "sigma0"), family.name
+
+
+@pytest.mark.parametrize("name", ["Chroma Radiance (pixel space, x0)", "Z-Image (pixel space, x0)", HIDREAM_O1,
+                                  "Chroma Radiance (pixel space)", "Flux.1 dev"])
+def test_the_inversion_reads_an_x0_network_first_at_sigma_1(zoo, runner, name):
+    family = zoo.BY_NAME[name]
+    if family.missing():
+        pytest.skip(f"{name} is not in this ComfyUI ({family.missing()})")
+    log: list = []
+    model = mh.recording_clone(family.build(seed=1), log, "model")
+    latent = family.latent(3)
+    g = Graph()
+    i = mh.add_invert(g, g.model(model), g.cond(family.conditioning(0, latent["samples"])), g.latent(**latent), 4)
+    name_out = g.capture(g.out(i))
+    run = runner.run(g)
+    assert run.success, run.error
+    out = take(name_out)["samples"]
+    assert torch.isfinite(out).all()
+    grid = core.model_grid(model, 4).flip(0)
+    seen = [s for _, s in log]
+    assert seen[1:] == pytest.approx([float(s) for s in grid[1:-1]], abs=1e-6)
+    assert seen[0] == pytest.approx(float(grid[1]) if family.x0_network else 0.0, abs=1e-7)
+
+
+def test_the_sde_noise_follows_the_models_noise_scale(hidream_o1, runner, pack):
+    """RFControlledSampler's SDE adds noise_scale * xi: it equals rf_core's edit with the scaled noise sampler, and
+    not the unit one."""
+    family, model = hidream_o1
+    assert float(model.get_model_object("model_sampling").noise_scale) == 8.0
+    latent = family.latent(3)
+    src = latent["samples"]
+    ed = dict(steps=4, stop_step=2, eta=0.5, mode="sde", seed=11, guidance=0.0)
+    inverted, edited = mh.run_pair(runner, model, family, latent, dict(steps=4, seed=2), ed)
+    cond = family.conditioning(5, src)
+    want = {s: core.core_edit(pack, model, cond, inverted["samples"], src, 4, eta=0.5, start_step=0, stop_step=2,
+                              guidance=None, mode="sde", seed=11, noise_scale=s) for s in (8.0, 1.0)}
+    torch.testing.assert_close(edited["samples"], want[8.0], rtol=0, atol=1e-4)
+    assert (edited["samples"] - want[1.0]).abs().mean() > 1e-2
+
+
+def test_the_stochastic_sampler_noise_follows_the_models_noise_scale(hidream_o1, runner, pack):
+    """StochasticFluxSampler starts from noise_scaling (8 * eps) and adds 8 * xi on the way."""
+    import comfy.sample
+    import rf_core
+
+    family, model = hidream_o1
+    source = family.latent(4)["samples"]
+    cond = family.conditioning(5, source)
+    g = Graph()
+    m = g.model(model)
+    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=4, denoise=1.0)
+    s = g.add("SamplerCustomAdvanced", noise=g.out(g.add("RandomNoise", noise_seed=3)),
+              guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(cond))),
+              sampler=g.out(g.add("StochasticFluxSampler", noise_scale=1.0)), sigmas=g.out(sched),
+              latent_image=g.latent(source))
+    name = g.capture(g.out(s))
+    run = runner.run(g)
+    assert run.success, run.error
+    got = take(name)["samples"]
+    grid = core.model_grid(model, 4)
+    noise = comfy.sample.prepare_noise(source, 3)
+
+    def fn(scale):
+        def run_sde(velocity, y0, inner):
+            x = inner.model_sampling.noise_scaling(grid[0], noise.to(y0.device), y0)
+            sampler = rf_core.seeded_noise_sampler(4, x.shape, scale=scale)
+            return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=sampler)
+        return run_sde
+
+    torch.testing.assert_close(got, core.run_core(pack, model, cond, source, fn(8.0), grid), rtol=0, atol=1e-4)
+    assert (got - core.run_core(pack, model, cond, source, fn(1.0), grid)).abs().mean() > 1e-2
+
+
+
+
+def test_ltx2_sampler_chain_equals_the_all_in_one_nodes(zoo, runner):
+    """LTX-2's LATENT is a NestedTensor (video, audio); SamplerCustomAdvanced packs it to (B, 1, N) for the SAMPLER
+    forms exactly as the all-in-one nodes' guider does: same inversion, same masked edit, bit for bit."""
+    family = zoo.BY_NAME["LTX-2 (audio + video)"]
+    if family.missing():
+        pytest.skip(f"{family.name} is not in this ComfyUI ({family.missing()})")
+    model, latent = family.build(seed=1), family.latent(3)
+    video = mh.video_part(latent["samples"])
+    src_cond, edit_cond = family.conditioning(0, video), family.conditioning(5, video)
+    mask = mh.as_mask(mh.region(video))
+    ed = dict(stop_step=2, eta=0.5, eta_schedule="constant", mode="ode", seed=0)
+    g = Graph()
+    m, src = g.model(model), g.latent(**latent)
+    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=4, denoise=1.0)
+
+    def advanced(cond, sampler, sigmas):
+        return g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
+                     guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(cond))), sampler=g.out(sampler),
+                     sigmas=sigmas, latent_image=src)
+
+    inv = advanced(src_cond, g.add("RFInvertSampler", gamma=0.5, seed=4),
+                   g.out(g.add("RFFlipSigmas", sigmas=g.out(sched))))
+    edit = advanced(edit_cond, g.add("RFControlledSamplerSampler", inverted=g.out(inv), start_step=0,
+                                     mask=g.mask(mask), **ed), g.out(sched))
+    node_inv = mh.add_invert(g, m, g.cond(src_cond), src, 4, seed=4)
+    node_edit = mh.add_edit(g, m, g.cond(edit_cond), g.out(node_inv), src, 4, guidance=0.0, mask=g.mask(mask), **ed)
+    names = [g.capture(g.out(n)) for n in (inv, edit, node_inv, node_edit)]
+    run = runner.run(g)
+    assert run.success, run.error
+    chain_inv, chain_edit, all_inv, all_edit = (take(n)["samples"] for n in names)
+    for chain, node in ((chain_inv, all_inv), (chain_edit, all_edit)):
+        assert chain.is_nested and len(chain.unbind()) == 2
+        for a, b in zip(chain.unbind(), node.unbind()):
+            assert torch.equal(a, b)
+    edited_video, source_video = all_edit.unbind()[0], video
+    r = mh.region(video)[None, None].expand_as(edited_video)
+    assert (edited_video - source_video)[r == 0].abs().max() < 1e-5
+    assert (edited_video - source_video)[r == 1].abs().mean() > 1e-3
+
+
+def test_the_boundary_tooltip_states_the_zoos_boundaries_and_comfyuis_template_switch(zoo, pack):
+    """The boundary input: default 0.875 (text-to-video), 0.9 named for image-to-video (the zoo's WAN22_BOUNDARY),
+    and ComfyUI's templates' switch at step 10 of 20 at shift 8 is sigma 0.889 (ModelSamplingSD3 on a Wan model)."""
+    import asyncio
+
+    import comfy.samplers
+    import model_zoo_video
+    import nodes
+
+    tip = pack.nodes.inputs.boundary().tooltip
+    assert pack.nodes.inputs.boundary().default == model_zoo_video.WAN22_BOUNDARY["t2v"]
+    for value in model_zoo_video.WAN22_BOUNDARY.values():
+        assert str(value) in tip
+    extras = nodes.__file__.replace("nodes.py", "comfy_extras/nodes_model_advanced.py")
+    assert asyncio.run(nodes.load_custom_node(extras, module_parent="comfy_extras"))
+    patched = nodes.NODE_CLASS_MAPPINGS["ModelSamplingSD3"]().patch(zoo.BY_NAME["Wan 2.1 T2V"].build(seed=1), 8.0)[0]
+    grid = comfy.samplers.calculate_sigmas(patched.get_model_object("model_sampling"), "simple", 20)
+    assert f"{float(grid[10]):.3f}" == "0.889" and "sigma 0.889" in tip
