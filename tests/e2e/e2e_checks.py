@@ -2,6 +2,7 @@
 import math
 
 VIRTUAL_NODES = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode"}
+MODEL_LOADERS = {"UNETLoader", "DualCLIPLoader", "CLIPLoader", "VAELoader"}  # the file loaders the workflows use
 LINK_TYPES_NOT_WIDGETS = {"MODEL", "CLIP", "VAE", "CONDITIONING", "LATENT", "IMAGE", "MASK", "SIGMAS",
                           "SAMPLER", "NOISE", "GUIDER"}
 
@@ -110,3 +111,14 @@ def only(api_prompt, class_type):
 
 def source_of(api_prompt, link):
     return api_prompt[link[0]]["class_type"], link[1]
+
+
+
+def model_loader_of(api_prompt, link):
+    """The id of the UNETLoader behind a MODEL link, through model patches (each node's "model" input, e.g. a
+    ModelSamplingAuraFlow)."""
+    node_id = link[0]
+    while api_prompt[node_id]["class_type"] != "UNETLoader":
+        assert "model" in api_prompt[node_id]["inputs"], f"no UNETLoader behind {link}"
+        node_id = api_prompt[node_id]["inputs"]["model"][0]
+    return node_id
