@@ -159,9 +159,9 @@ strength with **stop_step** (of 10) and **eta**, as in *rf_inversion_edit*. Keep
 **Settings** (kept here): order fireflow on both nodes, 10 steps, eta 0.9 on steps
 [0, 3) (stop_step 3); gamma 0.5, the empty source prompt at guidance 0, the edit at
 guidance 3.5 (the paper's). fireflow takes N + 1 model evaluations for N steps:
-11 + 11 = 22, against 28 + 28 = 56 for euler at 28 steps; on the CPU the edit took
-0.39 of the euler edit's time (docs/benchmarks.md, section 2). stop_step 3 of 10 is the
-window where this edit matches euler's at 7 of 28 on the exact-model study
+11 + 11 = 22, against 28 + 28 = 56 for euler at 28 steps; on the CPU (a tiny Flux,
+docs/benchmarks.md section 2) the edit took 0.39 of the euler edit's time. stop_step 3
+of 10 is the window where this edit matches euler's at 7 of 28 on the exact-model study
 (docs/benchmarks.md, section 1: layout, edit strength and P(edit) within 0.05, background
 within 0.1; stop 2 missed). Its reconstruction (gamma = eta = 0) is about ten times more
 accurate there (relative error 0.014 against 0.143).

@@ -74,8 +74,8 @@ Invert a photo and edit it with Qwen-Image-Edit (ComfyUI 0.16.3 or newer).
 **The image condition is the same in both directions.** The source image goes into both
 Qwen edit text encoders (the vision-language prompt) and its latent into the conditioning
 through ReferenceLatent, for the inversion's prompt (empty; it is also the edit's
-negative) AND for the edit prompt. So the model that inverts is the model that edits:
-rewire one without the other and the edit no longer starts from this image's noise.
+negative) AND for the edit prompt: the model that inverts sees the same image
+condition as the model that edits. Change the image in both places or in neither.
 
 **Settings** (kept here). From ComfyUI's Qwen-Image-Edit template: 20 steps, shift 3
 (ModelSamplingAuraFlow), cfg 2.5 with the empty prompt plus image as the negative.
@@ -92,9 +92,10 @@ Invert a short clip into noise and re-generate it with an edit prompt
 
 **What to change**
 1. *Source clip*: upload your clip in **Load Video**. The 1.3B model is made for
-   832x480; sides must be divisible by 16.
-2. *First frames*: **length** (33 here, 2 s at 16 fps). Use 4n + 1 frames: the Wan
-   VAE encodes 1 + 4k frames and drops the rest. More frames cost more memory and time.
+   832x480; keep the sides divisible by 16.
+2. *First frames*: **length** (33 here: about 2 s of a 16 fps clip). Use 4n + 1
+   frames: the Wan VAE encodes 1 + 4k frames and drops the rest. More frames cost
+   more memory and time.
 3. *Edit prompt*: describe the whole edited clip; *Negative prompt*.
 4. Identity vs. edit strength: **stop_step** and **eta** on the edit node.
 
@@ -105,7 +106,8 @@ The edit is saved as WebM at the clip's frame rate; the audio is not kept.
 its own solver (order euler, the paper's), not the template's uni_pc. From the paper:
 gamma 0.5, the empty source prompt (RFInvert runs at cfg 1). eta 0.9 on steps [0, 8):
 about the quarter of the steps that *rf_inversion_edit* guides (7 of 28), not tuned for
-Wan. Cost: 30 evaluations to invert, 60 to edit (cfg evaluates the negative too).
+Wan. Cost: 30 model evaluations to invert, 60 to edit (the prompt and the negative at
+each step).
 
 """ + files_note("Wan 2.1 T2V 1.3B", WAN_T2V_MODELS)
 
