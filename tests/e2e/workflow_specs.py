@@ -48,9 +48,59 @@ def note(text, pos, size=(440, 620)):
                 title="Read me: what to change", widgets={"text": text})
 
 
+def rf_nodes(x, steps, stop_step, guidance, start_step=0, eta=0.9, order="euler", cfg=None):
+    """RFInvert (key "invert") above RFControlledSampler (key "edit"): the paper's gamma 0.5, inversion at
+    guidance 0, an ODE edit with a constant eta; cfg (with a negative prompt) where the family samples with CFG."""
+    edit = {"steps": steps, "start_step": start_step, "stop_step": stop_step, "eta": eta, "eta_schedule": "constant",
+            "guidance": guidance, "mode": "ode", "seed": 0, "order": order}
+    if cfg is not None:
+        edit["cfg"] = cfg
+    return [
+        dict(key="invert", type="RFInvert", pos=[x, 0], color=RF_COLOR, title="RF-Inversion: invert (Eq. 8)",
+             widgets={"steps": steps, "gamma": 0.5, "seed": 0, "guidance": 0.0, "start_step": start_step,
+                      "order": order}),
+        dict(key="edit", type="RFControlledSampler", pos=[x, 330], color=RF_COLOR,
+             title="RF-Inversion: controlled edit (Eq. 15)", widgets=edit),
+    ]
+
+
+def rf_links(model, source_cond, edit_cond, negative=None):
+    """The pair's wiring: one model; the source latent (key "encode") inverted and the edit's reference; the
+    edit decoded (key "decode") with the VAE (key "vae")."""
+    links = [
+        (model, "MODEL", "invert", "model"), (model, "MODEL", "edit", "model"),
+        (source_cond, "CONDITIONING", "invert", "conditioning"), ("encode", "LATENT", "invert", "latent"),
+        (edit_cond, "CONDITIONING", "edit", "conditioning"),
+        ("invert", "LATENT", "edit", "inverted"), ("encode", "LATENT", "edit", "reference"),
+        ("edit", "LATENT", "decode", "samples"), ("vae", "VAE", "decode", "vae"),
+    ]
+    if negative is not None:
+        links.append((negative, "CONDITIONING", "edit", "negative"))
+    return links
+
+
+def image_result(x, prefix):
+    """Decode (key "decode"), save, and show the source image (key "image") and the edit side by side."""
+    nodes = [
+        dict(key="decode", type="VAEDecode", pos=[x, 0]),
+        dict(key="save", type="SaveImage", pos=[x, 110], size=[400, 440], title="Edited image",
+             widgets={"filename_prefix": prefix}),
+        dict(key="stitch", type="ImageStitch", pos=[x + 460, 0],
+             widgets={"direction": "right", "match_image_size": True, "spacing_width": 0}),
+        dict(key="compare", type="PreviewImage", pos=[x + 460, 230], size=[600, 380], title="Source | Edit"),
+    ]
+    links = [
+        ("decode", "IMAGE", "save", "images"),
+        ("image", "IMAGE", "stitch", "image1"), ("decode", "IMAGE", "stitch", "image2"),
+        ("stitch", "IMAGE", "compare", "images"),
+    ]
+    return nodes, links, ("Result", ["decode", "save", "stitch", "compare"], "#3f3f3f")
+
+
 def _edit_graph(note_text, edit_prompt, start_step, stop_step, eta, with_mask, prefix, steps=28, order="euler",
                 note_size=(440, 620)):
     """LoadImage -> VAEEncode -> RFInvert (empty prompt, guidance 0) -> RFControlledSampler -> decode."""
+    result, result_links, result_group = image_result(1300, prefix)
     nodes = flux_loaders() + [
         note(note_text, (-500, 0), note_size),
         dict(key="image", type="LoadImage", pos=[0, 430], size=[320, 400],
@@ -61,40 +111,21 @@ def _edit_graph(note_text, edit_prompt, start_step, stop_step, eta, with_mask, p
         dict(key="edit_prompt", type="CLIPTextEncode", pos=[400, 220], size=[380, 180],
              title="Edit prompt", widgets={"text": edit_prompt}),
         dict(key="encode", type="VAEEncode", pos=[400, 470]),
-        dict(key="invert", type="RFInvert", pos=[860, 0], color=RF_COLOR, title="RF-Inversion: invert (Eq. 8)",
-             widgets={"steps": steps, "gamma": 0.5, "seed": 0, "guidance": 0.0, "start_step": start_step,
-                      "order": order}),
-        dict(key="edit", type="RFControlledSampler", pos=[860, 330], color=RF_COLOR,
-             title="RF-Inversion: controlled edit (Eq. 15)",
-             widgets={"steps": steps, "start_step": start_step, "stop_step": stop_step, "eta": eta,
-                      "eta_schedule": "constant", "guidance": 3.5, "mode": "ode", "seed": 0, "order": order}),
-        dict(key="decode", type="VAEDecode", pos=[1300, 0]),
-        dict(key="save", type="SaveImage", pos=[1300, 110], size=[400, 440], title="Edited image",
-             widgets={"filename_prefix": prefix}),
-        dict(key="stitch", type="ImageStitch", pos=[1760, 0],
-             widgets={"direction": "right", "match_image_size": True, "spacing_width": 0}),
-        dict(key="compare", type="PreviewImage", pos=[1760, 230], size=[600, 380], title="Source | Edit"),
+        *rf_nodes(860, steps, stop_step, 3.5, start_step=start_step, eta=eta, order=order),
+        *result,
     ]
     links = [
-        ("unet", "MODEL", "invert", "model"), ("unet", "MODEL", "edit", "model"),
         ("clip", "CLIP", "src_prompt", "clip"), ("clip", "CLIP", "edit_prompt", "clip"),
-        ("vae", "VAE", "encode", "vae"), ("vae", "VAE", "decode", "vae"),
-        ("image", "IMAGE", "encode", "pixels"),
-        ("src_prompt", "CONDITIONING", "invert", "conditioning"),
-        ("encode", "LATENT", "invert", "latent"),
-        ("edit_prompt", "CONDITIONING", "edit", "conditioning"),
-        ("invert", "LATENT", "edit", "inverted"), ("encode", "LATENT", "edit", "reference"),
-        ("edit", "LATENT", "decode", "samples"),
-        ("decode", "IMAGE", "save", "images"),
-        ("image", "IMAGE", "stitch", "image1"), ("decode", "IMAGE", "stitch", "image2"),
-        ("stitch", "IMAGE", "compare", "images"),
+        ("vae", "VAE", "encode", "vae"), ("image", "IMAGE", "encode", "pixels"),
+        *rf_links("unet", "src_prompt", "edit_prompt"),
+        *result_links,
     ]
     if with_mask:
         links.append(("image", "MASK", "edit", "mask"))
     groups = [
         ("Flux-dev + source image", ["unet", "clip", "vae", "image"], "#3f3f3f"),
         ("RF-Inversion", ["src_prompt", "edit_prompt", "encode", "invert", "edit"], "#335"),
-        ("Result", ["decode", "save", "stitch", "compare"], "#3f3f3f"),
+        result_group,
     ]
     return {"nodes": nodes, "links": links, "groups": groups}
 

@@ -8,7 +8,7 @@
   -> the first frames -> Wan VAE encode -> RFInvert -> RFControlledSampler -> decode -> SaveWEBM at the clip's
   frame rate. Shift, steps and CFG from ComfyUI's Wan 2.1 text-to-video template.
 """
-from workflow_specs import LOADER_COLOR, RF_COLOR, SOURCE_IMAGE, note
+from workflow_specs import LOADER_COLOR, SOURCE_IMAGE, image_result, note, rf_links, rf_nodes
 
 SOURCE_VIDEO = "source_clip.mp4"  # the user's clip; the tests write a tiny one under this name into input/
 
@@ -113,6 +113,7 @@ each step).
 
 
 def qwen_image_edit():
+    result, result_links, result_group = image_result(1560, "rf_inversion/qwen_edit")
     nodes = single_loaders(QWEN_EDIT_MODELS, "qwen_image") + [
         note(QWEN_EDIT_NOTE, (-500, 0), (440, 640)),
         dict(key="shift", type="ModelSamplingAuraFlow", pos=[0, 400], widgets={"shift": 3.0}),
@@ -126,41 +127,25 @@ def qwen_image_edit():
         dict(key="src_ref", type="ReferenceLatent", pos=[840, 110], size=[260, 70], title="Source image condition"),
         dict(key="edit_ref", type="ReferenceLatent", pos=[840, 330], size=[260, 70],
              title="Edit: same image condition"),
-        dict(key="invert", type="RFInvert", pos=[1160, 0], color=RF_COLOR, title="RF-Inversion: invert (Eq. 8)",
-             widgets={"steps": 20, "gamma": 0.5, "seed": 0, "guidance": 0.0, "start_step": 0, "order": "euler"}),
-        dict(key="edit", type="RFControlledSampler", pos=[1160, 330], color=RF_COLOR,
-             title="RF-Inversion: controlled edit (Eq. 15)",
-             widgets={"steps": 20, "start_step": 0, "stop_step": 5, "eta": 0.9, "eta_schedule": "constant",
-                      "guidance": 0.0, "mode": "ode", "seed": 0, "cfg": 2.5, "order": "euler"}),
-        dict(key="decode", type="VAEDecode", pos=[1560, 0]),
-        dict(key="save", type="SaveImage", pos=[1560, 110], size=[400, 440], title="Edited image",
-             widgets={"filename_prefix": "rf_inversion/qwen_edit"}),
-        dict(key="stitch", type="ImageStitch", pos=[2020, 0],
-             widgets={"direction": "right", "match_image_size": True, "spacing_width": 0}),
-        dict(key="compare", type="PreviewImage", pos=[2020, 230], size=[600, 380], title="Source | Edit"),
+        *rf_nodes(1160, steps=20, stop_step=5, guidance=0.0, cfg=2.5),
+        *result,
     ]
     links = [
         ("unet", "MODEL", "shift", "model"),
-        ("shift", "MODEL", "invert", "model"), ("shift", "MODEL", "edit", "model"),
         ("vae", "VAE", "encode", "vae"), ("image", "IMAGE", "encode", "pixels"),
         ("clip", "CLIP", "src_prompt", "clip"), ("image", "IMAGE", "src_prompt", "image"),
         ("clip", "CLIP", "edit_prompt", "clip"), ("image", "IMAGE", "edit_prompt", "image"),
         ("src_prompt", "CONDITIONING", "src_ref", "conditioning"), ("encode", "LATENT", "src_ref", "latent"),
         ("edit_prompt", "CONDITIONING", "edit_ref", "conditioning"), ("encode", "LATENT", "edit_ref", "latent"),
-        ("src_ref", "CONDITIONING", "invert", "conditioning"), ("encode", "LATENT", "invert", "latent"),
-        ("edit_ref", "CONDITIONING", "edit", "conditioning"), ("src_ref", "CONDITIONING", "edit", "negative"),
-        ("invert", "LATENT", "edit", "inverted"), ("encode", "LATENT", "edit", "reference"),
-        ("edit", "LATENT", "decode", "samples"), ("vae", "VAE", "decode", "vae"),
-        ("decode", "IMAGE", "save", "images"),
-        ("image", "IMAGE", "stitch", "image1"), ("decode", "IMAGE", "stitch", "image2"),
-        ("stitch", "IMAGE", "compare", "images"),
+        *rf_links("shift", "src_ref", "edit_ref", negative="src_ref"),
+        *result_links,
     ]
     groups = [
         ("Qwen-Image-Edit + source image", ["unet", "clip", "vae", "shift", "image"], "#3f3f3f"),
         ("The image condition (both directions)", ["encode", "src_prompt", "edit_prompt", "src_ref", "edit_ref"],
          "#353"),
         ("RF-Inversion", ["invert", "edit"], "#335"),
-        ("Result", ["decode", "save", "stitch", "compare"], "#3f3f3f"),
+        result_group,
     ]
     return {"nodes": nodes, "links": links, "groups": groups}
 
@@ -186,27 +171,18 @@ def wan_video_edit():
                               "tracking camera"}),
         dict(key="neg_prompt", type="CLIPTextEncode", pos=[700, 420], size=[380, 160], title="Negative prompt",
              widgets={"text": WAN_NEGATIVE}),
-        dict(key="invert", type="RFInvert", pos=[1160, 0], color=RF_COLOR, title="RF-Inversion: invert (Eq. 8)",
-             widgets={"steps": 30, "gamma": 0.5, "seed": 0, "guidance": 0.0, "start_step": 0, "order": "euler"}),
-        dict(key="edit", type="RFControlledSampler", pos=[1160, 330], color=RF_COLOR,
-             title="RF-Inversion: controlled edit (Eq. 15)",
-             widgets={"steps": 30, "start_step": 0, "stop_step": 8, "eta": 0.9, "eta_schedule": "constant",
-                      "guidance": 0.0, "mode": "ode", "seed": 0, "cfg": 6.0, "order": "euler"}),
+        *rf_nodes(1160, steps=30, stop_step=8, guidance=0.0, cfg=6.0),
         dict(key="decode", type="VAEDecode", pos=[1560, 0]),
         dict(key="save", type="SaveWEBM", pos=[1560, 110], size=[420, 480], title="Edited clip",
              widgets={"filename_prefix": "rf_inversion/wan_edit", "codec": "vp9", "crf": 32.0}),
     ]
     links = [
         ("unet", "MODEL", "shift", "model"),
-        ("shift", "MODEL", "invert", "model"), ("shift", "MODEL", "edit", "model"),
         ("video", "VIDEO", "parts", "video"), ("parts", "images", "frames", "image"),
         ("frames", "IMAGE", "encode", "pixels"), ("vae", "VAE", "encode", "vae"),
         ("clip", "CLIP", "src_prompt", "clip"), ("clip", "CLIP", "edit_prompt", "clip"),
         ("clip", "CLIP", "neg_prompt", "clip"),
-        ("src_prompt", "CONDITIONING", "invert", "conditioning"), ("encode", "LATENT", "invert", "latent"),
-        ("edit_prompt", "CONDITIONING", "edit", "conditioning"), ("neg_prompt", "CONDITIONING", "edit", "negative"),
-        ("invert", "LATENT", "edit", "inverted"), ("encode", "LATENT", "edit", "reference"),
-        ("edit", "LATENT", "decode", "samples"), ("vae", "VAE", "decode", "vae"),
+        *rf_links("shift", "src_prompt", "edit_prompt", negative="neg_prompt"),
         ("decode", "IMAGE", "save", "images"), ("parts", "fps", "save", "fps"),
     ]
     groups = [

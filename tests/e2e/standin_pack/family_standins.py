@@ -17,7 +17,7 @@ import zlib
 
 import torch
 
-from .standins import _copy_inputs, _seeded_state_dict, build_tiny_flux, build_tiny_vae, tests_module
+from .standins import Probe, StandIn, _seeded_state_dict, build_tiny_flux, build_tiny_vae, tests_module
 
 TEXT_TOKENS = 8
 
@@ -67,20 +67,15 @@ def build_unet(unet_name):
     return patcher
 
 
-class E2ETinyUNETLoader:
+class E2ETinyUNETLoader(StandIn):
     """Stands in for UNETLoader: same inputs, the tiny model of the file's family, recording its evaluations."""
 
-    @classmethod
-    def INPUT_TYPES(cls):
-        return _copy_inputs("UNETLoader")
+    CORE = "UNETLoader"
+    RETURN_TYPES = ("MODEL",)
 
     @classmethod
     def IS_CHANGED(cls, unet_name, weight_dtype):
         return float("nan")  # never cached: each prompt gets its own model and record of evaluations
-
-    RETURN_TYPES = ("MODEL",)
-    FUNCTION = "load"
-    CATEGORY = "testing/e2e"
 
     def load(self, unet_name, weight_dtype):
         return (build_unet(unet_name),)
@@ -110,16 +105,11 @@ class FakeTextEncoder:
         return [[cond, {"pooled_output": None, **add_dict}]]
 
 
-class E2EFakeCLIPLoader:
+class E2EFakeCLIPLoader(StandIn):
     """Stands in for CLIPLoader (one text encoder): prompt-hash context of the family's tiny width."""
 
-    @classmethod
-    def INPUT_TYPES(cls):
-        return _copy_inputs("CLIPLoader")
-
+    CORE = "CLIPLoader"
     RETURN_TYPES = ("CLIP",)
-    FUNCTION = "load"
-    CATEGORY = "testing/e2e"
 
     def load(self, clip_name, type, device="default"):
         if type not in CLIP_TYPES:
@@ -139,16 +129,11 @@ def build_tiny_wan21_vae():
     return comfy.sd.VAE(sd=sd)
 
 
-class E2ETinyVAELoader:
+class E2ETinyVAELoader(StandIn):
     """Stands in for VAELoader: the tiny VAE of the file's architecture (Flux's AutoencoderKL or Wan 2.1's)."""
 
-    @classmethod
-    def INPUT_TYPES(cls):
-        return _copy_inputs("VAELoader")
-
+    CORE = "VAELoader"
     RETURN_TYPES = ("VAE",)
-    FUNCTION = "load"
-    CATEGORY = "testing/e2e"
 
     def load(self, vae_name):
         if vae_name == "ae.safetensors":
@@ -158,7 +143,7 @@ class E2ETinyVAELoader:
         raise _unknown("vae_name", vae_name, ("ae.safetensors", *WAN21_VAES))
 
 
-class E2EModelCalls:
+class E2EModelCalls(Probe):
     """Output node: the evaluations a stand-in model recorded (see CallRecorder); each reference latent is
     compared with the model's own process_latent_in of ``reference`` (what ReferenceLatent of it hands the
     network). ``after`` only orders this node after the sampling that produced it."""
@@ -168,22 +153,17 @@ class E2EModelCalls:
         return {"required": {"label": ("STRING", {"default": ""}), "model": ("MODEL",),
                              "reference": ("LATENT",), "after": ("LATENT",)}}
 
-    RETURN_TYPES = ()
-    FUNCTION = "report"
-    OUTPUT_NODE = True
-    CATEGORY = "testing/e2e"
-
     def report(self, label, model, reference, after):
         recorder = model.model_options.get("model_function_wrapper")
         if not isinstance(recorder, CallRecorder):
             raise ValueError("E2EModelCalls needs a model from E2ETinyUNETLoader (its CallRecorder)")
         expected = model.model.process_latent_in(reference["samples"].float()).cpu()
+        def same(row):
+            return row.shape == expected.shape[1:] and bool(torch.allclose(row, expected[0], atol=1e-6))
+
         calls = []
         for call in recorder.calls:
-            refs = [{"shape": list(r.shape),
-                     "rows_equal": [r.shape[1:] == expected.shape[1:] and bool(torch.allclose(row, expected[0],
-                                                                                             atol=1e-6))
-                                    for row in r]} for r in call["ref_latents"]]
+            refs = [{"shape": list(r.shape), "rows_equal": [same(row) for row in r]} for r in call["ref_latents"]]
             calls.append({k: call[k] for k in ("pass", "sigma", "cond_or_uncond")} | {"refs": refs})
         return {"ui": {"e2e_model_calls": [{"label": label, "calls": calls}]}}
 

@@ -82,8 +82,26 @@ def _seeded_state_dict(module, seed):
     return out
 
 
-def _copy_inputs(core_class_name):
-    return nodes.NODE_CLASS_MAPPINGS[core_class_name].INPUT_TYPES()
+class StandIn:
+    """Base of the loader stand-ins: the inputs of the core loader CORE (so the server validates the workflow's own
+    widget values, file names and dtypes, unchanged); `load` builds the tiny object instead."""
+
+    CORE = ""
+    FUNCTION = "load"
+    CATEGORY = "testing/e2e"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return nodes.NODE_CLASS_MAPPINGS[cls.CORE].INPUT_TYPES()
+
+
+class Probe:
+    """Base of the test-only output nodes: `report` returns what they saw in the history's ui outputs."""
+
+    RETURN_TYPES = ()
+    FUNCTION = "report"
+    OUTPUT_NODE = True
+    CATEGORY = "testing/e2e"
 
 
 def build_tiny_flux():
@@ -98,16 +116,11 @@ def build_tiny_flux():
     )
 
 
-class E2ETinyFluxUNETLoader:
+class E2ETinyFluxUNETLoader(StandIn):
     """Stands in for UNETLoader: same inputs, returns a tiny Flux-dev-shaped model."""
 
-    @classmethod
-    def INPUT_TYPES(cls):
-        return _copy_inputs("UNETLoader")
-
+    CORE = "UNETLoader"
     RETURN_TYPES = ("MODEL",)
-    FUNCTION = "load"
-    CATEGORY = "testing/e2e"
 
     def load(self, unet_name, weight_dtype):
         return (build_tiny_flux(),)
@@ -144,16 +157,11 @@ class FakeFluxCLIP:
         return [[cond, {**out, **add_dict}]]
 
 
-class E2EFakeDualCLIPLoader:
+class E2EFakeDualCLIPLoader(StandIn):
     """Stands in for DualCLIPLoader (clip_l + t5xxl): prompt-hash embeddings of Flux's shapes."""
 
-    @classmethod
-    def INPUT_TYPES(cls):
-        return _copy_inputs("DualCLIPLoader")
-
+    CORE = "DualCLIPLoader"
     RETURN_TYPES = ("CLIP",)
-    FUNCTION = "load"
-    CATEGORY = "testing/e2e"
 
     def load(self, clip_name1, clip_name2, type, device="default"):
         return (FakeFluxCLIP(),)
@@ -184,7 +192,7 @@ def tensor_stats(t):
     }
 
 
-class E2ETensorStats:
+class E2ETensorStats(Probe):
     """Output node: reports statistics of a LATENT or IMAGE in the history's ui outputs."""
 
     @classmethod
@@ -193,11 +201,6 @@ class E2ETensorStats:
             "required": {"label": ("STRING", {"default": ""})},
             "optional": {"latent": ("LATENT",), "image": ("IMAGE",), "sigmas": ("SIGMAS",)},
         }
-
-    RETURN_TYPES = ()
-    FUNCTION = "report"
-    OUTPUT_NODE = True
-    CATEGORY = "testing/e2e"
 
     def report(self, label, latent=None, image=None, sigmas=None):
         stats = []
