@@ -8,7 +8,7 @@ model saw (tests only).
 * ``E2EFakeCLIPLoader`` (for CLIPLoader): a text encoder of the family's ``type`` (qwen_image, wan) whose context
   has the tiny models' width; the images TextEncodeQwenImageEdit hands its tokenizer go into the prompt's hash.
 * ``E2ETinyVAELoader`` (for VAELoader): ``ae.safetensors`` is standins.build_tiny_vae; the Wan 2.1 VAE files
-  (Qwen-Image's VAE has the same architecture) are a real comfy.sd.VAE around a Wan 2.1 VAE of width 8.
+  (Qwen-Image's VAE has the same architecture) are a real comfy.sd.VAE around a Wan 2.1 VAE of width 4.
 * ``E2EModelCalls``: output node; every model evaluation since the model was loaded: which pass (inversion:
   rising sigmas), sigma, cond / uncond, and whether each reference latent the network got is the given latent.
 """
@@ -118,11 +118,11 @@ class E2EFakeCLIPLoader(StandIn):
 
 
 def build_tiny_wan21_vae():
-    """A real comfy.sd.VAE that detects a Wan 2.1 VAE (16 latent channels, 8x space, 4x time) of width 8."""
+    """A real comfy.sd.VAE that detects a Wan 2.1 VAE (16 latent channels, 8x space, 4x time) of width 4."""
     import comfy.ldm.wan.vae
     import comfy.sd
 
-    probe = comfy.ldm.wan.vae.WanVAE(dim=8, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
+    probe = comfy.ldm.wan.vae.WanVAE(dim=4, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
                                      temperal_downsample=[False, True, True])
     sd = _seeded_state_dict(probe, 4322)
     del probe
