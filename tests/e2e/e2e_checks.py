@@ -109,11 +109,6 @@ def only(api_prompt, class_type):
     return next(iter(found.items()))
 
 
-def source_of(api_prompt, link):
-    return api_prompt[link[0]]["class_type"], link[1]
-
-
-
 def model_loader_of(api_prompt, link):
     """The id of the UNETLoader behind a MODEL link, through model patches (each node's "model" input, e.g. a
     ModelSamplingAuraFlow)."""
@@ -122,3 +117,7 @@ def model_loader_of(api_prompt, link):
         assert "model" in api_prompt[node_id]["inputs"], f"no UNETLoader behind {link}"
         node_id = api_prompt[node_id]["inputs"]["model"][0]
     return node_id
+
+
+def source_of(api_prompt, link):
+    return api_prompt[link[0]]["class_type"], link[1]
