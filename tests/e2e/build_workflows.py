@@ -20,10 +20,12 @@ sys.path.insert(0, str(HERE))
 import e2e_browser as browser  # noqa: E402
 import e2e_server  # noqa: E402
 import e2e_fixtures as fixtures_data  # noqa: E402
-from workflow_specs import WORKFLOWS  # noqa: E402
+import workflow_specs  # noqa: E402
+import workflow_specs_families  # noqa: E402
 
 REPO = e2e_server.REPO_ROOT
 WORKFLOW_DIR = REPO / "workflows"
+WORKFLOWS = {**workflow_specs.WORKFLOWS, **workflow_specs_families.WORKFLOWS}
 SCREENSHOT_DIR = REPO / "docs" / "screenshots"
 
 _BUILD_JS = r"""
@@ -118,6 +120,7 @@ def main(argv=None):
         shutil.copy(shipped, Path(base) / "input" / "example.png")
     else:
         fixtures_data.write_source_image(Path(base) / "input" / "example.png", size=256)
+    fixtures_data.write_source_video(Path(base) / "input" / workflow_specs_families.SOURCE_VIDEO)
     driver = None
     try:
         server.start()

@@ -36,6 +36,7 @@ import e2e_server  # noqa: E402
 import e2e_fixtures as fixtures_data  # noqa: E402
 
 from e2e_config import ARTIFACTS, load_workflow_file, say  # noqa: E402
+from workflow_specs_families import SOURCE_VIDEO  # noqa: E402
 
 SETUP_HINT = ("run `bash .ci/run` (it fetches ComfyUI and the browser and runs these tests), or set COMFYUI_PATH to a "
               "ComfyUI (0.16.3+) whose requirements are installed in this Python and run "
@@ -63,6 +64,7 @@ def _start_server(config, base_dir, frontend):
                                     pack_dir=os.environ.get("RFINV_E2E_PACK_DIR", e2e_server.REPO_ROOT),
                                     front_end_root=frontend.static_dir)
     fixtures_data.write_source_image(Path(base_dir) / "input" / "example.png")
+    fixtures_data.write_source_video(Path(base_dir) / "input" / SOURCE_VIDEO)
     server.start()
     pins = e2e_server.pinned_frontend_version(comfy_dir)
     say(config, f"server {server.url}: ComfyUI {e2e_server.comfyui_version(Path(comfy_dir))} ({comfy_dir}; its "

@@ -3,6 +3,7 @@ import math
 import re
 
 VIRTUAL_NODES = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode"}
+MODEL_LOADERS = {"UNETLoader", "DualCLIPLoader", "CLIPLoader", "VAELoader"}  # the file loaders the workflows use
 LINK_TYPES_NOT_WIDGETS = {"MODEL", "CLIP", "VAE", "CONDITIONING", "LATENT", "IMAGE", "MASK", "SIGMAS",
                           "SAMPLER", "NOISE", "GUIDER"}
 
@@ -107,6 +108,16 @@ def only(api_prompt, class_type):
     found = nodes_of(api_prompt, class_type)
     assert len(found) == 1, f"expected one {class_type}, found {len(found)}"
     return next(iter(found.items()))
+
+
+def model_loader_of(api_prompt, link):
+    """The id of the UNETLoader behind a MODEL link, through model patches (each node's "model" input, e.g. a
+    ModelSamplingAuraFlow)."""
+    node_id = link[0]
+    while api_prompt[node_id]["class_type"] != "UNETLoader":
+        assert "model" in api_prompt[node_id]["inputs"], f"no UNETLoader behind {link}"
+        node_id = api_prompt[node_id]["inputs"]["model"][0]
+    return node_id
 
 
 def source_of(api_prompt, link):

@@ -31,9 +31,11 @@ STANDIN_SRC = Path(__file__).resolve().parent / "standin_pack"
 
 # Placeholders so the loaders' file combos offer exactly what the workflows name.
 PLACEHOLDER_MODELS = {
-    "diffusion_models": ["flux1-dev.safetensors"],
-    "text_encoders": ["clip_l.safetensors", "t5xxl_fp16.safetensors"],
-    "vae": ["ae.safetensors"],
+    "diffusion_models": ["flux1-dev.safetensors", "qwen_image_edit_fp8_e4m3fn.safetensors",
+                         "wan2.1_t2v_1.3B_fp16.safetensors"],
+    "text_encoders": ["clip_l.safetensors", "t5xxl_fp16.safetensors", "qwen_2.5_vl_7b_fp8_scaled.safetensors",
+                      "umt5_xxl_fp8_e4m3fn_scaled.safetensors"],
+    "vae": ["ae.safetensors", "qwen_image_vae.safetensors", "wan_2.1_vae.safetensors"],
 }
 
 

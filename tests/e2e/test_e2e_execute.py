@@ -1,10 +1,12 @@
 """Run the frontend's API prompt of every workflow on the real server, with tiny stand-in weights.
 
-Only the three file loaders are swapped (UNETLoader, DualCLIPLoader, VAELoader ->
-tests/e2e/standin_pack); every other node, ours included, runs as converted
-by the frontend, with the workflow's own steps and settings. Probe nodes
-(E2ETensorStats) are attached to every LATENT/IMAGE/SIGMAS output so the test
-sees real numbers, not just PNGs.
+Only the file loaders are swapped (UNETLoader, DualCLIPLoader, CLIPLoader, VAELoader ->
+tests/e2e/standin_pack, which builds the tiny model of the family each file belongs to);
+every other node, ours included, runs as converted by the frontend, with the workflow's own
+steps and settings. Probe nodes (E2ETensorStats) are attached to every LATENT/IMAGE/SIGMAS
+output so the test sees real numbers, not just PNGs, and an E2EModelCalls probe reports every
+evaluation of the model behind the edit (which pass, cond / uncond, the reference latents it
+got).
 
 The tests run once per frontend (each checks the prompt that frontend made), but a prompt runs on the
 server (comfy_server) only once: a frontend whose API prompt executes the same nodes with the same inputs as
@@ -24,8 +26,9 @@ from e2e_config import ARTIFACTS, WORKFLOW_NAMES, say
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
 
 STANDINS = {
-    "UNETLoader": "E2ETinyFluxUNETLoader",
+    "UNETLoader": "E2ETinyUNETLoader",
     "DualCLIPLoader": "E2EFakeDualCLIPLoader",
+    "CLIPLoader": "E2EFakeCLIPLoader",
     "VAELoader": "E2ETinyVAELoader",
 }
 PROBED = {"LATENT": "latent", "IMAGE": "image", "SIGMAS": "sigmas"}
@@ -44,6 +47,13 @@ def to_test_prompt(api, object_info):
                 prompt[str(next_id)] = {"class_type": "E2ETensorStats", "inputs": {
                     "label": f"{node_id}:{entry['class_type']}:{idx}", PROBED[out_type]: [node_id, idx]}}
                 next_id += 1
+    for node_id, entry in list(api.items()):  # what the edit's model was evaluated on, in both passes
+        if entry["class_type"] == "RFControlledSampler":
+            unet = checks.model_loader_of(api, entry["inputs"]["model"])
+            prompt[str(next_id)] = {"class_type": "E2EModelCalls", "inputs": {
+                "label": node_id, "model": [unet, 0], "reference": entry["inputs"]["reference"],
+                "after": [node_id, 0]}}
+            next_id += 1
     return prompt
 
 
@@ -54,6 +64,11 @@ def collect_stats(history):
             node_id, class_type, idx = s["label"].split(":")
             stats[(node_id, int(idx))] = dict(s, class_type=class_type)
     return stats
+
+
+def collect_model_calls(history):
+    """RFControlledSampler node id -> the evaluations of its model (E2EModelCalls), in order."""
+    return {r["label"]: r["calls"] for out in history["outputs"].values() for r in out.get("e2e_model_calls", [])}
 
 
 _runs = {}  # what a test prompt executes (canonical JSON) -> {"name", "frontend", "prompt", "history", ...}
@@ -145,7 +160,7 @@ def _latent(stats, node_id):
     return stats[(node_id, 0)]
 
 
-@pytest.mark.parametrize("name", ["rf_inversion_edit", "stroke_to_image", "regional_edit"])
+@pytest.mark.parametrize("name", ["rf_inversion_edit", "rf_inversion_edit_fast", "stroke_to_image", "regional_edit"])
 def test_edit_result_has_the_source_shape(name, executed, comfy_server):
     api, history, stats = executed(name)
     inv_id, inv = checks.only(api, "RFInvert")
@@ -203,7 +218,7 @@ PREVIEW_SIZE = 512  # main.py's --preview-size default: the server fits every pr
 def _check_previews(previews, latent_shape, what):
     """Each frame: 4-byte image type (1 = JPEG), then the latent2rgb image of the step's x0 (one pixel per latent
     pixel) that the server scaled to fit PREVIEW_SIZE, so it keeps the latent's aspect ratio."""
-    h, w = latent_shape[2], latent_shape[3]
+    h, w = latent_shape[-2], latent_shape[-1]  # (B, C, H, W), or (B, C, T, H, W): the first frame's preview
     for i, frame in enumerate(previews):
         assert struct.unpack(">I", frame[:4])[0] == 1, f"{what}: preview {i} is not a JPEG frame"
         img = Image.open(io.BytesIO(frame[4:]))
@@ -211,7 +226,8 @@ def _check_previews(previews, latent_shape, what):
         assert max(img.size) == PREVIEW_SIZE and img.size[0] * h == img.size[1] * w, (what, i, img.size, (w, h))
 
 
-@pytest.mark.parametrize("name", ["rf_inversion_edit", "regional_edit"])
+@pytest.mark.parametrize("name", ["rf_inversion_edit", "regional_edit", "rf_inversion_edit_fast", "qwen_image_edit",
+                                  "wan_video_edit"])
 def test_edit_nodes_send_a_progress_step_and_a_live_preview_per_step(name, executed, websocket_events):
     """The frontend's progress bar and live preview, as the real server sends them (--preview-method latent2rgb).
     ComfyUI >= 0.9.2 throttles progress updates that carry no preview, never one that does (nor the first and
@@ -240,3 +256,88 @@ def test_stochastic_sampler_steps_reach_the_frontend_with_previews(executed, web
     assert seen == [(i, steps) for i in range(1, steps + 1)], seen
     assert len(previews) == steps
     _check_previews(previews, _latent(stats, sca_id)["shape"], "SamplerCustomAdvanced")
+
+
+EVALUATIONS_PER_STEP = {"euler": lambda n: n, "midpoint": lambda n: 2 * n, "fireflow": lambda n: n + 1}
+RF_WORKFLOWS = ["rf_inversion_edit", "rf_inversion_edit_fast", "stroke_to_image", "regional_edit", "qwen_image_edit",
+                "wan_video_edit"]
+
+
+def _passes(calls):
+    """The model evaluations of each pass: the inversion's (rising sigmas) and the edit's."""
+    return {p: [c for c in calls if c["pass"] == p] for p in ("invert", "sample")}
+
+
+@pytest.mark.parametrize("name", RF_WORKFLOWS)
+def test_model_evaluations_are_what_the_order_costs(name, executed):
+    """Each pass evaluates the guided velocity once per solver point: N steps cost N (euler) or N + 1 (fireflow)
+    evaluations, each with the prompt and, at cfg > 1, the negative; so the fast workflow costs 11 + 11 = 22
+    where rf_inversion_edit costs 28 + 28 = 56, as its note says."""
+    api, history, _ = executed(name)
+    edit_id, edit = checks.only(api, "RFControlledSampler")
+    _, inv = checks.only(api, "RFInvert")
+    passes = _passes(collect_model_calls(history)[edit_id])
+    for node, got in ((inv, passes["invert"]), (edit, passes["sample"])):
+        i = node["inputs"]
+        want = EVALUATIONS_PER_STEP[i["order"]](i["steps"] - i["start_step"])
+        assert sum(0 in c["cond_or_uncond"] for c in got) == want, (node["class_type"], got)
+        with_negative = node is edit and "negative" in i and i["cfg"] > 1
+        assert sum(1 in c["cond_or_uncond"] for c in got) == (want if with_negative else 0), node["class_type"]
+    evaluations = {"rf_inversion_edit": 56, "rf_inversion_edit_fast": 22}.get(name)
+    if evaluations is not None:
+        assert len(passes["invert"]) + len(passes["sample"]) == evaluations
+
+
+def test_qwen_edit_model_sees_the_source_latent_in_both_passes(executed, comfy_server):
+    """Qwen-Image-Edit reads the image condition from the conditioning: every evaluation of the inversion and of
+    the edit (prompt and negative) hands the network exactly one reference latent, the source latent itself."""
+    api, history, stats = executed("qwen_image_edit")
+    edit_id, edit = checks.only(api, "RFControlledSampler")
+    inv_id, _ = checks.only(api, "RFInvert")
+    source = _latent(stats, edit["inputs"]["reference"][0])
+    assert source["shape"] == [1, 16, 1, SOURCE_SIZE[1] // 8, SOURCE_SIZE[0] // 8]  # Qwen-Image's 5-D latent
+    assert _latent(stats, inv_id)["shape"] == _latent(stats, edit_id)["shape"] == source["shape"]
+    passes = _passes(collect_model_calls(history)[edit_id])
+    for name, calls in passes.items():
+        assert calls, f"no {name} evaluations recorded"
+        for c in calls:
+            assert [r["shape"][1:] for r in c["refs"]] == [source["shape"][1:]], (name, c)
+            assert c["refs"][0]["rows_equal"] == [True] * len(c["cond_or_uncond"]), (name, c)
+    save_id, _ = checks.only(api, "SaveImage")
+    assert [im.size for im in _images(comfy_server, history, save_id, "qwen_image_edit")] == [SOURCE_SIZE]
+
+
+def _video_frames(comfy_server, history, node_id):
+    import av
+
+    infos = history["outputs"].get(node_id, {}).get("images", [])
+    assert len(infos) == 1, f"node {node_id} wrote {len(infos)} videos"
+    data = comfy_server.fetch_output_file(infos[0])
+    (ARTIFACTS / "outputs").mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "outputs" / f"wan_video_edit_{node_id}.webm").write_bytes(data)
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        frames = [(f.width, f.height) for f in container.decode(stream)]
+        return frames, float(stream.average_rate)
+
+
+def test_wan_video_edit_keeps_every_frame_and_the_frame_rate(executed, comfy_server):
+    """The source clip (fixtures: VIDEO_FRAMES frames at VIDEO_FPS) goes in, the same number of frames of the same
+    size comes out, as a video at the clip's frame rate; the latents keep the Wan VAE's 1 + (frames - 1) / 4."""
+    from e2e_fixtures import VIDEO_FPS, VIDEO_FRAMES
+
+    api, history, stats = executed("wan_video_edit")
+    edit_id, edit = checks.only(api, "RFControlledSampler")
+    inv_id, _ = checks.only(api, "RFInvert")
+    dec_id, _ = checks.only(api, "VAEDecode")
+    frames_id, _ = checks.only(api, "ImageFromBatch")
+    size = [SOURCE_SIZE[1], SOURCE_SIZE[0]]
+    assert stats[(frames_id, 0)]["shape"] == [VIDEO_FRAMES, *size, 3]
+    latent = [1, 16, 1 + (VIDEO_FRAMES - 1) // 4, size[0] // 8, size[1] // 8]
+    assert _latent(stats, edit["inputs"]["reference"][0])["shape"] == latent
+    assert _latent(stats, inv_id)["shape"] == _latent(stats, edit_id)["shape"] == latent
+    assert stats[(dec_id, 0)]["shape"] == [VIDEO_FRAMES, *size, 3]
+    save_id, _ = checks.only(api, "SaveWEBM")
+    frames, fps = _video_frames(comfy_server, history, save_id)
+    assert frames == [SOURCE_SIZE] * VIDEO_FRAMES
+    assert fps == VIDEO_FPS

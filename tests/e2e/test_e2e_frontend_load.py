@@ -55,14 +55,28 @@ def test_frontend_converts_to_api_prompt(name, frontend, frontend_load, object_i
     assert shot.stat().st_size > 10_000, "screenshot is suspiciously small"
 
 
+OFFICIAL_DOWNLOADS = ("https://huggingface.co/Comfy-Org/", "https://huggingface.co/comfyanonymous/")
+
+
 @pytest.mark.parametrize("name", WORKFLOW_NAMES)
 def test_note_says_what_to_change_and_which_files(name):
-    notes = [n for n in load_workflow_file(name)["nodes"] if n["type"] in ("Note", "MarkdownNote")]
+    """The read-me note names every file a loader loads, under its models/ folder, and each loader carries that
+    file's download link from Comfy-Org's (or comfyanonymous') Hugging Face repositories."""
+    nodes = load_workflow_file(name)["nodes"]
+    notes = [n for n in nodes if n["type"] in ("Note", "MarkdownNote")]
     assert len(notes) == 1, "each workflow carries exactly one read-me note"
     text = notes[0]["widgets_values"][0]
-    for needle in ("What to change", "etting", "models/diffusion_models/flux1-dev.safetensors",
-                   "models/text_encoders/clip_l.safetensors", "t5xxl_fp16.safetensors", "models/vae/ae.safetensors"):
+    for needle in ("What to change", "etting"):
         assert needle in text, f"note lacks {needle!r}"
+    loaders = [n for n in nodes if n["type"] in checks.MODEL_LOADERS]
+    assert loaders, "no model loader"
+    for loader in loaders:
+        files = [v for v in loader["widgets_values"] if isinstance(v, str) and v.endswith(".safetensors")]
+        models = loader.get("properties", {}).get("models", [])
+        assert sorted(m["name"] for m in models) == sorted(files), (loader["type"], models, files)
+        for m in models:
+            assert f"models/{m['directory']}/{m['name']}" in text, f"note lacks models/{m['directory']}/{m['name']}"
+            assert m["url"].startswith(OFFICIAL_DOWNLOADS) and m["url"].endswith("/" + m["name"]), m
 
 
 def test_the_pinned_frontend_is_the_one_requirements_txt_names(comfyui_path):

@@ -18,13 +18,15 @@ def _flux_loaders(api):
     assert only(api, "VAELoader")[1]["inputs"]["vae_name"] == "ae.safetensors"
 
 
-def _check_edit(api, start, stop, masked):
+def _check_edit(api, start, stop, masked, steps=28, order="euler"):
     _flux_loaders(api)
     inv_id, inv = only(api, "RFInvert")
     _, edit = only(api, "RFControlledSampler")
     i, e = inv["inputs"], edit["inputs"]
-    assert (i["steps"], i["gamma"], i["guidance"], i["start_step"]) == (28, 0.5, 0.0, start)
-    assert (e["steps"], e["start_step"], e["stop_step"], e["eta"], e["guidance"]) == (28, start, stop, 0.9, 3.5)
+    assert (i["steps"], i["gamma"], i["guidance"], i["start_step"], i["order"]) == (steps, 0.5, 0.0, start, order)
+    assert (e["steps"], e["start_step"], e["stop_step"], e["eta"], e["guidance"], e["order"]) == (
+        steps, start, stop, 0.9, 3.5, order)
+    assert (e["mode"], e["eta_schedule"]) == ("ode", "constant")
     src_prompt = api[i["conditioning"][0]]
     assert src_prompt["class_type"] == "CLIPTextEncode" and src_prompt["inputs"]["text"] == ""
     assert api[e["conditioning"][0]]["inputs"]["text"].strip(), "edit prompt is empty"
@@ -46,6 +48,12 @@ def _check_edit(api, start, stop, masked):
 
 def test_rf_inversion_edit_settings(frontend_load):
     _check_edit(_api(frontend_load, "rf_inversion_edit"), start=0, stop=7, masked=False)
+
+
+def test_rf_inversion_edit_fast_settings(frontend_load):
+    """The study's fast setting (docs/benchmarks.md): fireflow on both nodes, 10 steps, stop_step 3."""
+    _check_edit(_api(frontend_load, "rf_inversion_edit_fast"), start=0, stop=3, masked=False, steps=10,
+                order="fireflow")
 
 
 def test_stroke_to_image_settings(frontend_load):

@@ -48,10 +48,61 @@ def note(text, pos, size=(440, 620)):
                 title="Read me: what to change", widgets={"text": text})
 
 
-def _edit_graph(note_text, edit_prompt, start_step, stop_step, eta, with_mask, prefix):
+def rf_nodes(x, steps, stop_step, guidance, start_step=0, eta=0.9, order="euler", cfg=None):
+    """RFInvert (key "invert") above RFControlledSampler (key "edit"): the paper's gamma 0.5, inversion at
+    guidance 0, an ODE edit with a constant eta; cfg (with a negative prompt) where the family samples with CFG."""
+    edit = {"steps": steps, "start_step": start_step, "stop_step": stop_step, "eta": eta, "eta_schedule": "constant",
+            "guidance": guidance, "mode": "ode", "seed": 0, "order": order}
+    if cfg is not None:
+        edit["cfg"] = cfg
+    return [
+        dict(key="invert", type="RFInvert", pos=[x, 0], color=RF_COLOR, title="RF-Inversion: invert (Eq. 8)",
+             widgets={"steps": steps, "gamma": 0.5, "seed": 0, "guidance": 0.0, "start_step": start_step,
+                      "order": order}),
+        dict(key="edit", type="RFControlledSampler", pos=[x, 330], color=RF_COLOR,
+             title="RF-Inversion: controlled edit (Eq. 15)", widgets=edit),
+    ]
+
+
+def rf_links(model, source_cond, edit_cond, negative=None):
+    """The pair's wiring: one model; the source latent (key "encode") inverted and the edit's reference; the
+    edit decoded (key "decode") with the VAE (key "vae")."""
+    links = [
+        (model, "MODEL", "invert", "model"), (model, "MODEL", "edit", "model"),
+        (source_cond, "CONDITIONING", "invert", "conditioning"), ("encode", "LATENT", "invert", "latent"),
+        (edit_cond, "CONDITIONING", "edit", "conditioning"),
+        ("invert", "LATENT", "edit", "inverted"), ("encode", "LATENT", "edit", "reference"),
+        ("edit", "LATENT", "decode", "samples"), ("vae", "VAE", "decode", "vae"),
+    ]
+    if negative is not None:
+        links.append((negative, "CONDITIONING", "edit", "negative"))
+    return links
+
+
+def image_result(x, prefix):
+    """Decode (key "decode"), save, and show the source image (key "image") and the edit side by side."""
+    nodes = [
+        dict(key="decode", type="VAEDecode", pos=[x, 0]),
+        dict(key="save", type="SaveImage", pos=[x, 110], size=[400, 440], title="Edited image",
+             widgets={"filename_prefix": prefix}),
+        dict(key="stitch", type="ImageStitch", pos=[x + 460, 0],
+             widgets={"direction": "right", "match_image_size": True, "spacing_width": 0}),
+        dict(key="compare", type="PreviewImage", pos=[x + 460, 230], size=[600, 380], title="Source | Edit"),
+    ]
+    links = [
+        ("decode", "IMAGE", "save", "images"),
+        ("image", "IMAGE", "stitch", "image1"), ("decode", "IMAGE", "stitch", "image2"),
+        ("stitch", "IMAGE", "compare", "images"),
+    ]
+    return nodes, links, ("Result", ["decode", "save", "stitch", "compare"], "#3f3f3f")
+
+
+def _edit_graph(note_text, edit_prompt, start_step, stop_step, eta, with_mask, prefix, steps=28, order="euler",
+                note_size=(440, 620)):
     """LoadImage -> VAEEncode -> RFInvert (empty prompt, guidance 0) -> RFControlledSampler -> decode."""
+    result, result_links, result_group = image_result(1300, prefix)
     nodes = flux_loaders() + [
-        note(note_text, (-500, 0)),
+        note(note_text, (-500, 0), note_size),
         dict(key="image", type="LoadImage", pos=[0, 430], size=[320, 400],
              title="Source image" + (" (paint the mask here)" if with_mask else ""),
              widgets={"image": SOURCE_IMAGE}),
@@ -60,39 +111,21 @@ def _edit_graph(note_text, edit_prompt, start_step, stop_step, eta, with_mask, p
         dict(key="edit_prompt", type="CLIPTextEncode", pos=[400, 220], size=[380, 180],
              title="Edit prompt", widgets={"text": edit_prompt}),
         dict(key="encode", type="VAEEncode", pos=[400, 470]),
-        dict(key="invert", type="RFInvert", pos=[860, 0], color=RF_COLOR, title="RF-Inversion: invert (Eq. 8)",
-             widgets={"steps": 28, "gamma": 0.5, "seed": 0, "guidance": 0.0, "start_step": start_step}),
-        dict(key="edit", type="RFControlledSampler", pos=[860, 330], color=RF_COLOR,
-             title="RF-Inversion: controlled edit (Eq. 15)",
-             widgets={"steps": 28, "start_step": start_step, "stop_step": stop_step, "eta": eta,
-                      "eta_schedule": "constant", "guidance": 3.5, "mode": "ode", "seed": 0}),
-        dict(key="decode", type="VAEDecode", pos=[1300, 0]),
-        dict(key="save", type="SaveImage", pos=[1300, 110], size=[400, 440], title="Edited image",
-             widgets={"filename_prefix": prefix}),
-        dict(key="stitch", type="ImageStitch", pos=[1760, 0],
-             widgets={"direction": "right", "match_image_size": True, "spacing_width": 0}),
-        dict(key="compare", type="PreviewImage", pos=[1760, 230], size=[600, 380], title="Source | Edit"),
+        *rf_nodes(860, steps, stop_step, 3.5, start_step=start_step, eta=eta, order=order),
+        *result,
     ]
     links = [
-        ("unet", "MODEL", "invert", "model"), ("unet", "MODEL", "edit", "model"),
         ("clip", "CLIP", "src_prompt", "clip"), ("clip", "CLIP", "edit_prompt", "clip"),
-        ("vae", "VAE", "encode", "vae"), ("vae", "VAE", "decode", "vae"),
-        ("image", "IMAGE", "encode", "pixels"),
-        ("src_prompt", "CONDITIONING", "invert", "conditioning"),
-        ("encode", "LATENT", "invert", "latent"),
-        ("edit_prompt", "CONDITIONING", "edit", "conditioning"),
-        ("invert", "LATENT", "edit", "inverted"), ("encode", "LATENT", "edit", "reference"),
-        ("edit", "LATENT", "decode", "samples"),
-        ("decode", "IMAGE", "save", "images"),
-        ("image", "IMAGE", "stitch", "image1"), ("decode", "IMAGE", "stitch", "image2"),
-        ("stitch", "IMAGE", "compare", "images"),
+        ("vae", "VAE", "encode", "vae"), ("image", "IMAGE", "encode", "pixels"),
+        *rf_links("unet", "src_prompt", "edit_prompt"),
+        *result_links,
     ]
     if with_mask:
         links.append(("image", "MASK", "edit", "mask"))
     groups = [
         ("Flux-dev + source image", ["unet", "clip", "vae", "image"], "#3f3f3f"),
         ("RF-Inversion", ["src_prompt", "edit_prompt", "encode", "invert", "edit"], "#335"),
-        ("Result", ["decode", "save", "stitch", "compare"], "#3f3f3f"),
+        result_group,
     ]
     return {"nodes": nodes, "links": links, "groups": groups}
 
@@ -106,8 +139,12 @@ Rout et al., ICLR 2025, semantic editing with Flux-dev.
 3. Identity vs. edit strength: raise **stop_step** (more steps guided towards the source) or
    **eta** to stay closer to the source; lower them for stronger edits.
 
-**Paper setting** (kept here): source prompt empty, inversion at guidance 0, gamma 0.5,
-28 steps; edit at guidance 3.5 with eta 0.9 on steps [0, 7), i.e. start_step 0, stop_step 7.
+**Settings** (kept here). From the paper (Rout et al.): the empty source prompt, inversion
+at guidance 0, gamma 0.5, 28 steps, edit at guidance 3.5. eta 0.9 on steps [0, 7)
+(start_step 0, stop_step 7) is NOT a row of the paper's table (none stops at step 7): it is
+the example in the README of the diffusers community pipeline. The paper's own rows, e.g.
+stylization (stop_step 6, eta 0.9) or object insert (stop_step 6, eta 1.0), are in the
+pack's README.
 
 """ + MODEL_FILES_NOTE
 
@@ -120,8 +157,10 @@ Turn a rough colour-stroke painting into a realistic image (paper, Sec. 5.1).
 3. Faithfulness to the strokes vs. realism: a later **start_step** or a larger
    **stop_step**/**eta** follows the strokes more closely.
 
-**Paper setting** (kept here): start at step 3, guide towards the strokes until step 5
-(start_step 3, stop_step 5), eta 0.9, gamma 0.5, 28 steps, guidance 3.5.
+**Paper setting** (kept here): the paper's stroke-to-image row (Rout et al.): start at
+step 3, guide towards the strokes until step 5 (start_step 3, stop_step 5), eta 0.9; with
+the paper's gamma 0.5, 28 steps, inversion at guidance 0 with the empty prompt, edit at
+guidance 3.5.
 
 """ + MODEL_FILES_NOTE
 
@@ -134,8 +173,34 @@ The same edit as *rf_inversion_edit*, applied only inside a mask.
    the result follows the source.
 2. *Edit prompt*: what the masked region should become.
 
-**Paper setting** (kept here): empty source prompt, inversion at guidance 0, gamma 0.5,
-28 steps; guidance 3.5, eta 0.9 on steps [0, 7).
+**Settings** (kept here): those of *rf_inversion_edit*. From the paper (Rout et al.): the
+empty source prompt, inversion at guidance 0, gamma 0.5, 28 steps, guidance 3.5. eta 0.9
+on steps [0, 7) is the diffusers community pipeline's README example, not a row of the
+paper's table (none stops at step 7).
+
+""" + MODEL_FILES_NOTE
+
+FAST_NOTE = """## RF-Inversion: fast edit (order fireflow, 10 + 10 steps)
+The edit of *rf_inversion_edit* at 22 model evaluations instead of 56.
+
+**What to change**: the *Source image* and the *Edit prompt*, and identity vs. edit
+strength with **stop_step** (of 10) and **eta**, as in *rf_inversion_edit*. Keep
+**order** and **steps** the same on both RF nodes.
+
+**Settings** (kept here): order fireflow on both nodes, 10 steps, eta 0.9 on steps
+[0, 3) (stop_step 3); gamma 0.5, the empty source prompt at guidance 0, the edit at
+guidance 3.5 (the paper's). fireflow takes N + 1 model evaluations for N steps:
+11 + 11 = 22, against 28 + 28 = 56 for euler at 28 steps; on the CPU (a tiny Flux,
+docs/benchmarks.md section 2) the edit took 0.39 of the euler edit's time. stop_step 3
+of 10 is the window where this edit matches euler's at 7 of 28 on the exact-model study
+(docs/benchmarks.md, section 1: layout, edit strength and P(edit) within 0.05, background
+within 0.1; stop 2 missed). Its reconstruction (gamma = eta = 0) is about ten times more
+accurate there (relative error 0.014 against 0.143).
+
+**When to use euler 28 instead** (*rf_inversion_edit*): strong edits that must keep the
+composition. At the highest edit strengths fireflow 10 + 10 keeps 0.08 to 0.10 less of
+the layout (at edit strength 0.95: 0.54 against euler's 0.63), and it does better
+nowhere on that frontier (exact-model study, docs/benchmarks.md).
 
 """ + MODEL_FILES_NOTE
 
@@ -158,13 +223,13 @@ swap guiders, schedulers and noise.
 **What to change**: the source image, the edit prompt, and the same knobs as in
 *rf_inversion_edit* (stop_step, eta on the edit sampler; gamma on the invert sampler).
 
-**Paper setting** (kept here):
+**Settings** (kept here; those of *rf_inversion_edit*: the paper's, but for the eta window):
 1. **Invert**: the model's sigmas flipped to rise from 0 to 1 (`RFFlipSigmas`, exact,
    unlike core FlipSigmas), DisableNoise, empty prompt at FluxGuidance 0, `RFInvertSampler`
    (gamma 0.5), latent = the source.
 2. **Edit**: BasicScheduler's sigmas, DisableNoise, edit prompt at FluxGuidance 3.5,
-   `RFControlledSamplerSampler` fed the inverted latent (eta 0.9, steps [0, 7)),
-   latent = the source (reference).
+   `RFControlledSamplerSampler` fed the inverted latent (eta 0.9, steps [0, 7): the
+   diffusers community pipeline's README example), latent = the source (reference).
 
 Keep both SamplerCustomAdvanced on the same BasicScheduler (28 steps).
 
@@ -174,6 +239,12 @@ Keep both SamplerCustomAdvanced on the same BasicScheduler (28 steps).
 def rf_inversion_edit():
     return _edit_graph(EDIT_NOTE, "a photo of a girl with blonde hair wearing a red dress, standing on a green hill",
                        0, 7, 0.9, False, "rf_inversion/edit")
+
+
+def rf_inversion_edit_fast():
+    return _edit_graph(FAST_NOTE, "a photo of a girl with blonde hair wearing a red dress, standing on a green hill",
+                       0, 3, 0.9, False, "rf_inversion/edit_fast", steps=10, order="fireflow",
+                       note_size=(440, 600))
 
 
 def stroke_to_image():
@@ -282,6 +353,7 @@ def power_user():
 
 WORKFLOWS = {
     "rf_inversion_edit": rf_inversion_edit,
+    "rf_inversion_edit_fast": rf_inversion_edit_fast,
     "stroke_to_image": stroke_to_image,
     "regional_edit": regional_edit,
     "stochastic_sampling": stochastic_sampling,

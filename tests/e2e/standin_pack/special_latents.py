@@ -4,6 +4,8 @@ latent's values (so an e2e test can compare regions, which statistics would hide
 draw takes its own seeded generator."""
 import torch
 
+from .standins import Probe
+
 LATENT_KINDS = ["randn", "zeros", "nan", "inf"]
 MASK_KINDS = ["ones", "zeros", "left_half", "nan"]
 
@@ -80,17 +82,12 @@ class E2ESpecialSigmas:
         return (torch.tensor([float(v) for v in values.split(",") if v.strip()], dtype=torch.float32),)
 
 
-class E2ELatentValues:
+class E2ELatentValues(Probe):
     """Output node: a LATENT's shape and every value (flattened, C order) in the history's ui outputs."""
 
     @classmethod
     def INPUT_TYPES(cls):
         return {"required": {"label": ("STRING", {"default": ""}), "latent": ("LATENT",)}}
-
-    RETURN_TYPES = ()
-    FUNCTION = "report"
-    OUTPUT_NODE = True
-    CATEGORY = "testing/e2e"
 
     def report(self, label, latent):
         samples = latent["samples"].detach().float().cpu()

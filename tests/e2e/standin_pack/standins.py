@@ -1,4 +1,5 @@
-"""Tiny, deterministic stand-ins for Flux's UNET, text encoders and VAE (tests only).
+"""Tiny, deterministic stand-ins for Flux's UNET, text encoders and VAE (tests only; family_standins.py picks
+the tiny model by the file a loader names and registers the VAE loader).
 
 ComfyUI's model detection hard-codes Flux's hidden size (3072), so a small
 safetensors file cannot go through the real UNETLoader; these nodes build the
@@ -6,10 +7,10 @@ same ComfyUI model classes with small sizes instead. Each loader exposes the
 exact inputs of the core node it replaces so the server validates the
 workflow's own widget values (file names, dtypes) unchanged.
 """
-import functools
 import hashlib
-import importlib.util
+import importlib
 import math
+import sys
 import zlib
 from pathlib import Path
 
@@ -48,24 +49,29 @@ TINY_VAE_DDCONFIG = {
 TEXT_TOKENS = 16
 
 
-@functools.cache
+TESTS_DIR = Path(__file__).resolve().parents[2]
+
+
+def tests_module(name):
+    """A module of tests/ by its own name (comfy_harness: the version-aware model helpers; model_zoo, which
+    imports its siblings by name): the server imports this pack from a symlink in its custom_nodes, where tests/
+    is not on sys.path, so tests/ joins the END of sys.path, in this throw-away server only."""
+    if str(TESTS_DIR) not in sys.path:
+        sys.path.append(str(TESTS_DIR))
+    return importlib.import_module(name)
+
+
 def _comfy_harness():
-    """tests/comfy_harness.py (its version-aware model helpers), loaded by path: the server imports this pack
-    from a symlink in its custom_nodes, where tests/ is not on sys.path."""
-    path = Path(__file__).resolve().parents[2] / "comfy_harness.py"
-    spec = importlib.util.spec_from_file_location("rf_inversion_e2e_comfy_harness", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return tests_module("comfy_harness")
 
 
 def _seeded_state_dict(module, seed):
-    """Random weights with fan-in scaling; norms start at identity."""
+    """Random weights with fan-in scaling; norms (and RMS-norm gammas) start at identity."""
     gen = torch.Generator().manual_seed(seed)
     out = {}
     for name, ref in module.state_dict().items():
         leaf = name.rsplit(".", 1)[-1]
-        is_norm = ("norm" in name and leaf in ("weight", "scale")) or leaf == "scale"
+        is_norm = ("norm" in name and leaf in ("weight", "scale")) or leaf in ("scale", "gamma")
         if is_norm:
             out[name] = torch.ones(ref.shape, dtype=torch.float32)
         elif ref.ndim >= 2:
@@ -76,8 +82,26 @@ def _seeded_state_dict(module, seed):
     return out
 
 
-def _copy_inputs(core_class_name):
-    return nodes.NODE_CLASS_MAPPINGS[core_class_name].INPUT_TYPES()
+class StandIn:
+    """Base of the loader stand-ins: the inputs of the core loader CORE (so the server validates the workflow's own
+    widget values, file names and dtypes, unchanged); `load` builds the tiny object instead."""
+
+    CORE = ""
+    FUNCTION = "load"
+    CATEGORY = "testing/e2e"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return nodes.NODE_CLASS_MAPPINGS[cls.CORE].INPUT_TYPES()
+
+
+class Probe:
+    """Base of the test-only output nodes: `report` returns what they saw in the history's ui outputs."""
+
+    RETURN_TYPES = ()
+    FUNCTION = "report"
+    OUTPUT_NODE = True
+    CATEGORY = "testing/e2e"
 
 
 def build_tiny_flux():
@@ -92,16 +116,11 @@ def build_tiny_flux():
     )
 
 
-class E2ETinyFluxUNETLoader:
+class E2ETinyFluxUNETLoader(StandIn):
     """Stands in for UNETLoader: same inputs, returns a tiny Flux-dev-shaped model."""
 
-    @classmethod
-    def INPUT_TYPES(cls):
-        return _copy_inputs("UNETLoader")
-
+    CORE = "UNETLoader"
     RETURN_TYPES = ("MODEL",)
-    FUNCTION = "load"
-    CATEGORY = "testing/e2e"
 
     def load(self, unet_name, weight_dtype):
         return (build_tiny_flux(),)
@@ -138,16 +157,11 @@ class FakeFluxCLIP:
         return [[cond, {**out, **add_dict}]]
 
 
-class E2EFakeDualCLIPLoader:
+class E2EFakeDualCLIPLoader(StandIn):
     """Stands in for DualCLIPLoader (clip_l + t5xxl): prompt-hash embeddings of Flux's shapes."""
 
-    @classmethod
-    def INPUT_TYPES(cls):
-        return _copy_inputs("DualCLIPLoader")
-
+    CORE = "DualCLIPLoader"
     RETURN_TYPES = ("CLIP",)
-    FUNCTION = "load"
-    CATEGORY = "testing/e2e"
 
     def load(self, clip_name1, clip_name2, type, device="default"):
         return (FakeFluxCLIP(),)
@@ -161,21 +175,6 @@ def build_tiny_vae():
     vae = comfy.sd.VAE(sd=sd, config=config, dtype=torch.float32)
     vae.latent_channels = 16
     return vae
-
-
-class E2ETinyVAELoader:
-    """Stands in for VAELoader: a real comfy.sd.VAE with a 32-channel, 16-latent-channel autoencoder."""
-
-    @classmethod
-    def INPUT_TYPES(cls):
-        return _copy_inputs("VAELoader")
-
-    RETURN_TYPES = ("VAE",)
-    FUNCTION = "load"
-    CATEGORY = "testing/e2e"
-
-    def load(self, vae_name):
-        return (build_tiny_vae(),)
 
 
 def tensor_stats(t):
@@ -193,7 +192,7 @@ def tensor_stats(t):
     }
 
 
-class E2ETensorStats:
+class E2ETensorStats(Probe):
     """Output node: reports statistics of a LATENT or IMAGE in the history's ui outputs."""
 
     @classmethod
@@ -202,11 +201,6 @@ class E2ETensorStats:
             "required": {"label": ("STRING", {"default": ""})},
             "optional": {"latent": ("LATENT",), "image": ("IMAGE",), "sigmas": ("SIGMAS",)},
         }
-
-    RETURN_TYPES = ()
-    FUNCTION = "report"
-    OUTPUT_NODE = True
-    CATEGORY = "testing/e2e"
 
     def report(self, label, latent=None, image=None, sigmas=None):
         stats = []
@@ -223,7 +217,6 @@ class E2ETensorStats:
 NODE_CLASS_MAPPINGS = {
     "E2ETinyFluxUNETLoader": E2ETinyFluxUNETLoader,
     "E2EFakeDualCLIPLoader": E2EFakeDualCLIPLoader,
-    "E2ETinyVAELoader": E2ETinyVAELoader,
     "E2ETensorStats": E2ETensorStats,
 }
 
