@@ -10,14 +10,12 @@ ComfyUI checkout and Chromium (see tests/e2e/install_browser.sh); build with the
 """
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import build_workflows as workflows  # noqa: E402
-import e2e_browser as browser  # noqa: E402
 import e2e_server  # noqa: E402
 
 SUBGRAPH_DIR = e2e_server.REPO_ROOT / "subgraphs"
@@ -128,30 +126,13 @@ def build(driver, server, spec):
 
 
 def main():
-    comfy_dir = e2e_server.find_comfyui()
-    if comfy_dir is None:
-        sys.exit("ComfyUI not found: set COMFYUI_PATH")
-    reason = browser.browser_missing_reason()
-    if reason:
-        sys.exit(reason)
-    base = tempfile.mkdtemp(prefix="rfinv-subgraphs-")
-    server = e2e_server.ComfyServer(comfy_dir, base, frontend_settings=browser.FRONTEND_SETTINGS)
-    driver = None
-    try:
-        server.start()
-        driver = browser.make_driver(Path(base) / "chrome-profile")
-        browser.open_app(driver, server.url)
+    with workflows.editor("rfinv-subgraphs-") as (server, driver):
         SUBGRAPH_DIR.mkdir(exist_ok=True)
         for spec in SUBGRAPHS:
             data = build(driver, server, spec)
             out = SUBGRAPH_DIR / f"{spec['name']}.json"
             out.write_text(json.dumps(data, indent=2) + "\n")
             print(f"wrote {out.relative_to(e2e_server.REPO_ROOT)}")
-    finally:
-        if driver is not None:
-            browser.quit_driver(driver)
-        server.stop()
-        e2e_server.cleanup_base_dir(base)
 
 
 if __name__ == "__main__":

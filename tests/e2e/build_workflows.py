@@ -8,6 +8,7 @@ ComfyUI checkout and Chromium (see tests/e2e/install_browser.sh):
     /opt/rfinv-venv/bin/python tests/e2e/build_workflows.py [name ...]
 """
 import argparse
+import contextlib
 import json
 import shutil
 import sys
@@ -98,35 +99,51 @@ def save_preview(png_path, jpg_path, width=512):
     img.resize((width, h), Image.LANCZOS).save(jpg_path, quality=85)
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("names", nargs="*", help="workflows to build (default: all)")
-    ap.add_argument("--pack-dir", default=str(REPO), help="pack folder to load (default: this repo)")
-    args = ap.parse_args(argv)
-    names = args.names or list(WORKFLOWS)
-
+@contextlib.contextmanager
+def editor(prefix, pack_dir=REPO, prepare_inputs=None):
+    """A real ComfyUI (this pack loaded) in a throw-away base directory and the real editor open on it, for the
+    build scripts: yields (server, driver) and stops both, and removes the directory, however the build ends.
+    prepare_inputs(base) fills base/input before the server starts."""
     comfy_dir = e2e_server.find_comfyui()
     if comfy_dir is None:
         sys.exit("ComfyUI not found: set COMFYUI_PATH")
     reason = browser.browser_missing_reason()
     if reason:
         sys.exit(reason)
-
-    base = tempfile.mkdtemp(prefix="rfinv-build-")
-    server = e2e_server.ComfyServer(comfy_dir, base, pack_dir=args.pack_dir,
-                                      frontend_settings=browser.FRONTEND_SETTINGS)
-    shipped = comfy_dir / "input" / "example.png"  # what users see in the loader
-    if shipped.is_file():
-        shutil.copy(shipped, Path(base) / "input" / "example.png")
-    else:
-        fixtures_data.write_source_image(Path(base) / "input" / "example.png", size=256)
-    fixtures_data.write_source_video(Path(base) / "input" / workflow_specs_families.SOURCE_VIDEO)
+    base = tempfile.mkdtemp(prefix=prefix)
+    server = e2e_server.ComfyServer(comfy_dir, base, pack_dir=pack_dir, frontend_settings=browser.FRONTEND_SETTINGS)
+    if prepare_inputs is not None:
+        prepare_inputs(comfy_dir, Path(base))
     driver = None
     try:
         server.start()
         driver = browser.make_driver(Path(base) / "chrome-profile")
         driver.set_window_size(*browser.SCREENSHOT_WINDOW)
         browser.open_app(driver, server.url)
+        yield server, driver
+    finally:
+        if driver is not None:
+            browser.quit_driver(driver)
+        server.stop()
+        e2e_server.cleanup_base_dir(base)
+
+
+def _workflow_inputs(comfy_dir, base):
+    shipped = comfy_dir / "input" / "example.png"  # what users see in the loader
+    if shipped.is_file():
+        shutil.copy(shipped, base / "input" / "example.png")
+    else:
+        fixtures_data.write_source_image(base / "input" / "example.png", size=256)
+    fixtures_data.write_source_video(base / "input" / workflow_specs_families.SOURCE_VIDEO)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("names", nargs="*", help="workflows to build (default: all)")
+    ap.add_argument("--pack-dir", default=str(REPO), help="pack folder to load (default: this repo)")
+    args = ap.parse_args(argv)
+    names = args.names or list(WORKFLOWS)
+    with editor("rfinv-build-", args.pack_dir, _workflow_inputs) as (_, driver):
         WORKFLOW_DIR.mkdir(exist_ok=True)
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         for name in names:
@@ -140,11 +157,6 @@ def main(argv=None):
                 raise RuntimeError(f"{name}: the screenshot shows another graph than the one just built")
             save_preview(shot, WORKFLOW_DIR / f"{name}.jpg")
             print(f"wrote workflows/{name}.json, workflows/{name}.jpg, docs/screenshots/{name}.png")
-    finally:
-        if driver is not None:
-            browser.quit_driver(driver)
-        server.stop()
-        e2e_server.cleanup_base_dir(base)
 
 
 if __name__ == "__main__":

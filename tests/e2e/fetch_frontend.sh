@@ -30,8 +30,9 @@ fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/rfinv-frontend-$VERSION.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
+# (minus pip's warning for each local file:// index a machine's pip.conf may list that lacks this package)
 "$PY" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary :all: --dest "$WORK/wheel" \
-  "comfyui-frontend-package==$VERSION" >&2
+  "comfyui-frontend-package==$VERSION" >&2 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 WHEEL=("$WORK"/wheel/comfyui_frontend_package-"$VERSION"-*.whl)
 if [ ! -f "${WHEEL[0]}" ]; then
   echo "$0: pip download gave no comfyui_frontend_package-$VERSION wheel" >&2

@@ -23,6 +23,6 @@ if ! "$PY" -c "import selenium" 2>/dev/null; then
   "$PY" -m pip install -q "selenium>=4.11"
 fi
 
-/usr/bin/chromium --version
+/usr/bin/chromium --version 2>/dev/null  # Debian's wrapper script prints a harmless shell error on some machines
 /usr/bin/chromedriver --version
 "$PY" -c "import selenium; print('selenium', selenium.__version__)"
