@@ -27,8 +27,8 @@ import comfy_harness as H  # noqa: E402
 
 
 def import_comfyui_and_pack() -> Path:
-    """ComfyUI (COMFYUI_PATH, this pack's custom_nodes parent, /opt/ComfyUI) and this pack, as the tests load them;
-    console progress bars off, so that no tqdm output lands inside the timings (the nodes honour the flag)."""
+    """ComfyUI (COMFYUI_PATH, this pack's custom_nodes parent, or the ComfyUI .ci/run fetches) and this pack, as
+    the tests load them; console progress bars off, so that no tqdm output lands inside the timings (the nodes honour the flag)."""
     path = H.find_comfyui()
     if path is None:
         sys.exit(H.SETUP_HINT)

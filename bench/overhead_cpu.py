@@ -8,7 +8,8 @@ euler 28 + 28 edit, and compares peak memory against a plain SamplerCustom run (
     python bench/overhead_cpu.py                 # latent 1x16x64x64 (a 512x512 image), 5 repetitions
     python bench/overhead_cpu.py --size 32       # smaller latent: the per-step overhead weighs more
 
-Needs ComfyUI (COMFYUI_PATH, or this pack inside ComfyUI/custom_nodes, or /opt/ComfyUI); no model download.
+Needs ComfyUI (COMFYUI_PATH, or this pack inside ComfyUI/custom_nodes, or the ComfyUI .ci/run fetches); no model
+download.
 Target: (RFInvert + RFControlledSampler) / (56 forwards) <= 1.05. Expected: fireflow 10 + 10 / euler 28 + 28 about
 22 / 56 = 0.39.
 """

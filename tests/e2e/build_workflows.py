@@ -5,7 +5,8 @@ node.connect, graph.serialize), so the files are exactly what the editor
 writes for this ComfyUI/frontend version. Needs the pack's real nodes, a
 ComfyUI checkout and Chromium (see tests/e2e/install_browser.sh):
 
-    /opt/rfinv-venv/bin/python tests/e2e/build_workflows.py [name ...]
+    COMFYUI_PATH=~/.cache/comfyui-rf-inversion/ComfyUI-0.30.0 \
+        ~/.cache/comfyui-rf-inversion/venv-0.30.0/bin/python tests/e2e/build_workflows.py [name ...]   # after bash .ci/run
 """
 import argparse
 import contextlib
