@@ -141,7 +141,7 @@ class RFInvert(io.ComfyNode):
             "seed": int(seed),
             "order": order,
             "boundary": None if model_low_noise is None else float(boundary),
-            "reference_latents": reference_fingerprints(d for _, d in positive),
+            "reference_latents": reference_fingerprints(d for _, d in conditioning),  # guidance adds none
         }
         return io.NodeOutput(result)
 

@@ -18,10 +18,10 @@ from tqdm.auto import tqdm
 
 from ..rf_core import (
     ETA_SCHEDULES,
+    EXPERTS,
     MODES,
     RFInputError,
     check_option,
-    EXPERTS,
     check_order,
     check_sde_order,
     check_unit_interval,
