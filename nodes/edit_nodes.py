@@ -16,27 +16,16 @@ import comfy.utils
 import latent_preview
 from comfy_api.latest import io
 
-from ..rf_core import inversion_sigmas
-from . import inputs, latents
-from .adapter import require_flow_model, require_velocity_at_sigma0
-from .checks import (
-    INVERSION_KEY,
-    check_cfg,
-    check_edit_inputs,
-    check_edit_wiring,
-    check_flow_latent,
-    edit_masks,
-    inversion_info,
-    reference_fingerprints,
-    sampling_grid,
-)
-from .guidance import conditioning_with_guidance
-from .samplers import RFControlledSamplerObject, RFInversionSamplerObject
+from .. import rf_core
+from ..rf_core import RFInputError
+from . import inputs, latents, record, specs
+from .guidance import check_cfg, conditioning_with_guidance
+from .samplers import EditSampler, InvertSampler
 from .schema import schema
 
 
-def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples: torch.Tensor, seed: int) -> dict:
-    """guider.sample as SamplerCustomAdvanced calls it, with DisableNoise's zero noise, but with no denoise_mask: a
+def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples, seed: int) -> dict:
+    """guider.sample as SamplerCustomAdvanced calls it with DisableNoise's zero noise, but with no denoise_mask: a
     noise_mask acts in RF-Inversion's controller only, never as the model's inpainting conditioning (per-token
     timesteps of LTXV / Wan 2.2, concat masks of inpainting and image-to-video models). Returns a LATENT."""
     noise = latents.zeros_like(samples)
@@ -49,10 +38,10 @@ def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples: tor
 
 
 def expert_runs(model, model_low_noise, first: str) -> list[tuple[object, str]]:
-    """The guider runs of one direction: [(model, "both")] for one model; for a model of two experts (Wan 2.2 A14B:
-    model the high-noise one, model_low_noise the other) the low-noise expert's steps first for the inversion
-    (first="low_noise"), the high-noise expert's first for the edit, each run on the whole grid (its Sampler object
-    takes only its expert's steps), as ComfyUI's Wan 2.2 templates chain two KSamplerAdvanced."""
+    """The guider runs of one direction: [(model, "both")] for one model; for two experts (model the high-noise
+    one) the low-noise expert's run first for the inversion (first="low_noise"), the high-noise one's first for the
+    edit, each on the whole grid (its Sampler takes only its expert's steps), as ComfyUI's Wan 2.2 templates chain
+    two KSamplerAdvanced."""
     if model_low_noise is None:
         return [(model, "both")]
     runs = [(model, "high_noise"), (model_low_noise, "low_noise")]
@@ -60,7 +49,6 @@ def expert_runs(model, model_low_noise, first: str) -> list[tuple[object, str]]:
 
 
 def guider_for(model, positive, negative=None, cfg: float = 1.0):
-    """A CFGGuider with the conditioning (and negative) written for this model's guidance rule."""
     guider = comfy.samplers.CFGGuider(model)
     if negative is None:
         guider.inner_set_conds({"positive": positive})
@@ -68,6 +56,14 @@ def guider_for(model, positive, negative=None, cfg: float = 1.0):
         guider.set_conds(positive, negative)
     guider.set_cfg(cfg)
     return guider
+
+
+def sampling_grid(model, steps: int, sigmas: torch.Tensor | None) -> torch.Tensor:
+    """The model's own 'simple' grid of `steps` steps (as BasicScheduler), or the connected sigmas, which then
+    decide the step count. Checked where a plan is built."""
+    if sigmas is not None:
+        return sigmas.detach().cpu()
+    return comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "simple", int(steps)).cpu()
 
 
 class RFInvert(io.ComfyNode):
@@ -120,29 +116,19 @@ class RFInvert(io.ComfyNode):
                 order="euler", model_low_noise=None, boundary=inputs.WAN22_BOUNDARY_T2V) -> io.NodeOutput:
         samples = comfy.sample.fix_empty_latent_channels(model, latent["samples"])
         runs = expert_runs(model, model_low_noise, "low_noise")
-        for m, _ in runs:
-            check_flow_latent(m, "latent", samples)
-        require_velocity_at_sigma0(runs[0][0])  # the run that takes the step from sigma = 0
         grid = sampling_grid(model, steps, sigmas)
-        walk = inversion_sigmas(grid, start_step)  # checks start_step against the grid
+        plan = specs.inversion_plan([m for m, _ in runs], grid, latents.parts(samples), walk=False, gamma=gamma,
+                                    start_step=start_step, order=order)
+        walk = rf_core.flip_sigmas(grid[int(start_step):])  # the plan's walk, as a tensor for guider.sample
         result, current = latent, samples
         for m, expert in runs:
-            positive = conditioning_with_guidance(m, conditioning, guidance)
-            guider = guider_for(m, positive)
-            sampler = RFInversionSamplerObject(gamma=gamma, seed=seed, order=order, expert=expert, boundary=boundary,
-                                               batch_index=latent.get("batch_index"))
+            guider = guider_for(m, conditioning_with_guidance(m, conditioning, guidance))
+            sampler = InvertSampler(seed=seed, expert=expert, boundary=boundary, batch_index=latent.get("batch_index"),
+                                    plan=plan)
             result = run_guider(guider, sampler, walk, latent, current, seed)
             current = result["samples"]
-        result[INVERSION_KEY] = {
-            "sigmas": grid.clone(),
-            "steps": grid.numel() - 1,
-            "start_step": int(start_step),
-            "gamma": float(gamma),
-            "seed": int(seed),
-            "order": order,
-            "boundary": None if model_low_noise is None else float(boundary),
-            "reference_latents": reference_fingerprints(d for _, d in conditioning),  # guidance adds none
-        }
+        split = None if model_low_noise is None else float(boundary)
+        result[record.KEY] = record.make(grid, start_step, order, split, conditioning)  # guidance adds no latents
         return io.NodeOutput(result)
 
 
@@ -202,27 +188,40 @@ class RFControlledSampler(io.ComfyNode):
                 guidance, mode, seed, mask=None, negative=None, cfg=1.0, sigmas=None, order="euler",
                 model_low_noise=None, boundary=inputs.WAN22_BOUNDARY_T2V) -> io.NodeOutput:
         runs = expert_runs(model, model_low_noise, "high_noise")
-        for m, _ in runs:
-            require_flow_model(m)  # before sampling_grid: other models' sigmas are not a flow grid
-        grid = sampling_grid(model, steps, sigmas)
-        x = inverted["samples"]
         ref = comfy.sample.fix_empty_latent_channels(model, reference["samples"])
-        check_edit_wiring(inverted, reference)
-        for m, _ in runs:
-            check_edit_inputs(m, inversion_info(inverted), grid, start_step, stop_step, x, ref,
-                              masks=edit_masks(mask, inverted, reference.get("noise_mask")), order=order)
+        check_wiring(inverted, reference)
+        edit_masks = {"mask": mask, specs.INVERTED_NOISE_MASK: inverted.get("noise_mask"),
+                      specs.REFERENCE_NOISE_MASK: reference.get("noise_mask")}
+        grid = sampling_grid(model, steps, sigmas)
+        spec = specs.edit_spec(
+            [m for m, _ in runs], grid, latents.parts(inverted["samples"]),
+            latents.parts(ref), edit_masks, record.read(inverted), None if model_low_noise is None else float(boundary),
+            start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule, mode=mode, order=order,
+        )
         cfg = check_cfg(cfg, negative)
-        if ref.shape[0] != x.shape[0]:
-            ref = latents.expand_batch(ref, x.shape[0])
+        if ref.shape[0] != inverted["samples"].shape[0]:
+            ref = latents.expand_batch(ref, inverted["samples"].shape[0])
         current = inverted
         for m, expert in runs:
             neg = None if negative is None else conditioning_with_guidance(m, negative, guidance, "negative")
             guider = guider_for(m, conditioning_with_guidance(m, conditioning, guidance), neg, cfg)
-            sampler = RFControlledSamplerObject(
-                current, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule, mode=mode,
-                seed=seed, mask=mask, order=order, reference_noise_mask=reference.get("noise_mask"), expert=expert,
-                boundary=boundary,
-            )
+            sampler = EditSampler(current, seed=seed, expert=expert, boundary=boundary, spec=spec)
             out = run_guider(guider, sampler, grid, reference, ref, seed)
-            current = {**inverted, "samples": out["samples"]}  # the next expert starts here (record and masks kept)
+            current = {**inverted, "samples": out["samples"]}  # the next expert starts here
         return io.NodeOutput(out)
+
+
+def check_wiring(inverted: dict, reference: dict) -> None:
+    """The reference is the source, not an inversion: RFInvert's record on it means a wiring mistake."""
+    if record.read(reference) is None:
+        return
+    if record.read(inverted) is None:
+        raise RFInputError(
+            "inverted and reference are swapped: the reference is RFInvert's output and the inverted latent is not. "
+            "connect RFInvert's output to 'inverted' and the source latent (the one RFInvert inverted, e.g. from "
+            "VAEEncode) to 'reference'."
+        )
+    raise RFInputError(
+        "the reference is an inverted latent (RFInvert's output), so the edit would pull towards noise: connect the "
+        "source latent (the one RFInvert inverted, e.g. from VAEEncode) to 'reference'."
+    )

@@ -51,3 +51,15 @@ def conditioning_with_guidance(model_patcher, conditioning, guidance: float, nam
                 "or remove the upstream FluxGuidance (or give it the same value)."
             )
     return node_helpers.conditioning_set_values(conditioning, {"guidance": guidance})
+
+
+def check_cfg(cfg: float, negative) -> float:
+    """cfg is a finite scale, and a scale other than 1 has a negative prompt to act on."""
+    cfg = float(cfg)
+    if not math.isfinite(cfg):
+        raise RFInputError(f"cfg must be a finite number, got {cfg}: set cfg to 1 (off) or a scale up to 100.")
+    if negative is None and cfg != 1.0:
+        raise RFInputError(
+            f"cfg is {cfg} but no negative conditioning is connected: connect a negative prompt, or set cfg to 1."
+        )
+    return cfg

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..rf_core import check_sigma_steps, flip_sigmas, inversion_sigmas
+from ..rf_core import check_steps, flip_sigmas, inversion_sigmas
 from . import inputs
-from .samplers import RFControlledSamplerObject, RFInversionSamplerObject, StochasticSamplerObject
+from .samplers import EditSampler, InvertSampler, StochasticSampler
 from .schema import schema
 
 
@@ -41,8 +41,7 @@ class RFInvertSampler(io.ComfyNode):
 
     @classmethod
     def execute(cls, gamma, seed, order="euler", expert="both", boundary=inputs.WAN22_BOUNDARY_T2V) -> io.NodeOutput:
-        return io.NodeOutput(RFInversionSamplerObject(gamma=gamma, seed=seed, order=order, expert=expert,
-                                                      boundary=boundary))
+        return io.NodeOutput(InvertSampler(gamma=gamma, seed=seed, order=order, expert=expert, boundary=boundary))
 
 
 class RFControlledSamplerSampler(io.ComfyNode):
@@ -76,7 +75,7 @@ class RFControlledSamplerSampler(io.ComfyNode):
     def execute(cls, inverted, start_step, stop_step, eta, eta_schedule, mode, seed, mask=None,
                 order="euler", expert="both", boundary=inputs.WAN22_BOUNDARY_T2V) -> io.NodeOutput:
         return io.NodeOutput(
-            RFControlledSamplerObject(
+            EditSampler(
                 inverted, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule,
                 mode=mode, seed=seed, mask=mask, order=order, expert=expert, boundary=boundary,
             )
@@ -105,7 +104,7 @@ class StochasticFluxSampler(io.ComfyNode):
 
     @classmethod
     def execute(cls, noise_scale) -> io.NodeOutput:
-        return io.NodeOutput(StochasticSamplerObject(noise_scale=noise_scale))
+        return io.NodeOutput(StochasticSampler(noise_scale=noise_scale))
 
 
 class RFFlipSigmas(io.ComfyNode):
@@ -124,7 +123,7 @@ class RFFlipSigmas(io.ComfyNode):
 
     @classmethod
     def execute(cls, sigmas) -> io.NodeOutput:
-        return io.NodeOutput(flip_sigmas(check_sigma_steps(sigmas)))  # the sampler checks the values
+        return io.NodeOutput(flip_sigmas(check_steps(sigmas)))  # the inversion sampler checks the values
 
 
 class RFInversionSigmas(io.ComfyNode):

@@ -1,11 +1,9 @@
-"""The velocity fields of RF-Inversion (Rout et al., ICLR 2025), one equation per function, in ComfyUI's sigma
-convention (../shared/reference/rf-inversion.md, section 2).
+"""The velocity fields of RF-Inversion (Rout et al., ICLR 2025), one equation per function.
 
-x_sigma = (1 - sigma) x0 + sigma eps; v = E[eps - x0 | x_sigma] is the flow model's output. Paper time runs with
-the walk: t = sigma for the inversion (image to noise), t = 1 - sigma for the edit (noise to image), so every
-velocity here is d/dt in its own direction and a step is x + |sigma' - sigma| * velocity. No function here calls
-the model: each takes the model's output at the point it is evaluated at, so a solver scheme decides where (and
-how often) the model runs, and the controller terms are always evaluated at the scheme's own state.
+In the package's sigma convention (rf_core/__init__.py) every velocity here is d/dt in its walk's own direction
+(t = sigma up, t = 1 - sigma down), so a step is x + |sigma' - sigma| * velocity. No function calls the model:
+each takes the model's output v at the point it is evaluated at, so a scheme decides where the model runs and
+the controller terms are evaluated at the scheme's own state.
 """
 
 from __future__ import annotations

@@ -75,18 +75,32 @@ def import_comfyui(path: Path):
     return comfy
 
 
+def _pack_package():
+    """The pack as the package ComfyUI imports it as (named after its folder), registered in sys.modules; its
+    __init__ (which needs ComfyUI) runs only in load_pack."""
+    if PACK_MODULE not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            PACK_MODULE, PACK_ROOT / "__init__.py", submodule_search_locations=[str(PACK_ROOT)]
+        )
+        sys.modules[PACK_MODULE] = importlib.util.module_from_spec(spec)
+    return sys.modules[PACK_MODULE]
+
+
+def import_rf_core():
+    """The pack's rf_core (it needs no ComfyUI), imported once and also reachable as `rf_core`, so the tests and
+    the nodes share one module (one RFInputError)."""
+    _pack_package()
+    core = importlib.import_module(PACK_MODULE + ".rf_core")
+    sys.modules.setdefault("rf_core", core)
+    return core
+
+
 def load_pack():
     """Import this pack the way ComfyUI loads a custom node folder (a package named after its folder)."""
-    if PACK_MODULE in sys.modules:
-        return sys.modules[PACK_MODULE]
-    spec = importlib.util.spec_from_file_location(
-        PACK_MODULE, PACK_ROOT / "__init__.py", submodule_search_locations=[str(PACK_ROOT)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[PACK_MODULE] = module
-    spec.loader.exec_module(module)
-    importlib.import_module(PACK_MODULE + ".nodes")
-    importlib.import_module(PACK_MODULE + ".nodes.adapter")
+    module = _pack_package()
+    if not hasattr(module, "comfy_entrypoint"):
+        module.__spec__.loader.exec_module(module)
+        importlib.import_module(PACK_MODULE + ".nodes")
     return module
 
 

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # rf_core is importable without ComfyUI
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helpers
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))  # exact fields, grids
 
 import comfy_harness  # noqa: E402
+
+comfy_harness.import_rf_core()  # once, as the pack's own subpackage: `import rf_core` in a test is that module
 
 
 def _tested_against() -> str:

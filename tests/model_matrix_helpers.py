@@ -131,7 +131,7 @@ def region(samples: torch.Tensor) -> torch.Tensor:
 
 def as_mask(r: torch.Tensor) -> torch.Tensor:
     """The region as a MASK: (1, H, W) for images and audio spectrograms, (T, H, W) for video (ComfyUI's
-    prepare_mask reads a MASK batch as frames for 5-D latents), (1, 1, L) for 1-D (audio) latents."""
+    nodes/masks.py reads a MASK batch as frames for 5-D latents), (1, 1, L) for 1-D (audio) latents."""
     if r.ndim == 1:
         return r[None, None]
     return r if r.ndim == 3 else r[None]

@@ -9,7 +9,7 @@ import contextlib
 import pytest
 import torch
 
-from rf_core.analytic import GaussianMixture
+from exact_fields import GaussianMixture
 
 LATENT = (2, 4, 8, 8)  # (B, C, H, W): small image latents
 ORDERS = ("euler", "midpoint", "fireflow")  # the solver names rf_core must offer (pinned here, not read from it)

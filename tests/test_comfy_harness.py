@@ -45,7 +45,7 @@ def _probe(comfy, pack, model, x, sigmas, guidance=None):
     guider = comfy.samplers.CFGGuider(model)
     guider.inner_set_conds({"positive": comfy_harness.conditioning(batch=x.shape[0], **extra)})
     guider.set_cfg(1.0)
-    probe = _Probe(pack.nodes.adapter.GuiderVelocity, sigmas, x)
+    probe = _Probe(pack.nodes.velocity.GuiderVelocity, sigmas, x)
     grid = torch.tensor([1.0, 0.0])
     guider.sample(torch.zeros_like(x), torch.zeros_like(x), probe, grid, seed=0)
     return probe.rows

@@ -15,7 +15,7 @@ import i18n_helpers as i18n
 from i18n_helpers import DOCS, REPO, schema_inputs
 
 LOCALES = ("en", *i18n.LANGS)
-# The paper's per-task settings (Rout et al. 2025; ../shared/reference/rf-inversion.md section 3):
+# The paper's per-task settings (Rout et al. 2025, the table of per-task hyper-parameters):
 # task words as the English pages name them -> (start_step, stop_step, eta), all at 28 steps and gamma 0.5.
 PAPER_SETTINGS = {
     "stroke painting to image": (3, 5, 0.9),

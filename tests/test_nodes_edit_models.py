@@ -47,7 +47,7 @@ def round_trip(runner, zoo, name, src_cond_of, caplog):
 def test_the_inversion_records_its_reference_latents_and_a_matching_edit_is_quiet(runner, zoo, name, pack, caplog):
     inverted, cond, error, warnings = round_trip(runner, zoo, name, lambda c: c, caplog)
     recorded = inverted["rf_inversion"]["reference_latents"]
-    assert recorded == pack.nodes.checks.reference_fingerprints(d for _, d in cond) and len(recorded) == 1
+    assert recorded == pack.nodes.record.reference_fingerprints(d for _, d in cond) and len(recorded) == 1
     assert warnings == []
 
 

@@ -79,7 +79,7 @@ def test_stochastic_sampler_at_the_largest_noise_seed(runner, pack, sd3):
 
     def fn(velocity, y0, inner):
         x = rf_core.seeded_noise(MAX_SEED, y0.shape).to(y0.device)
-        return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=rf_core.seeded_noise_sampler(0, x.shape))
+        return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=rf_core.step_noise(0, x.shape))
 
     want = core.run_core(pack, sd3, comfy_harness.conditioning(seed=5), torch.zeros(SHAPE), fn, grid)
     torch.testing.assert_close(take(name)["samples"], want, rtol=0, atol=1e-5)
@@ -108,7 +108,7 @@ def test_more_steps_than_the_models_noise_levels_names_the_limit(runner, sd3, no
 
 
 def test_the_noise_levels_the_steps_tooltip_names(pack, flux_dev, sd3, wan21):
-    levels = pack.nodes.checks.model_noise_levels
+    levels = pack.nodes.models.noise_levels
     assert (levels(flux_dev), levels(sd3), levels(wan21)) == (10000, 1000, 1000)
     tip = pack.nodes.inputs.steps().tooltip
     assert "1000 for discrete-flow models such as SD3, AuraFlow and Wan; 10000 for Flux" in tip
@@ -199,7 +199,7 @@ class _Executor:
 @pytest.mark.parametrize("calls", [0, 2])
 def test_the_sigma0_read_says_what_to_do_when_the_network_is_not_called_once(pack, flux_dev, calls):
     """A caching node (0 network calls) or a patch that calls the network twice per evaluation."""
-    wrapper = pack.nodes.adapter._velocity_output_at_sigma0
+    wrapper = pack.nodes.velocity._velocity_output_at_sigma0
     x = randn(SHAPE, 46)
     kwargs = dict(context=torch.zeros((1, 4, comfy_harness.CONTEXT_DIM)), y=torch.zeros((1, comfy_harness.POOLED_DIM)),
                   guidance=torch.zeros(1))
@@ -225,7 +225,7 @@ def test_connected_sigmas_decide_the_step_count(runner, flux_dev):
     run = runner.run(g)
     assert run.success, run.error
     inverted, edited = (take(n) for n in names)
-    assert inverted["rf_inversion"]["steps"] == 4
+    assert inverted["rf_inversion"]["sigmas"].numel() - 1 == 4
     run2, want = run_chain(runner, flux_dev, source, ed=dict(stop_step=2))
     assert run2.success, run2.error
     assert torch.equal(inverted["samples"], want[0]) and torch.equal(edited["samples"], want[1])

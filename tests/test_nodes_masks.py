@@ -198,3 +198,64 @@ def test_the_sampler_form_still_takes_a_noise_mask_an_image_model_ignores(runner
     via_noise_mask, via_mask = (take(n)["samples"] for n in outs)
     torch.testing.assert_close(via_noise_mask, via_mask, rtol=0, atol=1e-6)
     assert_kept_right_edited_left(via_noise_mask, source)
+
+
+# ComfyUI's MASK layouts, made into rf_core's (1 or B, 1, *spatial) mask by nodes/masks.py (no ComfyUI run needed)
+
+
+@pytest.mark.parametrize(
+    "shape,match",
+    [((3, 8, 8), "a batch of 3 .* one per image"), ((2, 2, 8, 8), "does not fit"), ((1, 1, 1, 8, 8), "does not fit"),
+     ((0, 8, 8), "does not fit")],
+)
+def test_mask_shape_mismatch(pack, shape, match):
+    with pytest.raises(pack.rf_core.RFInputError, match=match):
+        pack.nodes.masks.latent_mask("mask", torch.ones(shape), torch.zeros((2, 4, 8, 8)))
+
+
+def test_a_mask_of_another_size_is_resized_as_comfyui_resizes_a_noise_mask(pack):
+    """Bilinear to the latent's H x W (torch's interpolate, as ComfyUI's reshape_mask): a 16 x 16 mask of 2 x 2
+    blocks is the 8 x 8 mask."""
+    small = (torch.arange(64).reshape(8, 8) % 3 == 0).float()
+    big = small.repeat_interleave(2, 0).repeat_interleave(2, 1)
+    x = torch.zeros((2, 4, 8, 8))
+    assert torch.equal(pack.nodes.masks.latent_mask("mask", big, x), small.reshape(1, 1, 8, 8))
+    assert torch.equal(pack.nodes.masks.latent_mask("mask", small, x), small.reshape(1, 1, 8, 8))
+
+
+def test_a_video_mask_is_frames(pack):
+    """For (B, C, T, H, W) a mask's leading dim is frames (ComfyUI's video noise_mask): T frames are resized to the
+    latent's frames, one frame covers all of them."""
+    latent_mask = pack.nodes.masks.latent_mask
+    x = torch.zeros((2, 4, 3, 8, 8))
+    per_frame = torch.stack([torch.full((8, 8), float(k + 1) / 3) for k in range(3)])
+    assert torch.equal(latent_mask("mask", per_frame, x), per_frame.reshape(1, 1, 3, 8, 8))
+    assert torch.equal(latent_mask("mask", torch.ones((8, 8)), x), torch.ones((1, 1, 3, 8, 8)))
+    assert latent_mask("mask", torch.ones((5, 1, 16, 16)), x).shape == (1, 1, 3, 8, 8)
+    with pytest.raises(pack.rf_core.RFInputError, match="a batch of 3"):
+        latent_mask("mask", torch.ones((3, 1, 3, 8, 8)), x)
+
+
+def test_an_audio_mask_is_one_row_over_time(pack):
+    """For a 1-D latent (B, C, L) (ACE-Step 1.5 audio) a mask is a row over time, resized linearly to L as ComfyUI's
+    reshape_mask does for 1-D latents: (L,) or (1, L) for all items, (Bm, 1, L) per item, and SetLatentNoiseMask's
+    (Bm, 1, 1, L). A mask with more than one row has no meaning over time: refused."""
+    latent_mask = pack.nodes.masks.latent_mask
+    x = torch.zeros((2, 64, 8))
+    row = (torch.arange(8) < 4).float()
+    want = row.reshape(1, 1, 8)
+    for m in (row, row[None], row[None, None], row[None, None, None]):
+        assert torch.equal(latent_mask("mask", m, x), want), tuple(m.shape)
+    assert torch.equal(latent_mask("mask", row.repeat_interleave(2)[None], x), want)  # 16 -> 8, linear
+    assert latent_mask("mask", torch.ones((2, 1, 8)), x).shape == (2, 1, 8)
+    with pytest.raises(pack.rf_core.RFInputError, match=r"one row over time"):
+        latent_mask("mask", torch.ones((1, 4, 8)), x)
+
+
+@pytest.mark.parametrize("value", [1.5, -0.1, float("nan")])
+def test_mask_values_outside_unit_interval_are_refused_before_resizing(pack, value):
+    """A bad value at one pixel of a larger mask is refused, even where resizing would skip that pixel."""
+    m = torch.ones(64, 64)
+    m[0, 0] = value
+    with pytest.raises(pack.rf_core.RFInputError, match=r"mask values must lie in \[0, 1\]"):
+        pack.nodes.masks.latent_mask("mask", m, torch.zeros((1, 4, 8, 8)))

@@ -1,5 +1,5 @@
 """What the nodes do differently for a kind of model, decided by a property ComfyUI gives the model: the sigma at
-which an x0-predicting network is first read (adapter.predicts_x0), and the noise scale of a model whose prior noise
+which an x0-predicting network is first read (models.predicts_x0), and the noise scale of a model whose prior noise
 is not unit (model_sampling.noise_scale, HiDream-O1's 8 on ComfyUI 0.30)."""
 
 from __future__ import annotations
@@ -33,13 +33,12 @@ def hidream_o1(zoo):
 
 def test_the_first_velocity_rule_follows_comfyuis_x0_marker(zoo, pack):
     """x0 networks (ComfyUI's __x0__ buffer, or HiDream-O1) are read at sigma_1 first; every other family at 0."""
-    adapter = pack.nodes.adapter
+    models = pack.nodes.models
     for family in zoo.FAMILIES:
         if family.missing() or family.refuse:
             continue
         model = family.build(seed=1)
-        assert adapter.predicts_x0(model) == family.x0_network, family.name
-        assert adapter.first_velocity(model) == ("sigma1" if family.x0_network else "sigma0"), family.name
+        assert models.predicts_x0(model) == family.x0_network, family.name
 
 
 @pytest.mark.parametrize("name", ["Chroma Radiance (pixel space, x0)", "Z-Image (pixel space, x0)", HIDREAM_O1,
@@ -105,7 +104,7 @@ def test_the_stochastic_sampler_noise_follows_the_models_noise_scale(hidream_o1,
     def fn(scale):
         def run_sde(velocity, y0, inner):
             x = inner.model_sampling.noise_scaling(grid[0], noise.to(y0.device), y0)
-            sampler = rf_core.seeded_noise_sampler(4, x.shape, scale=scale)
+            sampler = rf_core.step_noise(4, x.shape, scale=scale)
             return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=sampler)
         return run_sde
 

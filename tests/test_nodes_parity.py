@@ -49,12 +49,12 @@ def test_nodes_equal_rf_core_on_the_models_velocity(request, runner, pack, which
                                 guidance=0.0, order=order)
     want_edit = core.core_edit(pack, model, edit_cond, inverted["samples"], source, steps, eta=0.8,
                                start_step=start_step, stop_step=start_step + 3, guidance=3.5,
-                               eta_kind="linear_decrease", mode=mode, seed=11, order=order)
+                               eta_schedule="linear_decrease", mode=mode, seed=11, order=order)
     assert inverted["samples"].dtype == torch.float32 and torch.isfinite(inverted["samples"]).all()
     torch.testing.assert_close(inverted["samples"], want_inv, rtol=0, atol=1e-5)
     torch.testing.assert_close(edited["samples"], want_edit, rtol=0, atol=1e-5)
     info = inverted["rf_inversion"]
-    assert (info["steps"], info["start_step"], info["gamma"], info["seed"]) == (steps, start_step, 0.5, 7)
+    assert (info["sigmas"].numel() - 1, info["start_step"], info["order"]) == (steps, start_step, order)
     torch.testing.assert_close(info["sigmas"], core.model_grid(model, steps))
     assert not torch.allclose(edited["samples"], source, atol=1e-3)  # the edit did something
 
@@ -91,7 +91,7 @@ def test_sampler_chain_equals_all_in_one_nodes(runner, pack, flux_dev, start_ste
     last = record[-1]
     x0 = flux_dev.model.process_latent_out(last["denoised"].cpu())
     torch.testing.assert_close(chain_x0["samples"], x0, rtol=0, atol=1e-5)
-    assert [d["i"] for d in record] == list(range(steps - start_step))
+    assert [d["i"] for d in record] == list(range(start_step, steps))  # the grid's step indices
 
 
 def _latent_mask(mask):

@@ -181,8 +181,27 @@ def test_stochastic_sampler_with_denoise_below_one(runner, pack, which, request)
 
     def fn(velocity, y0, inner):
         x = inner.model_sampling.noise_scaling(grid[0], noise.to(y0.device), y0)
-        return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=rf_core.seeded_noise_sampler(5, x.shape))
+        return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=rf_core.step_noise(5, x.shape))
 
     want = core.run_core(pack, model, comfy_harness.conditioning(seed=5), source, fn, grid)
     torch.testing.assert_close(out["sde"], want, rtol=0, atol=1e-5)
     assert (out["sde"] - out["ode"]).abs().mean() > 1e-3
+
+
+def test_seed_noise_is_prepare_noise_for_parts_batch_index_and_scale(pack):
+    """nodes.latents.seed_noise draws what comfy.sample.prepare_noise draws (one generator, the parts of a nested
+    latent in order, one-item draws picked by batch_index), without touching the global RNG, times the scale."""
+    import comfy.nested_tensor
+    import comfy.sample
+
+    seed_noise = pack.nodes.latents.seed_noise
+    shapes = [(2, 4, 3, 2, 2), (2, 2, 5, 3)]
+    nested = comfy.nested_tensor.NestedTensor([torch.zeros(s) for s in shapes])
+    for index in (None, [2, 0]):
+        before = torch.get_rng_state().clone()
+        got = seed_noise(9, shapes, index)
+        assert torch.equal(torch.get_rng_state(), before)
+        want = comfy.sample.prepare_noise(nested, 9, index).unbind()
+        assert all(torch.equal(a, b) for a, b in zip(got, want)), index
+        scaled = seed_noise(9, shapes, index, scale=8.0)
+        assert all(torch.equal(a, 8.0 * b) for a, b in zip(scaled, got))

@@ -133,7 +133,7 @@ def test_stochastic_flux_sampler(runner, pack, request, which):
 
     def fn(velocity, y0, inner):
         x = rf_core.seeded_noise(1, y0.shape).to(y0.device)
-        return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=rf_core.seeded_noise_sampler(2, x.shape))
+        return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=rf_core.step_noise(2, x.shape))
 
     want = core.run_core(pack, model, comfy_harness.conditioning(seed=5), torch.zeros(SHAPE), fn, grid)
     torch.testing.assert_close(out["a"], want, rtol=0, atol=1e-5)
