@@ -1,9 +1,4 @@
-"""The all-in-one nodes: RFInvert and RFControlledSampler.
-
-Each builds a CFGGuider and calls guider.sample with the Sampler objects of samplers.py, with the preview
-callback of latent_preview, exactly as SamplerCustomAdvanced does: the power-user chain (SamplerCustomAdvanced +
-RFInvertSampler / RFControlledSamplerSampler) runs the same code. Latents go in and out in VAE space.
-"""
+"""RFInvert and RFControlledSampler: a checked spec, then guider.sample with the Sampler objects."""
 
 from __future__ import annotations
 
@@ -25,9 +20,7 @@ from .schema import schema
 
 
 def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples, seed: int) -> dict:
-    """guider.sample as SamplerCustomAdvanced calls it with DisableNoise's zero noise, but with no denoise_mask: a
-    noise_mask acts in RF-Inversion's controller only, never as the model's inpainting conditioning (per-token
-    timesteps of LTXV / Wan 2.2, concat masks of inpainting and image-to-video models). Returns a LATENT."""
+    """guider.sample with zero noise and no denoise_mask (masks act in the controller only); a LATENT."""
     noise = latents.zeros_like(samples)
     callback = latent_preview.prepare_callback(guider.model_patcher, sigmas.shape[-1] - 1)
     disable_pbar = not comfy.utils.PROGRESS_BAR_ENABLED
@@ -38,10 +31,7 @@ def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples, see
 
 
 def expert_runs(model, model_low_noise, first: str) -> list[tuple[object, str]]:
-    """The guider runs of one direction: [(model, "both")] for one model; for two experts (model the high-noise
-    one) the low-noise expert's run first for the inversion (first="low_noise"), the high-noise one's first for the
-    edit, each on the whole grid (its Sampler takes only its expert's steps), as ComfyUI's Wan 2.2 templates chain
-    two KSamplerAdvanced."""
+    """[(model, expert)] per guider run, the `first` expert first; each Sampler takes its own steps."""
     if model_low_noise is None:
         return [(model, "both")]
     runs = [(model, "high_noise"), (model_low_noise, "low_noise")]
@@ -59,8 +49,7 @@ def guider_for(model, positive, negative=None, cfg: float = 1.0):
 
 
 def sampling_grid(model, steps: int, sigmas: torch.Tensor | None) -> torch.Tensor:
-    """The model's own 'simple' grid of `steps` steps (as BasicScheduler), or the connected sigmas, which then
-    decide the step count. Checked where a plan is built."""
+    """The connected sigmas, else the model's 'simple' grid of `steps`."""
     if sigmas is not None:
         return sigmas.detach().cpu()
     return comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "simple", int(steps)).cpu()
@@ -76,22 +65,18 @@ class RFInvert(io.ComfyNode):
             display_name="RF-Inversion: Invert",
             category=inputs.CATEGORY,
             description="Inverts an image latent into structured noise with RF-Inversion's controlled forward ODE "
-            "(Rout et al., ICLR 2025, Algorithm 1). Feed the result to RFControlledSampler as 'inverted'. Needs a "
-            "rectified-flow model (Flux, SD3/3.5, ...). Only the edit re-runs when you change edit settings.",
+            "(Rout et al., ICLR 2025, Algorithm 1), for RFControlledSampler's 'inverted' input.",
             inputs=[
-                io.Model.Input("model", tooltip="A rectified-flow model (Flux dev/schnell, SD3/3.5, ...), with any LoRAs."),
+                io.Model.Input("model", tooltip="A rectified-flow model (Flux, SD3, Qwen-Image, Wan, ...), with any LoRAs."),
                 io.Conditioning.Input(
                     "conditioning",
-                    tooltip="Prompt for the inversion: normally the empty prompt (the paper inverts unconditionally). "
-                    "For an edit model (Flux Kontext, Qwen-Image-Edit, Flux.2) give it the same reference latents as the "
-                    "edit's conditioning (ReferenceLatent with the encoded source): the edit says on the console "
-                    "when they differ.",
+                    tooltip="The inversion prompt, normally empty (the paper's). For an edit model (Kontext, "
+                    "Qwen-Image-Edit, Flux.2), the same reference latents as the edit's conditioning.",
                 ),
                 io.Latent.Input(
                     "latent",
-                    tooltip="The source image, VAE-encoded with this model's VAE. A noise_mask on it "
-                    "(SetLatentNoiseMask) does not limit the inversion (it inverts the whole image): it travels in "
-                    "the output, and RFControlledSampler edits only inside it.",
+                    tooltip="The source image, encoded with this model's VAE. A noise_mask on it limits the edit, not "
+                    "the inversion.",
                 ),
                 inputs.steps(),
                 inputs.gamma(),
@@ -105,8 +90,7 @@ class RFInvert(io.ComfyNode):
             ],
             outputs=[
                 io.Latent.Output(
-                    tooltip="The inverted latent (structured noise at the start step's noise level), with how it "
-                    "was made, for RFControlledSampler's 'inverted' input.",
+                    tooltip="The inverted latent (structured noise at start_step's noise level), with how it was made.",
                 )
             ],
         )
@@ -142,19 +126,15 @@ class RFControlledSampler(io.ComfyNode):
             display_name="RF-Inversion: Controlled Sampler",
             category=inputs.CATEGORY,
             description="Edits an inverted image with RF-Inversion's controlled reverse ODE/SDE (Rout et al., ICLR "
-            "2025, Algorithm 2): generates from the inverted noise with the edit prompt while eta pulls towards the "
-            "reference on the first steps. eta 1 everywhere returns the reference; eta 0 ignores it.",
+            "2025, Algorithm 2): the edit prompt drives it while eta pulls towards the reference on the first steps.",
             inputs=[
                 io.Model.Input("model", tooltip="The same rectified-flow model as the inversion (LoRAs allowed)."),
                 io.Conditioning.Input("conditioning", tooltip="The edit prompt: describe the image you want."),
                 io.Latent.Input("inverted", tooltip="RFInvert's output (structured noise)."),
                 io.Latent.Input(
                     "reference",
-                    tooltip="The source latent the controller pulls towards: the one RFInvert inverted, not "
-                    "RFInvert's output (refused). Batch 1 or the inverted batch. A noise_mask on it "
-                    "(SetLatentNoiseMask) limits the edit to the mask exactly as the mask input does: it acts in the "
-                    "controller only and is not handed to the model as inpainting conditioning (which would tell "
-                    "LTXV or Wan 2.2 that the outside is clean, while the edit keeps it at the step's noise level).",
+                    tooltip="The source latent the edit is pulled towards: the one RFInvert inverted (batch 1 or the "
+                    "inverted batch). A noise_mask on it limits the edit as the mask input does.",
                 ),
                 inputs.steps(),
                 inputs.start_step(for_edit=True),
@@ -167,13 +147,11 @@ class RFControlledSampler(io.ComfyNode):
                 inputs.mask(),
                 io.Conditioning.Input(
                     "negative", optional=True,
-                    tooltip="Optional negative prompt, used with cfg > 1 (classifier-free guidance, 2 model "
-                    "evaluations per step).",
+                    tooltip="Optional negative prompt, used with cfg > 1 (two model calls per step).",
                 ),
                 io.Float.Input(
                     "cfg", default=1.0, min=0.0, max=100.0, step=0.1, optional=True,
-                    tooltip="Classifier-free guidance scale with the negative prompt; 1 = off (Flux dev uses the "
-                    "guidance input instead).",
+                    tooltip="Classifier-free guidance scale with the negative prompt, 0 to 100; 1 = off.",
                 ),
                 inputs.sigmas(for_edit=True),
                 inputs.order(),
@@ -212,16 +190,11 @@ class RFControlledSampler(io.ComfyNode):
 
 
 def check_wiring(inverted: dict, reference: dict) -> None:
-    """The reference is the source, not an inversion: RFInvert's record on it means a wiring mistake."""
+    """RFInvert's record on the reference means a wiring mistake."""
     if record.read(reference) is None:
         return
     if record.read(inverted) is None:
-        raise RFInputError(
-            "inverted and reference are swapped: the reference is RFInvert's output and the inverted latent is not. "
-            "connect RFInvert's output to 'inverted' and the source latent (the one RFInvert inverted, e.g. from "
-            "VAEEncode) to 'reference'."
-        )
-    raise RFInputError(
-        "the reference is an inverted latent (RFInvert's output), so the edit would pull towards noise: connect the "
-        "source latent (the one RFInvert inverted, e.g. from VAEEncode) to 'reference'."
-    )
+        raise RFInputError("inverted and reference are swapped: connect RFInvert's output to 'inverted' and the "
+                           "source latent to 'reference'.")
+    raise RFInputError("the reference is RFInvert's output, so the edit would pull towards noise: connect the source "
+                       "latent (the one RFInvert inverted) to 'reference'.")

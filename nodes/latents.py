@@ -1,7 +1,4 @@
-"""ComfyUI's LATENT conventions: a latent of several tensors (a NestedTensor: LTX-2's video and audio, from
-LTXVConcatAVLatent), which CFGGuider.sample packs into one (B, 1, N) tensor for the Sampler and unpacks after; the
-first part is the one the model's latent_format describes (LTX-2: the video) and the one masks apply to. And the
-noise KSampler draws for a seed (comfy.sample.prepare_noise), drawn here without touching the global RNG."""
+"""ComfyUI's LATENT conventions: nested latents packed by the guider, and KSampler's seeded noise."""
 
 from __future__ import annotations
 
@@ -18,8 +15,7 @@ def parts(samples) -> list[torch.Tensor]:
 
 
 def packed_shapes(model_wrap) -> list | None:
-    """The part shapes the guider packed latent_image from (the conditioning's latent_shapes, for _apply_model to
-    unpack); None for a latent of one tensor."""
+    """The part shapes the guider packed latent_image from; None for a latent of one tensor."""
     for group in (getattr(model_wrap, "conds", None) or {}).values():
         for cond in group:
             shapes = getattr(cond.get("model_conds", {}).get("latent_shapes"), "cond", None)
@@ -57,20 +53,16 @@ def expand_batch(samples, batch: int):
 
 
 def check_values(name: str, tensors: list[torch.Tensor]) -> None:
-    """A latent batch with at least one item and finite values (a NaN would silently spread everywhere)."""
+    """At least one item, and finite values (a NaN would spread everywhere)."""
     for x in tensors:
         if x.numel() == 0:
-            raise RFInputError(f"{name} is empty (shape {tuple(x.shape)}): give a latent with at least one image "
-                               "(batch size 1 or more).")
+            raise RFInputError(f"{name} is empty (shape {tuple(x.shape)}): give a batch of 1 or more.")
         if not torch.isfinite(x).all():
-            raise RFInputError(f"{name} contains NaN or infinite values: encode the image again (VAEEncode) or "
-                               f"check the node that made {name}.")
+            raise RFInputError(f"{name} contains NaN or infinite values: check the node that made it.")
 
 
 def seed_noise(seed: int, shapes: list, batch_index=None, scale: float = 1.0) -> list[torch.Tensor]:
-    """The noise KSampler starts from for a latent of these part shapes and this seed (prepare_noise: one CPU
-    generator, the parts drawn in order; with a batch_index, item b gets the batch_index[b]-th one-item draw),
-    times scale, the std of the model's prior noise."""
+    """comfy.sample.prepare_noise's draw for these part shapes and batch_index, times scale."""
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
     return [_draw(generator, tuple(shape), batch_index) * float(scale) for shape in shapes]
 
@@ -80,9 +72,7 @@ def _draw(generator: torch.Generator, shape: tuple, batch_index) -> torch.Tensor
         return torch.randn(shape, generator=generator, dtype=torch.float32)
     index = [int(i) for i in batch_index]
     if len(index) != shape[0] or min(index) < 0:
-        raise RFInputError(
-            f"the latent's batch_index {index} must list one index of 0 or more per image ({shape[0]} images): "
-            "take the latent from LatentFromBatch / RepeatLatentBatch unchanged."
-        )
+        raise RFInputError(f"the latent's batch_index {index} must list one index >= 0 per image ({shape[0]}): "
+                           "take the latent from LatentFromBatch unchanged.")
     draws = [torch.randn((1, *shape[1:]), generator=generator, dtype=torch.float32) for _ in range(max(index) + 1)]
     return torch.cat([draws[i] for i in index], dim=0)

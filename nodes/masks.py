@@ -1,10 +1,4 @@
-"""ComfyUI's MASK layouts, made into rf_core's edit mask (1 = edit) of shape (1 or B, 1, *latent spatial dims).
-
-For an image latent (B, C, H, W) a MASK is (H, W), (Bm, H, W) or (Bm, 1, H, W): its batch is images. For a video
-latent (B, C, T, H, W) a MASK of up to 4 dims ((H, W), (F, H, W), (F, 1, H, W)) is frames and a 5-D one is
-(Bm, 1, F, H, W). For a 1-D latent (B, C, L) (audio) it is one row over time: (L,), (1, L), (Bm, 1, L) or
-SetLatentNoiseMask's (Bm, 1, 1, L). Any size is resized to the latent's as ComfyUI resizes a noise_mask.
-"""
+"""ComfyUI's MASK layouts (images, video frames, audio rows) as rf_core's edit mask, resized as ComfyUI resizes."""
 
 from __future__ import annotations
 
@@ -24,7 +18,7 @@ def _row_layout(m: torch.Tensor) -> torch.Tensor | None:
 
 
 def _layout(m: torch.Tensor, x_ndim: int) -> torch.Tensor | None:
-    """The mask as (Bm, 1, *spatial) of any size, or None if its layout does not fit the latent's."""
+    """The mask as (Bm, 1, *spatial), or None if its layout does not fit."""
     if x_ndim == 3:
         return _row_layout(m)
     if m.ndim < 2 or m.ndim > x_ndim or (m.ndim in (4, 5) and m.shape[1] != 1):
@@ -37,8 +31,7 @@ def _layout(m: torch.Tensor, x_ndim: int) -> torch.Tensor | None:
 
 
 def latent_mask(name: str, mask: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """One MASK at the latent x's size as rf_core takes it; refuses a layout that does not fit, values outside
-    [0, 1], and an empty mask (it would return the source unchanged)."""
+    """One MASK at x's size; an empty one is refused (it would return the source unchanged)."""
     m = mask.detach().to(device=x.device, dtype=torch.float32)
     m = _layout(m, x.ndim) if m.numel() > 0 else None
     if m is None:
@@ -51,22 +44,16 @@ def latent_mask(name: str, mask: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     if tuple(m.shape[2:]) != spatial:
         m = torch.nn.functional.interpolate(m, size=spatial, mode={1: "linear", 2: "bilinear", 3: "trilinear"}[len(spatial)])
     if not (mask > 0).any():
-        raise RFInputError(
-            f"{name} is empty (all 0), so nothing would be edited: paint the region to edit in the Mask Editor "
-            "(right-click the image in Load Image, Open in MaskEditor, save), or disconnect the mask to edit the "
-            "whole image. An image without an alpha channel gives Load Image an empty mask."
-        )
+        raise RFInputError(f"{name} is empty (all 0), so nothing would be edited: paint the region in the Mask "
+                           "Editor, or disconnect the mask to edit everywhere.")
     if not (m > 0).any():
-        raise RFInputError(
-            f"{name} has a painted region smaller than one latent pixel ({tuple(x.shape[-2:])} latent for a "
-            f"{tuple(mask.shape[-2:])} mask), so nothing would be edited: paint a larger region."
-        )
+        raise RFInputError(f"{name}'s painted region is smaller than one latent pixel, so nothing would be edited: "
+                           "paint a larger region.")
     return m
 
 
 def edit_mask(masks: dict, x: torch.Tensor) -> torch.Tensor | None:
-    """The edit's masks (by the names their errors use; None where not connected) as one: their minimum, so the
-    edit is where all of them allow it; None if none is connected."""
+    """The minimum of the connected masks (name -> MASK or None); None if none."""
     found = [latent_mask(name, m, x) for name, m in masks.items() if m is not None]
     if not found:
         return None
@@ -77,8 +64,7 @@ def edit_mask(masks: dict, x: torch.Tensor) -> torch.Tensor | None:
 
 
 def packed(mask: torch.Tensor | None, x_parts: list[torch.Tensor], shapes: list | None) -> torch.Tensor | None:
-    """The edit mask for a packed latent (LTX-2): the mask on the first part, ones on the others (as ComfyUI fills
-    a noise_mask's missing parts), packed like the latent; the mask itself for a latent of one tensor."""
+    """The mask for a packed latent (LTX-2): on the first part, ones on the rest."""
     if mask is None or shapes is None:
         return mask
     first = x_parts[0]

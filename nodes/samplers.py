@@ -1,11 +1,4 @@
-"""ComfyUI Sampler objects (the SAMPLER type) that run rf_core's passes on a guider's flow velocity.
-
-Each owns its loop in sample(model_wrap, sigmas, extra_args, callback, noise, latent_image, denoise_mask,
-disable_pbar), the interface CFGGuider.inner_sample calls; latents there are in the model's space. They never
-divide by (1 - sigma) at the end as KSAMPLER does, so an inversion that ends at sigma = 1 stays finite. The
-all-in-one nodes run these same objects through guider.sample with a spec they checked; the SAMPLER forms check
-theirs in sample().
-"""
+"""The Sampler objects (SAMPLER type) that run rf_core's passes inside CFGGuider.sample."""
 
 from __future__ import annotations
 
@@ -25,8 +18,7 @@ from .velocity import GuiderVelocity
 
 @contextlib.contextmanager
 def progress(callback, first: int, total: int, disable_pbar: bool):
-    """rf_core's per-step dict -> ComfyUI's callback(step, x0, x, total_steps), and a console bar that is closed
-    however the run ends (Cancel included)."""
+    """Step dicts -> ComfyUI's callback, and a console bar closed however the run ends."""
     bar = None if disable_pbar else tqdm(total=total, initial=first)
 
     def on_step(d: dict):
@@ -43,12 +35,7 @@ def progress(callback, first: int, total: int, disable_pbar: bool):
 
 
 class InvertSampler(comfy.samplers.Sampler):
-    """RFInvertSampler's SAMPLER: the controlled forward ODE (Eq. 8) from latent_image up INCREASING sigmas.
-
-    The target noise y1 is KSampler's noise for `seed` (and the latent's batch_index) times the model's noise
-    scale; the noise input is ignored. A denoise_mask does not limit the inversion. With expert high_noise /
-    low_noise only that expert's steps run, from latent_image, the state at the first of them.
-    """
+    """Eq. 8 up increasing sigmas to KSampler's noise for `seed` (the noise input is ignored)."""
 
     def __init__(self, gamma: float = 0.5, seed: int = 0, order: str = "euler", expert: str = "both",
                  boundary: float = WAN22_BOUNDARY_T2V, batch_index=None, plan: rf_core.InversionPlan | None = None):
@@ -74,13 +61,7 @@ class InvertSampler(comfy.samplers.Sampler):
 
 
 class EditSampler(comfy.samplers.Sampler):
-    """RFControlledSamplerSampler's SAMPLER: the controlled reverse ODE (Eq. 15) or SDE (Eq. 17) from `inverted`
-    (a LATENT in VAE space) down the full sampling grid, pulled towards latent_image (the reference y0).
-
-    The edit is confined to where the mask input, the inverted latent's noise_mask and the reference's noise_mask
-    (denoise_mask here) all allow it. The SDE's noise is keyed by (seed, step). With expert high_noise / low_noise
-    only that expert's steps run, from `inverted`, the state at the first of them.
-    """
+    """Eq. 15 / 17 from `inverted` (VAE space) down the sampling grid, pulled towards latent_image."""
 
     def __init__(self, inverted: dict, start_step: int = 0, stop_step: int = 7, eta: float = 0.9,
                  eta_schedule: str = "constant", mode: str = "ode", seed: int = 0, mask: torch.Tensor | None = None,
@@ -96,7 +77,7 @@ class EditSampler(comfy.samplers.Sampler):
         self.seed, self.expert, self.boundary, self.spec = int(seed), expert, boundary, spec
 
     def _spec(self, model_wrap, sigmas, reference: list, denoise_mask) -> specs.EditSpec:
-        """The SAMPLER form's checked edit; the reference's noise_mask arrives as denoise_mask (B, C, ...)."""
+        """The SAMPLER form's spec; the reference's noise_mask arrives as denoise_mask."""
         edit_masks = dict(self.masks)
         if denoise_mask is not None:
             shapes = latents.packed_shapes(model_wrap)
@@ -132,12 +113,7 @@ class EditSampler(comfy.samplers.Sampler):
 
 
 class StochasticSampler(comfy.samplers.Sampler):
-    """StochasticFluxSampler's SAMPLER: the rectified-SDE sampler (Eq. 22 with Eq. 23's score) for generation.
-
-    Starts at noise_scaling(sigma_0, noise, latent_image) and ends with inverse_noise_scaling like KSAMPLER (not
-    on a run ending at sigma = 1). The SDE noise comes from the run's noise seed + 1 (wrapping after the largest
-    seed) so it never repeats the initial noise. A noise_mask inpaints as core samplers do (KSamplerX0Inpaint).
-    """
+    """Eq. 22 for generation, like KSAMPLER; its noise is keyed by the run's seed + 1."""
 
     def __init__(self, noise_scale: float = 1.0):
         self.noise_scale = noise_scale

@@ -1,10 +1,4 @@
-"""The flow model's velocity v = eps - x0 read through a ComfyUI guider, for rf_core.
-
-Inside a Sampler the guider maps (x, sigma) to the x0 estimate D = x - sigma v, so v = (x - D) / sigma for
-sigma > 0. At sigma = 0, where the inversion starts, D = x carries no velocity: there an APPLY_MODEL wrapper
-(installed only on that call's model_options) reads the network's raw output. The guider's combination of conds
-and cfg is linear in D, so the velocity read is the guided one.
-"""
+"""The guided flow velocity v = (x - D) / sigma from a guider, and the raw network output at sigma = 0."""
 
 from __future__ import annotations
 
@@ -21,7 +15,7 @@ _SIGMA0_WRAPPER_KEY = "rf_inversion_velocity_at_sigma0"
 
 
 def _velocity_output_at_sigma0(executor, x, t, *args, **kwargs):
-    """APPLY_MODEL wrapper for sigma = 0 calls: returns x - v instead of the (uninformative) D = x."""
+    """APPLY_MODEL wrapper for sigma = 0: returns x - v instead of D = x."""
     captured = []
     net = executor.class_obj.diffusion_model
     handle = net.register_forward_hook(lambda _module, _inputs, output: captured.append(output))
@@ -30,12 +24,8 @@ def _velocity_output_at_sigma0(executor, x, t, *args, **kwargs):
     finally:
         handle.remove()
     if len(captured) != 1:
-        raise RFInputError(
-            "RF-Inversion reads the velocity at sigma = 0, where the inversion starts, from one diffusion-model "
-            f"output per evaluation, but saw {len(captured)}: a model patch or caching node (e.g. TeaCache, First "
-            "Block Cache) changes how the network is called. Connect RFInvert's model input to the model before "
-            "that node (the edit may keep it), or switch the node off for the inversion."
-        )
+        raise RFInputError(f"RFInvert reads one network output at sigma = 0 but saw {len(captured)}: a patch or "
+                           "cache node changes how the network is called: connect RFInvert's model input before it.")
     out = captured[0]
     if not torch.is_tensor(out):  # LTX-2's network returns [video, audio]: packed as _apply_model packs it
         out = comfy.utils.pack_latents(out)[0]
@@ -43,7 +33,7 @@ def _velocity_output_at_sigma0(executor, x, t, *args, **kwargs):
 
 
 class GuiderVelocity:
-    """velocity(x, sigma) for rf_core from the guider a Sampler is handed (model_wrap, extra_args)."""
+    """velocity(x, sigma) for rf_core from a Sampler's (model_wrap, extra_args)."""
 
     def __init__(self, model_wrap, extra_args: dict):
         self.model_wrap = model_wrap

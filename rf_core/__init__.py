@@ -7,9 +7,8 @@ The sigma convention, used everywhere in this package:
   estimate is x - sigma v. The paper's time is t = sigma for the inversion and t = 1 - sigma for the edit.
   A sampling grid decreases from sigma_0 = 1 to sigma_N = 0; the inversion walks the same grid upwards.
 
-fields: the controlled velocities, one equation each. schemes: the solver steps over them (euler, midpoint,
-fireflow). solvers: the controlled ODEs / SDEs on a grid. pipeline: invert and edit on one sampling grid, as
-checked plans. schedules: per-step strengths and expert splits. noise: seeded draws. checks: input rules.
+fields: the controlled velocities. schemes: solver steps over them. solvers: the controlled ODEs / SDEs on a grid.
+pipeline: invert and edit on one sampling grid, as checked plans. schedules, noise, checks: strengths, draws, rules.
 """
 
 from .checks import RFInputError, check_latent_pair, check_mask, check_steps
@@ -30,13 +29,3 @@ from .pipeline import (
 from .schedules import ETA_SCHEDULES, EXPERTS, eta_schedule, expert_steps, flip_sigmas, gamma_schedule
 from .schemes import ORDERS
 from .solvers import controlled_forward_ode, controlled_reverse_ode, controlled_reverse_sde, stochastic_sampler
-
-__all__ = [
-    "ETA_SCHEDULES", "EXPERTS", "MODES", "ORDERS",
-    "EditPlan", "InversionPlan", "NoiseSampler", "RFInputError",
-    "check_latent_pair", "check_mask", "check_steps",
-    "controlled_forward_ode", "controlled_reverse_ode", "controlled_reverse_sde", "stochastic_sampler",
-    "edit", "edit_plan", "eta_schedule", "expert_steps", "flip_sigmas", "gamma_schedule",
-    "inversion_plan", "inversion_sigmas", "invert", "run_edit", "run_inversion", "walk_plan",
-    "seeded_noise", "step_noise",
-]

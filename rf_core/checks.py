@@ -8,8 +8,7 @@ import torch
 
 
 class RFInputError(ValueError):
-    """An input problem; the message says how to fix it. `rule` names the broken rule where a caller may add
-    advice of its own ("sigmas_repeat", "sigmas_direction")."""
+    """An input problem that says how to fix it; `rule` lets callers add advice."""
 
     def __init__(self, message: str, rule: str | None = None):
         super().__init__(message)
@@ -54,19 +53,18 @@ def check_steps(sigmas: torch.Tensor) -> torch.Tensor:
 
 
 def check_sigmas(sigmas: torch.Tensor, increasing: bool) -> list[float]:
-    """A grid of 2 or more noise levels in [0, 1], strictly monotone in the walk's direction; as floats."""
+    """A grid in [0, 1], strictly monotone in the walk's direction, as floats."""
     s = check_steps(sigmas).detach().to("cpu", torch.float64)
     if not torch.isfinite(s).all() or s.min() < 0 or s.max() > 1:
         raise RFInputError(
-            "sigmas must lie in [0, 1] (rectified-flow noise levels: 1 is noise, 0 the image); "
-            f"got min {s.min().item():.4g}, max {s.max().item():.4g}. Use the schedule of a rectified-flow model."
+            f"sigmas must lie in [0, 1] (1 is noise, 0 the image), got min {s.min().item():.4g}, max "
+            f"{s.max().item():.4g}: use a rectified-flow model's schedule."
         )
     d = s[1:] - s[:-1]
     if (d == 0).any():
         i = int((d == 0).nonzero()[0])
         raise RFInputError(
-            f"sigmas repeat the noise level {s[i].item():.6g} (steps {i} and {i + 1}): the schedule has more steps "
-            "than its model has noise levels (a 'simple' schedule then repeats values). Use fewer steps.",
+            f"sigmas repeat the noise level {s[i].item():.6g} (steps {i} and {i + 1}): use fewer steps.",
             "sigmas_repeat",
         )
     if increasing and not (d > 0).all():
@@ -82,9 +80,8 @@ def check_latent_pair(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor
     """b broadcasts to a: the same shape, or batch 1 with the same remaining dims."""
     if a.shape[1:] != b.shape[1:] or b.shape[0] not in (1, a.shape[0]):
         raise RFInputError(
-            f"{name_b} has shape {tuple(b.shape)} but {name_a} has {tuple(a.shape)}: they must match (batch "
-            f"{'1' if a.shape[0] == 1 else f'{a.shape[0]} or 1'}). Give one {name_b}, or one per {name_a} item, of "
-            "the same size and model family."
+            f"{name_b} has shape {tuple(b.shape)} but {name_a} has {tuple(a.shape)}: they must match, with batch 1 "
+            f"or one per {name_a} item."
         )
 
 

@@ -18,9 +18,7 @@ def seeded_noise(seed: int, shape: Sequence[int], scale: float = 1.0) -> torch.T
 
 
 def step_noise(seed: int, shape: Sequence[int], scale: float = 1.0) -> NoiseSampler:
-    """The SDE's xi per step, a pure function of (seed, the step's sigma), as k-diffusion keys noise by time:
-    a run split at any step (two experts) draws exactly the noise of the whole run. scale is the std of the
-    model's prior noise (the SDE of x / scale has unit noise and the same drift)."""
+    """xi per step as a pure function of (seed, the step's sigma), times scale."""
     shape = tuple(shape)
 
     def sample(sigma: float) -> torch.Tensor:

@@ -14,14 +14,7 @@ EXPERTS = ("both", "high_noise", "low_noise")
 
 def eta_schedule(eta: float, steps: int, start: int, stop: int, kind: str = "constant",
                  power: float = 2.0) -> list[float]:
-    """eta_i for steps i = 0..steps-1: active on [start, stop), 0 outside.
-
-    Inside the window, with k = i - start and L = stop - start:
-      constant         eta
-      linear_decrease  eta * (1 - k / L)
-      power_decay      eta * (1 - k / L) ** power   (the official code's decaying eta, on the window)
-    The first active step always gets the full eta, and a one-step window never divides by zero.
-    """
+    """eta_i on [start, stop), k = i - start, L = stop - start: eta, eta (1 - k/L) or eta (1 - k/L)^power."""
     eta = check_unit_interval("eta", eta)
     start, stop = check_window("eta step window", start, stop, steps)
     check_option("eta_schedule", kind, ETA_SCHEDULES)
@@ -48,14 +41,12 @@ def gamma_schedule(gamma: float, steps: int, start: int = 0, stop: int | None = 
 
 
 def flip_sigmas(sigmas: torch.Tensor) -> torch.Tensor:
-    """The same grid walked the other way (image -> noise), exactly: no value is altered."""
+    """The grid walked the other way, no value altered."""
     return torch.flip(sigmas, dims=(0,))
 
 
 def expert_steps(sigmas: torch.Tensor, boundary: float, expert: str) -> tuple[int, int]:
-    """The steps [a, b) of a grid (either direction) one expert of a two-expert model serves (Wan 2.2 A14B): a step
-    is the high-noise expert's when it starts at sigma >= boundary, the low-noise expert's otherwise; "both" is
-    every step. The high-noise steps are the head of a sampling grid and the tail of an inversion grid."""
+    """The steps [a, b) of an expert: high_noise from sigma >= boundary, low_noise the rest."""
     check_option("expert", expert, EXPERTS)
     starts = [float(s) for s in sigmas[:-1]]
     n = len(starts)

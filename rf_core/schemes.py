@@ -1,15 +1,10 @@
-"""Solver schemes: each is a step over a Field, never a copy of the field's maths (k-diffusion's style).
-
-A Field pairs the model (one network evaluation, the flow velocity v at a point) with the controlled velocity as
-an explicit function of (v, state, sigma, step). A scheme decides where the model runs and how the velocities
-combine; every time it needs the field at a point, the controller is evaluated fresh at that point's state.
+"""Solver schemes, each a step over a Field (the model plus the controller, evaluated fresh at each point).
 
   euler     x' = x + h f(x, sigma)                                   N model evaluations for N steps
-  midpoint  x_m = x + (h/2) f(x, sigma); x' = x + h f(x_m, sigma_m)   2N (RK2; RF-Solver's update is the same)
-  fireflow  the midpoint step, its first model evaluation reused     N + 1 (Deng et al., 2024, "FireFlow")
-            from the previous step's midpoint (fresh only at step 0)
-Here h = |sigma' - sigma| (a step in the walk's own paper time) and sigma_m = (sigma + sigma') / 2. The SDE is
-integrated by euler_maruyama only.
+  midpoint  x_m = x + (h/2) f(x, sigma); x' = x + h f(x_m, sigma_m)   2N (RK2, as RF-Solver's update)
+  fireflow  midpoint, its first evaluation reused from the previous   N + 1 (Deng et al., 2024)
+            step's midpoint
+with h = |sigma' - sigma| and sigma_m their mean. The SDE takes euler_maruyama steps only.
 """
 
 from __future__ import annotations
@@ -30,9 +25,7 @@ ORDERS = ("euler", "midpoint", "fireflow")
 
 @dataclass(frozen=True)
 class Field:
-    """model(x, sigma): one model evaluation, as float32 on x's device. velocity(v, x, sigma, i): the controlled
-    velocity of step i given the model's output v at (x, sigma). to_zero(v, x, sigma, i), where the field has
-    one: Euler's step from sigma to 0 in closed form (Eq. 15). drift / diffusion / noise: the SDE's terms."""
+    """The model (one evaluation), step i's controlled velocity, and the SDE's terms."""
 
     model: Callable[[torch.Tensor, float], torch.Tensor]
     velocity: Callable[[torch.Tensor, torch.Tensor, float, int], torch.Tensor]
@@ -43,7 +36,7 @@ class Field:
 
 
 def model_of(velocity: Velocity) -> Callable[[torch.Tensor, float], torch.Tensor]:
-    """The model evaluation a Field holds: velocity(x, sigma), as float32 on x's device."""
+    """velocity(x, sigma) as float32 on x's device."""
     return lambda x, sigma: velocity(x, sigma).to(device=x.device, dtype=torch.float32)
 
 
@@ -61,29 +54,27 @@ def _midpoint_update(field: Field, v, x, s: float, s_next: float, i: int):
 
 
 def euler(field: Field, x, s: float, s_next: float, i: int, carry=None):
-    """Euler: x + h f(x, sigma). Returns (x', the model's output at x, carry for the next step)."""
+    """x + h f(x, sigma). Returns (x', the model's output at x, carry)."""
     v = field.model(x, s)
     return _euler_update(field, v, x, s, s_next, i), v, None
 
 
 def midpoint(field: Field, x, s: float, s_next: float, i: int, carry=None):
-    """Explicit midpoint (RK2): the field at x, then at the half step; two model evaluations."""
+    """Explicit midpoint (RK2): two model evaluations."""
     v = field.model(x, s)
     x_next, _ = _midpoint_update(field, v, x, s, s_next, i)
     return x_next, v, None
 
 
 def fireflow(field: Field, x, s: float, s_next: float, i: int, carry=None):
-    """FireFlow (Deng et al., 2024): the midpoint step with the model's output at x taken from the previous step's
-    midpoint (carry); one model evaluation per step after the first. The controller is evaluated fresh at x."""
+    """FireFlow (Deng et al., 2024): midpoint, reusing the previous midpoint's output."""
     v = field.model(x, s) if carry is None else carry
     x_next, v_mid = _midpoint_update(field, v, x, s, s_next, i)
     return x_next, v, v_mid
 
 
 def euler_maruyama(field: Field, x, s: float, s_next: float, i: int, carry=None):
-    """Euler-Maruyama over the SDE's drift and diffusion (Eq. 17 / 22). A step from sigma = 1 (where 1 / (1 - sigma)
-    is infinite) and the step to sigma = 0 are the ODE field's Euler steps: no noise on the last step."""
+    """Euler-Maruyama (Eq. 17 / 22); noiseless from sigma = 1 and to sigma = 0."""
     v = field.model(x, s)
     if field.noise is None or not adds_noise(s, s_next):
         return _euler_update(field, v, x, s, s_next, i), v, None
@@ -93,7 +84,7 @@ def euler_maruyama(field: Field, x, s: float, s_next: float, i: int, carry=None)
 
 
 def adds_noise(s: float, s_next: float) -> bool:
-    """Whether a reverse SDE step from s to s_next draws noise: not from sigma = 1 (an ODE step) nor to sigma = 0."""
+    """Whether an SDE step draws noise: not from sigma = 1 nor to sigma = 0."""
     return s < 1.0 and s_next > 0.0
 
 
@@ -102,8 +93,7 @@ SCHEMES = {"euler": euler, "midpoint": midpoint, "fireflow": fireflow}
 
 def integrate(scheme, field: Field, x: torch.Tensor, sigmas: list, steps: range,
               callback: Optional[Callback] = None) -> torch.Tensor:
-    """Walks the grid's steps (i from sigmas[i] to sigmas[i + 1]) with one scheme; the callback gets each step's
-    index, state and the model's x0 estimate there."""
+    """Walks `steps`; the callback gets i, the state and its x0 estimate."""
     carry = None
     for i in steps:
         s, s_next = sigmas[i], sigmas[i + 1]

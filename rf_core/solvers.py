@@ -1,9 +1,4 @@
-"""RF-Inversion's controlled ODEs and SDEs (Rout et al., ICLR 2025) on a given grid.
-
-The public functions check their inputs once and walk the grid; the walks (forward_walk, reverse_walk) trust their
-callers. The state is float32 whatever the dtype of the inputs or of the model's output; randomness enters only
-through an explicit noise sampler.
-"""
+"""The controlled ODEs and SDEs on a given grid: public functions check once, the walks trust their callers."""
 
 from __future__ import annotations
 
@@ -22,10 +17,7 @@ PerStep = Union[float, Sequence[float]]
 def forward_walk(velocity: Velocity, y0: torch.Tensor, y1: torch.Tensor, sigmas: list, gammas: Sequence[float],
                  order: str, steps: range, x0_network: bool = False,
                  callback: Optional[Callback] = None) -> torch.Tensor:
-    """Eq. 8's field u + gamma_i ((y1 - Y) / (1 - sigma) - u) walked up `sigmas` over `steps`, from y0.
-
-    x0_network: the network predicts x0 and divides by sigma, so the step from sigma = 0 reads it at sigmas[1],
-    the step's end (the mirror of the edit's last step); at sigma = 0 it is not finite."""
+    """Eq. 8 up `sigmas` from y0; x0_network reads the step from 0 at sigmas[1]."""
     model = model_of(velocity)
     if x0_network:
         model = _read_above_zero(model, sigmas[1])
@@ -43,8 +35,7 @@ def reverse_walk(velocity: Velocity, x: torch.Tensor, y0: Optional[torch.Tensor]
                  etas: Sequence[float], order: str, steps: range, mask: Optional[torch.Tensor] = None,
                  noise: Optional[NoiseSampler] = None, c2: float = 1.0,
                  callback: Optional[Callback] = None) -> torch.Tensor:
-    """Eq. 15's field walked down `sigmas` over `steps` from x (its exact Euler step to sigma = 0 included); with
-    noise, Eq. 17's SDE by Euler-Maruyama (c2 scales its diffusion: 1 is the paper's, 0 the ODE)."""
+    """Eq. 15 down `sigmas` from x; with noise, Eq. 17 (c2 scales the diffusion)."""
     X = _state(x)
     source = None if y0 is None else y0.detach().to(device=X.device, dtype=torch.float32)
     mask = None if mask is None else mask.to(device=X.device, dtype=torch.float32)
@@ -66,7 +57,7 @@ def _state(x: torch.Tensor) -> torch.Tensor:
 
 
 def per_step(name: str, value: PerStep, steps: int) -> list[float]:
-    """One value for every step, or a list of one per step, each in [0, 1]."""
+    """One value for all steps, or one per step, each in [0, 1]."""
     if isinstance(value, (int, float)):
         return [check_unit_interval(name, value)] * steps
     values = [check_unit_interval(name, v) for v in value]
@@ -78,11 +69,7 @@ def per_step(name: str, value: PerStep, steps: int) -> list[float]:
 def controlled_forward_ode(velocity: Velocity, y0: torch.Tensor, sigmas: torch.Tensor, y1: torch.Tensor,
                            gamma: PerStep = 0.5, *, order: str = "euler", x0_network: bool = False,
                            callback: Optional[Callback] = None) -> torch.Tensor:
-    """Controlled forward ODE, Eq. 8 / Algorithm 1: image y0 -> structured noise, up INCREASING sigmas.
-
-    u_hat = u + gamma_i (u_cond - u), u = v(Y, sigma), u_cond = (y1 - Y) / (1 - sigma); Euler's step is
-    Y + (sigma_{i+1} - sigma_i) u_hat. gamma = 0 is plain ODE inversion; gamma = 1 lands on y1 at sigma = 1.
-    order: euler (N model evaluations), midpoint (2N) or fireflow (N + 1)."""
+    """Controlled forward ODE (Eq. 8, Algorithm 1) up increasing sigmas: gamma 1 lands on y1."""
     sig = check_sigmas(sigmas, increasing=True)
     check_latent_pair("y0", y0, "y1", y1)
     check_option("order", order, ORDERS)
@@ -105,11 +92,7 @@ def _reverse_inputs(x, sigmas, y0, eta, mask) -> tuple[list, list]:
 def controlled_reverse_ode(velocity: Velocity, x: torch.Tensor, sigmas: torch.Tensor, y0: Optional[torch.Tensor],
                            eta: PerStep = 0.9, *, mask: Optional[torch.Tensor] = None, order: str = "euler",
                            callback: Optional[Callback] = None) -> torch.Tensor:
-    """Controlled reverse ODE, Eq. 15 / Algorithm 2: structured noise -> edited image, down DECREASING sigmas.
-
-    v_tilde = v_hat + eta_i (v_cond - v_hat), v_hat = -v(X, sigma), v_cond = (y0 - X) / sigma; the step to
-    sigma = 0 is lerp(x0_hat, y0, eta_i). eta = 1 on every step returns y0; a mask (1 = edit) keeps eta = 1
-    outside it."""
+    """Controlled reverse ODE (Eq. 15, Algorithm 2) down decreasing sigmas: eta 1 returns y0."""
     check_option("order", order, ORDERS)
     sig, etas = _reverse_inputs(x, sigmas, y0, eta, mask)
     return reverse_walk(velocity, x, y0, sig, etas, order, range(len(sig) - 1), mask, callback=callback)
@@ -118,11 +101,7 @@ def controlled_reverse_ode(velocity: Velocity, x: torch.Tensor, sigmas: torch.Te
 def controlled_reverse_sde(velocity: Velocity, x: torch.Tensor, sigmas: torch.Tensor, y0: Optional[torch.Tensor],
                            eta: PerStep = 0.9, *, noise_sampler: NoiseSampler, mask: Optional[torch.Tensor] = None,
                            callback: Optional[Callback] = None) -> torch.Tensor:
-    """Controlled reverse SDE, Eq. 17 in sigma form, Euler-Maruyama (delta = sigma_i - sigma_{i+1}):
-
-    X <- X + delta [(1 - eta)(-2 v - X / (1 - sigma_i)) + eta (y0 - X) / sigma_i]
-           + sqrt(2 (1 - eta) sigma_i delta / (1 - sigma_i)) xi.
-    A step from sigma = 1 and the last step to sigma = 0 are Eq. 15's ODE steps: no noise on the last step."""
+    """Controlled reverse SDE (Eq. 17, sigma form) by Euler-Maruyama."""
     sig, etas = _reverse_inputs(x, sigmas, y0, eta, mask)
     return reverse_walk(velocity, x, y0, sig, etas, "euler", range(len(sig) - 1), mask, noise_sampler,
                         callback=callback)
@@ -130,10 +109,7 @@ def controlled_reverse_sde(velocity: Velocity, x: torch.Tensor, sigmas: torch.Te
 
 def stochastic_sampler(velocity: Velocity, x: torch.Tensor, sigmas: torch.Tensor, *, noise_sampler: NoiseSampler,
                        noise_scale: float = 1.0, callback: Optional[Callback] = None) -> torch.Tensor:
-    """Rectified-SDE sampler, Eq. 22 with the score of Eq. 23, for plain generation.
-
-    noise_scale c scales the diffusion: g^2 = c^2 2 sigma / (1 - sigma). Every c keeps the model's marginals;
-    c = 1 is Eq. 22, c = 0 the deterministic probability-flow ODE."""
+    """Rectified-SDE sampler (Eq. 22); noise_scale c scales g^2 = 2 sigma / (1 - sigma) by c^2."""
     c = check_unit_interval("noise_scale", noise_scale)
     sig = check_sigmas(sigmas, increasing=False)
     n = len(sig) - 1

@@ -168,3 +168,21 @@ def test_out_of_range_values_are_rejected_before_running(runner, flux_dev):
     run = runner.run(g)
     assert not run.success and run.validation_error is not None
     assert "gamma" in str(run.validation_error)
+
+
+@pytest.mark.parametrize("edit_boundary, with_low", [(0.9, True), (None, False)])
+def test_an_edit_with_another_expert_split_than_the_inversion_is_refused(runner, zoo, edit_boundary, with_low):
+    """The inversion record's boundary is compared (it used to be written and never read): two experts switching
+    at 0.875 in the inversion, and 0.9 or one model in the edit, would walk the steps on other experts."""
+    import model_zoo_video
+
+    family = zoo.BY_NAME["Wan 2.2 A14B T2V (high-noise expert)"]
+    high, low, boundary = model_zoo_video.wan22_experts(seed=1, mode="t2v")
+    source = randn(family.shape, 3)
+    g = Graph()
+    hi, lo, src = g.model(high), g.model(low), g.latent(source)
+    i = add_invert(g, hi, g.cond(family.conditioning(0, source)), src, 6, model_low_noise=lo, boundary=boundary)
+    extra = dict(model_low_noise=lo, boundary=edit_boundary) if with_low else {}
+    e = add_edit(g, hi, g.cond(family.conditioning(5, source)), g.out(i), src, 6, stop_step=2, guidance=0.0, **extra)
+    g.capture(g.out(e))
+    fails(runner, g, f"made with boundary {boundary}", f"set boundary to {boundary}")
