@@ -8,10 +8,12 @@ The sigma convention, used everywhere in this package:
   A sampling grid decreases from sigma_0 = 1 to sigma_N = 0; the inversion walks the same grid upwards.
 
 fields: the controlled velocities. schemes: solver steps over them. solvers: the controlled ODEs / SDEs on a grid.
-pipeline: invert and edit on one sampling grid, as checked plans. schedules, noise, checks: strengths, draws, rules.
+pipeline: invert and edit on one sampling grid, as checked plans. ladder: several edits as one batch.
+schedules, noise, checks: strengths, draws, rules.
 """
 
 from .checks import RFInputError, check_latent_pair, check_mask, check_steps
+from .ladder import SWEEPS, ladder_plans, run_ladder
 from .noise import NoiseSampler, seeded_noise, step_noise
 from .pipeline import (
     MODES,

@@ -39,7 +39,7 @@ def reverse_walk(velocity: Velocity, x: torch.Tensor, y0: Optional[torch.Tensor]
     X = _state(x)
     source = None if y0 is None else y0.detach().to(device=X.device, dtype=torch.float32)
     mask = None if mask is None else mask.to(device=X.device, dtype=torch.float32)
-    eta_at = [fields.masked_eta(e, mask) for e in etas]
+    eta_at = [fields.masked_eta(e.to(X.device) if torch.is_tensor(e) else e, mask) for e in etas]
     field = Field(
         model=model_of(velocity),
         velocity=lambda v, x_, s, i: fields.controlled_reverse_velocity(v, x_, source, s, eta_at[i]),
