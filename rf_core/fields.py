@@ -21,7 +21,7 @@ def active(strength: Eta) -> bool:
 
 
 def x0_estimate(x: torch.Tensor, sigma: float, v: torch.Tensor) -> torch.Tensor:
-    """The model's x0 estimate at sigma (ComfyUI's "denoised"): x - sigma v."""
+    """The model's x0 estimate at sigma: x - sigma v."""
     return x - sigma * v
 
 
