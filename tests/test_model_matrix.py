@@ -1,5 +1,5 @@
 """The model matrix: every rectified-flow family of the running ComfyUI, built tiny with ComfyUI's own classes
-(tests/model_zoo*.py), through ComfyUI's executor with the pack's RFInvert -> RFControlledSampler.
+(tests/support/model_zoo*.py), through ComfyUI's executor with the pack's RFInvert -> RFControlledSampler.
 
 Per family: (a) gamma = eta = 0 with the same prompt both ways reconstructs, with an error that falls as steps
 grow; (b) eta = 1 on every step returns the reference; (c) a mask keeps the outside and edits the inside (per
@@ -19,10 +19,10 @@ import pytest
 import torch
 
 import comfy_harness
-import model_matrix_helpers as mh
-from node_helpers_core import model_grid
-from node_helpers_graph import Runner, setup
-from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+import matrix as mh
+from builders import add_edit_sampler, add_invert_sampler, advanced, invert_then_edit, run_ok, scheduler
+from core_reference import model_grid
+from executor import Graph
 
 pytestmark = pytest.mark.comfyui
 
@@ -79,12 +79,6 @@ def record(pack, request):
     lines += ["  " + line for line in mh.presence_lines(ZOO, uncovered)]
     request.config.pluginmanager.register(mh.SummaryLines(lines), "rf_model_matrix_summary")
     _MODELS.clear()
-
-
-@pytest.fixture(scope="module")
-def runner(pack):
-    setup(pack)
-    return Runner()
 
 
 _MODELS: dict = {}
@@ -284,24 +278,17 @@ def wan22_sampler_chain(g, family, high, low, latent, samples, steps, boundary, 
     expert's BasicGuider, the RF samplers' expert low_noise then high_noise (inversion) and high_noise then
     low_noise (edit), as ComfyUI's Wan 2.2 templates chain two KSamplerAdvanced."""
     hi, lo, src = g.model(high), g.model(low), g.latent(**latent)
-    sched = g.out(g.add("BasicScheduler", model=hi, scheduler="simple", steps=steps, denoise=1.0))
+    sched = scheduler(g, hi, steps)
     flipped = g.out(g.add("RFFlipSigmas", sigmas=sched))
-
-    def run(model, cond, sampler, sigmas, latent_image):
-        guider = g.add("BasicGuider", model=model, conditioning=g.cond(cond))
-        return g.out(g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")), guider=g.out(guider),
-                           sampler=g.out(sampler), sigmas=sigmas, latent_image=latent_image))
-
     src_cond, edit_cond = family.conditioning(0, samples), family.conditioning(5, samples)
     inverted = src
     for model, expert in ((lo, "low_noise"), (hi, "high_noise")):
-        inverted = run(model, src_cond, g.add("RFInvertSampler", gamma=0.5, seed=0, expert=expert, boundary=boundary),
-                       flipped, inverted)
+        sampler = add_invert_sampler(g, expert=expert, boundary=boundary)
+        inverted = g.out(advanced(g, model, src_cond, sampler, flipped, inverted))
     edited = inverted
     for model, expert in ((hi, "high_noise"), (lo, "low_noise")):
-        sampler = g.add("RFControlledSamplerSampler", inverted=edited, start_step=0, eta_schedule="constant",
-                        mode="ode", seed=0, expert=expert, boundary=boundary, **edit_opts)
-        edited = run(model, edit_cond, sampler, sched, src)
+        sampler = add_edit_sampler(g, edited, expert=expert, boundary=boundary, **edit_opts)
+        edited = g.out(advanced(g, model, edit_cond, sampler, sched, src))
     return inverted, edited
 
 
@@ -325,21 +312,16 @@ def test_wan22_a14b_switches_experts_at_the_boundary(family, comfy, pack, runner
         latent = latent_of(family, 17)
         samples = samples_of(latent)
         logs = {"nodes": [], "samplers": []}
-        g = mh.Graph()
-        hi = g.model(mh.recording_clone(high, logs["nodes"], "high"))
+        g = Graph()
         lo = g.model(mh.recording_clone(low, logs["nodes"], "low"))
-        src = g.latent(**latent)
-        i = mh.add_invert(g, hi, g.cond(family.conditioning(0, samples)), src, steps, model_low_noise=lo,
-                          boundary=boundary)
-        e = mh.add_edit(g, hi, g.cond(family.conditioning(5, samples)), g.out(i), src, steps, guidance=0.0,
-                        model_low_noise=lo, boundary=boundary, **edit_opts)
+        experts = dict(model_low_noise=lo, boundary=boundary)
+        nodes = invert_then_edit(g, mh.recording_clone(high, logs["nodes"], "high"), latent, steps,
+                                 src_cond=family.conditioning(0, samples), edit_cond=family.conditioning(5, samples),
+                                 inv=experts, ed=dict(edit_opts, guidance=0.0, **experts))
         chain = wan22_sampler_chain(g, family, mh.recording_clone(high, logs["samplers"], "high"),
                                     mh.recording_clone(low, logs["samplers"], "low"), latent, samples, steps, boundary,
                                     edit_opts)
-        names = [g.capture(link) for link in (g.out(i), g.out(e), *chain)]
-        run = runner.run(g)
-        assert run.success, run.error
-        node_inv, node_edit, chain_inv, chain_edit = (mh.take(n)["samples"] for n in names)
+        node_inv, node_edit, chain_inv, chain_edit = (out["samples"] for out in run_ok(runner, g, *nodes, *chain))
         grid = [float(s) for s in model_grid(high, steps)]
         want = grid[::-1][:-1] + grid[:-1]  # the inversion's step sigmas, then the edit's
         numbers.update(evaluations=logs["nodes"])

@@ -46,7 +46,7 @@ FRONTENDS, FRONTEND_NOTES = frontends.all_frontends()
 
 
 def _unavailable(reason):
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if e2e_server.in_ci():
         pytest.fail(f"end-to-end prerequisites missing under CI: {reason}", pytrace=False)
     pytest.skip(f"{reason}; {SETUP_HINT}")
 

@@ -12,7 +12,7 @@ import json
 import pytest
 
 import e2e_browser as browser
-import i18n_helpers as i18n
+import translations as i18n
 from e2e_checks import help_panel_problems
 from e2e_config import DOCS
 from e2e_server import pack_nodes

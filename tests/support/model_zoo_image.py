@@ -5,7 +5,8 @@ HunyuanImage 2.1. Every network has hidden size 32-64 and one block of each kind
 from __future__ import annotations
 
 import comfy_harness
-from model_zoo import CONTEXT_DIM, POOLED_DIM, FamilySpec, randn, takes, where_accepted
+from model_zoo import CONTEXT_DIM, POOLED_DIM, FamilySpec, takes, where_accepted
+from seeded import gen, randn
 
 
 def flux_unet(**over) -> dict:
@@ -154,7 +155,7 @@ def hidream_o1_ids(seed, batch):
     import torch
     from comfy.text_encoders import hidream_o1 as te
 
-    words = torch.randint(1000, 2000, (3,), generator=torch.Generator().manual_seed(6000 + seed)).tolist()
+    words = torch.randint(1000, 2000, (3,), generator=gen(6000 + seed)).tolist()
     ids = [te.IM_START_ID, te.USER_ID, te.NEWLINE_ID, *words, te.IM_END_ID, te.NEWLINE_ID, te.IM_START_ID,
            te.ASSISTANT_ID, te.NEWLINE_ID, te.BOI_TOKEN_ID, te.TMS_TOKEN_ID]
     return torch.tensor([ids] * batch)

@@ -22,6 +22,7 @@ from typing import Callable
 import torch
 
 import comfy_harness
+from seeded import gen, randn
 
 CONTEXT_DIM = comfy_harness.CONTEXT_DIM
 POOLED_DIM = comfy_harness.POOLED_DIM
@@ -83,7 +84,7 @@ class FamilySpec:
     def conditioning(self, seed: int = 0, samples: torch.Tensor | None = None) -> list:
         """A CONDITIONING with what this family's model reads; samples is the latent it goes with (for
         reference / concat latents of the same size)."""
-        g = torch.Generator().manual_seed(seed)
+        g = gen(seed)
         batch = self.shape[0]
         tokens, dim = self.context if self.context is not None else (TOKENS, CONTEXT_DIM)
         context = torch.randn((batch, tokens, dim), generator=g)
@@ -113,10 +114,6 @@ def trained_like_x0(patcher):
 
     patcher.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.APPLY_MODEL, "rf_zoo_trained_like_x0", wrapper)
     return patcher
-
-
-def randn(shape, seed: int) -> torch.Tensor:
-    return torch.randn(tuple(shape), generator=torch.Generator().manual_seed(seed))
 
 
 def _accepted(module_path: str, cls_name: str) -> set[str] | None:
@@ -157,7 +154,7 @@ def clip_vision_output(tokens: int, dim: int, seed: int, **attrs):
     """A comfy.clip_vision.Output with random hidden states (what CLIPVisionEncode hands the conditioning)."""
     import comfy.clip_vision
 
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     out = comfy.clip_vision.Output()
     out.last_hidden_state = torch.randn((1, tokens, dim), generator=g)
     out.penultimate_hidden_states = torch.randn((1, tokens, dim), generator=g)

@@ -1,6 +1,7 @@
-"""What the model matrix (test_model_matrix.py) shares: the families the running ComfyUI has, masks in ComfyUI's
-conventions, the RFInvert -> RFControlledSampler graph on a family's tiny model, and the results record written to
-tests/_artifacts/model_matrix-<ComfyUI version>.json (for the README's family table)."""
+"""The model matrix's support (test_model_matrix.py, and the node tests that run a zoo family): the families the
+running ComfyUI has, the results record written to tests/_artifacts/model_matrix-<ComfyUI version>.json (for the
+README's family table), masks in ComfyUI's conventions, and the invert-then-edit chain (builders) on a family's
+tiny model with the family's own conditioning and LATENT."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from pathlib import Path
 
 import torch
 
-from node_helpers_graph import Graph, add_edit, add_invert, take  # noqa: F401  (Graph, add_*, take: for the tests)
+import builders
+from executor import Graph
 
-ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts"  # tests/_artifacts
 TAG = {"rf_matrix_tag": "kept"}  # an extra LATENT key every node must carry through
 
 
@@ -147,36 +149,29 @@ def video_part(samples):
 
 def run_pair(runner, model, spec, latent: dict, inv: dict, ed: dict, *, src_cond=None, edit_cond=None,
              negative=None, mask=None, noise_mask=None, reference=None):
-    """RFInvert -> RFControlledSampler through ComfyUI's executor. Returns (inverted LATENT, edited LATENT) or
-    raises AssertionError with the executor's error."""
+    """builders.invert_then_edit on a family's model, with the family's conditioning (seeds 0 and 5) unless given,
+    through ComfyUI's executor. Returns (inverted LATENT, edited LATENT) or raises AssertionError with the
+    executor's error."""
     samples = video_part(latent["samples"])
     g = Graph()
-    m = g.model(model)
     src = g.latent(**latent)
-    src_cond = src_cond or spec.conditioning(0, samples)
-    i = add_invert(g, m, g.cond(src_cond), src, **inv)
     ref = src if reference is None else g.latent(**reference)
     if noise_mask is not None:
-        ref = g.out(g.add("SetLatentNoiseMask", samples=ref, mask=g.mask(noise_mask)))
-    extra = {}
-    if mask is not None:
-        extra["mask"] = g.mask(mask)
-    if negative is not None:
-        extra["negative"] = g.cond(negative)
-    e = add_edit(g, m, g.cond(edit_cond or spec.conditioning(5, samples)), g.out(i), ref, **ed, **extra)
-    names = g.capture(g.out(i)), g.capture(g.out(e))
-    run = runner.run(g)
-    assert run.success, f"{spec.name}: the prompt failed: {run.error}"
-    return take(names[0]), take(names[1])
+        ref = builders.noise_masked(g, ref, noise_mask)
+    extra = {k: v for k, v in (("mask", mask), ("negative", negative)) if v is not None}
+    nodes = builders.invert_then_edit(g, model, src, inv=inv, ed={**ed, **extra}, reference=ref,
+                                      src_cond=src_cond or spec.conditioning(0, samples),
+                                      edit_cond=edit_cond or spec.conditioning(5, samples))
+    inverted, edited = builders.run_ok(runner, g, *nodes, label=spec.name)
+    return inverted, edited
 
 
 def invert_only(runner, model, spec, latent: dict, steps: int = 4):
     """Just RFInvert; returns the executor's Run (for refusals)."""
     g = Graph()
-    i = add_invert(g, g.model(model), g.cond(spec.conditioning(0, video_part(latent["samples"]))),
-                   g.latent(**latent), steps)
-    g.capture(g.out(i))
-    return runner.run(g)
+    i = builders.add_invert(g, model, spec.conditioning(0, video_part(latent["samples"])), latent, steps)
+    run, _ = builders.run_nodes(runner, g, i)
+    return run
 
 
 def mean_abs(a, b=None) -> float:

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import torch
 
-PACK_ROOT = Path(__file__).resolve().parents[1]
+from seeded import gen
+
+PACK_ROOT = Path(__file__).resolve().parents[2]  # tests/support/ -> the pack
 PACK_MODULE = "comfyui_rf_inversion"
 CI_CACHE = Path(os.environ.get("RF_CACHE") or Path.home() / ".cache" / "comfyui-rf-inversion")
 CI_COMFYUI = CI_CACHE / "ComfyUI-0.30.0"  # what `bash .ci/run` fetches (the current ComfyUI)
@@ -25,6 +27,11 @@ SETUP_HINT = (
     "ComfyUI/custom_nodes/, with ComfyUI's requirements.txt and the test extras installed in this Python. "
     "See README.md, 'Running the tests'."
 )
+
+
+def in_ci() -> bool:
+    """CI=true (or 1, yes): a test that cannot find what it needs fails instead of skipping."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def find_comfyui() -> Path | None:
@@ -104,9 +111,19 @@ def load_pack():
     return module
 
 
+def pack_node_classes(pack) -> list:
+    """The node classes the pack's comfy_entrypoint registers, in its order (what ComfyUI's loader receives)."""
+    import asyncio
+
+    async def node_list():
+        return await (await pack.comfy_entrypoint()).get_node_list()
+
+    return asyncio.run(node_list())
+
+
 def _randomize(module: torch.nn.Module, seed: int, scale: float = 0.05) -> None:
     """ComfyUI's ops skip weight init, so give every parameter seeded random values (own generator)."""
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     with torch.no_grad():
         for _, p in sorted(module.named_parameters(), key=lambda kv: kv[0]):
             p.copy_((torch.randn(p.shape, generator=g) * scale).to(p.dtype))
@@ -305,7 +322,7 @@ def tiny_sd15(seed: int = 0, dtype: torch.dtype = torch.float32):
 
 def conditioning(batch: int = 1, tokens: int = 4, seed: int = 0, **extra):
     """A CONDITIONING list of the tiny models' shape: [[context (B, L, D), {"pooled_output": (B, P), ...}]]."""
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     context = torch.randn((batch, tokens, CONTEXT_DIM), generator=g)
     pooled = torch.randn((batch, POOLED_DIM), generator=g)
     return [[context, {"pooled_output": pooled, **extra}]]
