@@ -102,6 +102,14 @@ def object_info(comfy_server):
     return comfy_server.object_info()
 
 
+@pytest.fixture(scope="session")
+def ours(object_info):
+    """node id -> pack folder, for the nodes the server loaded from this pack."""
+    found = e2e_server.pack_nodes(object_info)
+    assert found, "the server lists no node from this pack's folder"
+    return found
+
+
 @pytest.fixture(scope="session", params=FRONTENDS, ids=[f.id for f in FRONTENDS])
 def frontend(request):
     """One of the frontends under test (e2e_frontends.Frontend); pinned first."""
