@@ -100,23 +100,25 @@ def flux_schnell(comfy):
 
 
 @pytest.fixture(scope="session")
-def sd3(comfy):
-    return comfy_harness.tiny_sd3(seed=3)
+def sd3(zoo):
+    return zoo.BY_NAME["SD3"].build(seed=3)
 
 
 @pytest.fixture(scope="session")
-def chroma(comfy):
-    return comfy_harness.tiny_chroma(seed=5)
+def chroma(zoo):
+    """The zoo's Chroma (64-wide modulation approximator): no guidance embedding, but its conditioning READS
+    `guidance` (default 0) into the approximator, so a value written there changes its output."""
+    return zoo.BY_NAME["Chroma"].build(seed=5, hidden_dim=64, vec_in_dim=64)
 
 
 @pytest.fixture(scope="session")
-def wan21(comfy):
-    return comfy_harness.tiny_wan21(seed=6)
+def wan21(zoo):
+    return zoo.BY_NAME["Wan 2.1 T2V"].build(seed=6, text_len=8)
 
 
 @pytest.fixture(scope="session")
-def hunyuan_video(comfy):
-    return comfy_harness.tiny_hunyuan_video(seed=7)
+def hunyuan_video(zoo):
+    return zoo.BY_NAME["HunyuanVideo"].build(seed=7)
 
 
 @pytest.fixture(scope="module")
@@ -141,20 +143,18 @@ def infos(pack):
 
 @pytest.fixture(scope="module")
 def runner(pack):
-    """One PromptExecutor (one cache) for the module, with the pack's, core and test-only nodes registered."""
+    """One PromptExecutor (one cache) for the module (executor.new_runner)."""
     import executor
 
-    executor.setup(pack)
-    return executor.Runner()
+    return executor.new_runner(pack)
 
 
 @pytest.fixture
 def fresh_runner(pack):
-    """A PromptExecutor of the test's own: an empty cache, for tests of caching, Cancel and memory."""
+    """A PromptExecutor of the test's own: an empty cache, for tests of caching, Cancel, memory and progress."""
     import executor
 
-    executor.setup(pack)
-    return executor.Runner()
+    return executor.new_runner(pack)
 
 
 # --- the rf_core tests' exact model --------------------------------------------------------------------------

@@ -273,6 +273,12 @@ class Runner:
         return Run(self.executor.success, list(self.server.messages))
 
 
+def new_runner(pack) -> Runner:
+    """A Runner, with the pack's, the core custom-sampling and the test-only nodes registered (setup)."""
+    setup(pack)
+    return Runner()
+
+
 def take(name: str) -> dict:
     """The captured LATENT (removed from the store)."""
     return CAPTURED.pop(name)

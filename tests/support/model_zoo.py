@@ -65,12 +65,11 @@ class FamilySpec:
             return f"comfy.model_base has no {self.model_class}"
         return self.requires()
 
-    def build(self, seed: int = 0, dtype: torch.dtype = torch.float32):
-        """The tiny model as a ModelPatcher, through the family's own config and model classes."""
-        import comfy.supported_models
-
-        config = getattr(comfy.supported_models, self.config)(self.unet_config())
-        patcher = comfy_harness._patcher(config, seed, dtype, self.weight_scale)
+    def build(self, seed: int = 0, dtype: torch.dtype = torch.float32, **unet_over):
+        """The tiny model as a ModelPatcher, through the family's own config and model classes; unet_over replaces
+        fields of its unet_config."""
+        patcher = comfy_harness.tiny_model(self.config, {**self.unet_config(), **unet_over}, seed, dtype,
+                                           self.weight_scale)
         if type(patcher.model).__name__ != self.model_class:
             built = type(patcher.model).__name__
             raise AssertionError(f"{self.config}.get_model built {built}, not {self.model_class}")

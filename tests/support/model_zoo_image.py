@@ -9,16 +9,7 @@ from model_zoo import CONTEXT_DIM, POOLED_DIM, FamilySpec, takes, where_accepted
 from seeded import gen, randn
 
 
-def flux_unet(**over) -> dict:
-    cfg = {
-        "image_model": "flux", "guidance_embed": True, "in_channels": 16, "out_channels": 16, "patch_size": 2,
-        "vec_in_dim": POOLED_DIM, "context_in_dim": CONTEXT_DIM, "hidden_size": 64, "mlp_ratio": 2.0,
-        "num_heads": 2, "depth": 1, "depth_single_blocks": 1, "axes_dim": [8, 12, 12], "theta": 10000,
-        "qkv_bias": True,
-    }
-    cfg.update(comfy_harness.flux_params_compat())
-    cfg.update(over)
-    return cfg
+flux_unet = comfy_harness.flux_unet_config  # the Flux.1 dev of the fixtures (conftest's flux_dev)
 
 
 def reference_latents(seed, samples):
