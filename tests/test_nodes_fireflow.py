@@ -8,8 +8,9 @@ import torch
 
 import comfy_harness
 import core_reference as core
-from builders import SHAPE, add_edit_sampler, add_invert, advanced, invert_then_edit, left_half, run_ok, scheduler
-from executor import Graph, RFTestInterruptAfter, take
+from builders import (SHAPE, add_edit_sampler, add_invert, advanced, invert_then_edit, left_half, run_invert, run_ok,
+                      scheduler)
+from executor import Graph, RFTestInterruptAfter
 from seeded import randn
 
 pytestmark = pytest.mark.comfyui
@@ -70,13 +71,9 @@ def test_fireflow_gamma_one_lands_on_comfyuis_noise_for_the_seed(runner, flux_de
     import comfy.sample
 
     source = randn(SHAPE, 23)
-    g = Graph()
-    i = add_invert(g, flux_dev, comfy_harness.conditioning(), source, 10, gamma=1.0, seed=5, order="fireflow")
-    name = g.capture(g.out(i))
-    run = runner.run(g)
-    assert run.success, run.error
+    inverted = run_invert(runner, flux_dev, source, 10, gamma=1.0, seed=5, order="fireflow")
     y1 = comfy.sample.prepare_noise(source, 5)  # what a KSampler with seed 5 starts from (model space)
-    torch.testing.assert_close(take(name)["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
+    torch.testing.assert_close(inverted["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
 
 
 def test_the_sampler_form_refuses_an_edit_with_another_order_than_the_inversion(runner, flux_dev):

@@ -12,8 +12,8 @@ import torch
 
 import comfy_harness
 import core_reference as core
-from builders import SHAPE, add_invert, advanced, invert_then_edit, run_nodes, sampled, scheduler
-from executor import Graph, take
+from builders import SHAPE, add_invert, advanced, invert_then_edit, named_sampler, run_nodes, run_ok, sampled, scheduler
+from executor import Graph
 from seeded import randn
 
 pytestmark = pytest.mark.comfyui
@@ -60,10 +60,7 @@ def test_stochastic_sampler_at_the_largest_noise_seed(runner, pack, sd3):
     import rf_core
 
     g = Graph()
-    name = sampled(g, sd3, torch.zeros(SHAPE), g.out(g.add("StochasticFluxSampler", noise_scale=1.0)), 4,
-                   noise_seed=MAX_SEED)
-    run = runner.run(g)
-    assert run.success, run.error
+    (out,) = run_ok(runner, g, sampled(g, sd3, torch.zeros(SHAPE), named_sampler(g, "sde"), 4, noise_seed=MAX_SEED))
     grid = core.model_grid(sd3, 4)
 
     def fn(velocity, y0, inner):
@@ -71,7 +68,7 @@ def test_stochastic_sampler_at_the_largest_noise_seed(runner, pack, sd3):
         return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=rf_core.step_noise(0, x.shape))
 
     want = core.run_core(pack, sd3, comfy_harness.conditioning(seed=5), torch.zeros(SHAPE), fn, grid)
-    torch.testing.assert_close(take(name)["samples"], want, rtol=0, atol=1e-5)
+    torch.testing.assert_close(out["samples"], want, rtol=0, atol=1e-5)
 
 
 def test_the_largest_seeds_of_the_rf_nodes_run(runner, flux_dev):
@@ -106,8 +103,8 @@ def test_the_noise_levels_the_steps_tooltip_names(pack, flux_dev, sd3, wan21):
 def test_the_sampler_form_names_the_models_limit_too(runner, sd3):
     g = Graph()
     m = g.model(sd3)
-    s = advanced(g, m, comfy_harness.conditioning(), g.out(g.add("StochasticFluxSampler", noise_scale=1.0)),
-                 scheduler(g, m, 1200), torch.zeros(SHAPE), noise=g.out(g.add("RandomNoise", noise_seed=0)))
+    s = advanced(g, m, comfy_harness.conditioning(), named_sampler(g, "sde"), scheduler(g, m, 1200), torch.zeros(SHAPE),
+                 noise=g.out(g.add("RandomNoise", noise_seed=0)))
     g.capture(g.out(s))
     run = runner.run(g)
     assert not run.success

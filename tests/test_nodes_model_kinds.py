@@ -9,8 +9,9 @@ import torch
 
 import core_reference as core
 import matrix
-from builders import add_edit_sampler, add_invert, add_invert_sampler, advanced, invert_then_edit, run_ok, scheduler
-from executor import Graph, take
+from builders import (add_edit_sampler, add_invert_sampler, advanced, invert_then_edit, named_sampler, run_invert,
+                      run_ok, scheduler)
+from executor import Graph
 
 pytestmark = pytest.mark.comfyui
 
@@ -44,12 +45,7 @@ def test_the_inversion_reads_an_x0_network_first_at_sigma_1(zoo, runner, name):
     log: list = []
     model = matrix.recording_clone(family.build(seed=1), log, "model")
     latent = family.latent(3)
-    g = Graph()
-    i = add_invert(g, model, family.conditioning(0, latent["samples"]), latent, 4)
-    name_out = g.capture(g.out(i))
-    run = runner.run(g)
-    assert run.success, run.error
-    out = take(name_out)["samples"]
+    out = run_invert(runner, model, latent, 4, cond=family.conditioning(0, latent["samples"]))["samples"]
     assert torch.isfinite(out).all()
     grid = core.model_grid(model, 4).flip(0)
     seen = [s for _, s in log]
@@ -83,12 +79,9 @@ def test_the_stochastic_sampler_noise_follows_the_models_noise_scale(hidream_o1,
     cond = family.conditioning(5, source)
     g = Graph()
     m = g.model(model)
-    s = advanced(g, m, cond, g.out(g.add("StochasticFluxSampler", noise_scale=1.0)), scheduler(g, m, 4), source,
+    s = advanced(g, m, cond, named_sampler(g, "sde"), scheduler(g, m, 4), source,
                  noise=g.out(g.add("RandomNoise", noise_seed=3)))
-    name = g.capture(g.out(s))
-    run = runner.run(g)
-    assert run.success, run.error
-    got = take(name)["samples"]
+    got = run_ok(runner, g, s)[0]["samples"]
     grid = core.model_grid(model, 4)
     noise = comfy.sample.prepare_noise(source, 3)
 

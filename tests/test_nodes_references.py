@@ -15,9 +15,9 @@ import torch
 
 import comfy_harness
 import core_reference as core
-from builders import (SHAPE, add_invert, add_invert_sampler, advanced, invert_then_edit, left_half, noise_masked, run_ok,
-                      sampled, scheduler)
-from executor import Graph, take
+from builders import (SHAPE, add_invert_sampler, advanced, invert_then_edit, left_half, named_sampler, noise_masked,
+                      run_invert, run_named, run_ok, sampled, scheduler)
+from executor import Graph
 from seeded import randn
 
 pytestmark = pytest.mark.comfyui
@@ -63,10 +63,8 @@ def test_eta_zero_from_a_partial_inversion_is_core_euler_on_the_grids_tail(runne
     g = Graph()
     ref = sampler_custom(g, g.model(sd3), comfy_harness.conditioning(seed=5), g.sigmas(grid[start:]),
                          g.latent(start_latent), add_noise=False)
-    name = g.capture(g.out(ref))
-    run = runner.run(g)
-    assert run.success, run.error
-    torch.testing.assert_close(ours, take(name)["samples"], rtol=0, atol=1e-5)
+    (want,) = run_ok(runner, g, ref)
+    torch.testing.assert_close(ours, want["samples"], rtol=0, atol=1e-5)
 
 
 def test_the_inversion_seed_follows_batch_index_like_a_ksampler(runner, flux_dev):
@@ -74,15 +72,11 @@ def test_the_inversion_seed_follows_batch_index_like_a_ksampler(runner, flux_dev
     import comfy.sample
 
     source = randn((2, 16, 8, 8), 52)
-    g = Graph()
-    i = add_invert(g, flux_dev, comfy_harness.conditioning(batch=2), dict(samples=source, batch_index=[3, 7]), 4,
-                   gamma=1.0, seed=11)
-    name = g.capture(g.out(i))
-    run = runner.run(g)
-    assert run.success, run.error
+    inverted = run_invert(runner, flux_dev, dict(samples=source, batch_index=[3, 7]), 4, gamma=1.0, seed=11,
+                          cond=comfy_harness.conditioning(batch=2))
     y1 = comfy.sample.prepare_noise(source, 11, [3, 7])  # ComfyUI's noise for that seed and batch_index
     assert not torch.allclose(y1, comfy.sample.prepare_noise(source, 11))
-    torch.testing.assert_close(take(name)["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
+    torch.testing.assert_close(inverted["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
 
 
 def test_the_sampler_forms_seed_is_the_noise_for_a_latent_without_batch_index(runner, flux_dev):
@@ -95,11 +89,9 @@ def test_the_sampler_forms_seed_is_the_noise_for_a_latent_without_batch_index(ru
     m = g.model(flux_dev)
     s = advanced(g, m, comfy_harness.conditioning(batch=2), add_invert_sampler(g, gamma=1.0, seed=11),
                  g.out(g.add("RFFlipSigmas", sigmas=scheduler(g, m, 4))), dict(samples=source, batch_index=[3, 7]))
-    name = g.capture(g.out(s))
-    run = runner.run(g)
-    assert run.success, run.error
+    (out,) = run_ok(runner, g, s)
     y1 = comfy.sample.prepare_noise(source, 11)
-    torch.testing.assert_close(take(name)["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
+    torch.testing.assert_close(out["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize("which", ["flux_schnell", "sd3"])
@@ -110,14 +102,8 @@ def test_stochastic_sampler_inpaints_like_core_samplers(runner, which, request):
     source = randn(SHAPE, 53)
     g = Graph()
     masked = noise_masked(g, source, left_half())
-    names = {
-        "sde": sampled(g, model, masked, g.out(g.add("StochasticFluxSampler", noise_scale=1.0)), noise_seed=3),
-        "ode": sampled(g, model, masked, g.out(g.add("StochasticFluxSampler", noise_scale=0.0)), noise_seed=3),
-        "euler": sampled(g, model, masked, g.out(g.add("KSamplerSelect", sampler_name="euler")), noise_seed=3),
-    }
-    run = runner.run(g)
-    assert run.success, run.error
-    out = {k: take(v)["samples"] for k, v in names.items()}
+    out = run_named(runner, g, {k: sampled(g, model, masked, named_sampler(g, k), noise_seed=3)
+                                for k in ("sde", "ode", "euler")})
     torch.testing.assert_close(out["ode"], out["euler"], rtol=0, atol=1e-5)
     for k in ("sde", "ode", "euler"):
         torch.testing.assert_close(out[k][..., 4:], source[..., 4:], rtol=0, atol=1e-5)  # kept outside
@@ -137,17 +123,8 @@ def test_stochastic_sampler_with_denoise_below_one(runner, pack, which, request)
     source = randn(SHAPE, 54)
     g = Graph()
     src = g.latent(source)
-    names = {
-        "sde": sampled(g, model, src, g.out(g.add("StochasticFluxSampler", noise_scale=1.0)), noise_seed=4,
-                       denoise=0.5),
-        "ode": sampled(g, model, src, g.out(g.add("StochasticFluxSampler", noise_scale=0.0)), noise_seed=4,
-                       denoise=0.5),
-        "euler": sampled(g, model, src, g.out(g.add("KSamplerSelect", sampler_name="euler")), noise_seed=4,
-                         denoise=0.5),
-    }
-    run = runner.run(g)
-    assert run.success, run.error
-    out = {k: take(v)["samples"] for k, v in names.items()}
+    out = run_named(runner, g, {k: sampled(g, model, src, named_sampler(g, k), noise_seed=4, denoise=0.5)
+                                for k in ("sde", "ode", "euler")})
     torch.testing.assert_close(out["ode"], out["euler"], rtol=0, atol=1e-5)
     sampler = comfy.samplers.KSampler(model, steps=6, device="cpu", sampler="euler", scheduler="simple", denoise=0.5)
     grid = sampler.sigmas.cpu()

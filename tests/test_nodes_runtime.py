@@ -10,7 +10,8 @@ import torch
 
 import comfy_harness
 import core_reference as core
-from builders import SHAPE, add_invert, invert_then_edit, left_half, noise_masked, run_ok, sampled
+from builders import (SHAPE, add_invert, invert_then_edit, left_half, named_sampler, noise_masked, run_invert,
+                      run_named, run_ok, sampled)
 from executor import Graph, RFTestInterruptAfter, take
 from seeded import randn
 
@@ -71,11 +72,7 @@ def test_inversion_seed_is_the_target_noise(runner, flux_dev):
     source = randn(SHAPE, 12)
     outs = []
     for seed, gamma in ((3, 0.5), (3, 0.5), (4, 0.5), (3, 1.0)):
-        g = Graph()
-        i = add_invert(g, flux_dev, comfy_harness.conditioning(), source, STEPS, gamma=gamma, seed=seed)
-        name = g.capture(g.out(i))
-        assert runner.run(g).success
-        outs.append(take(name)["samples"])
+        outs.append(run_invert(runner, flux_dev, source, STEPS, gamma=gamma, seed=seed)["samples"])
     assert torch.equal(outs[0], outs[1]) and not torch.allclose(outs[0], outs[2])
     y1 = comfy.sample.prepare_noise(source, 3)  # ComfyUI's noise for seed 3 (model space)
     torch.testing.assert_close(outs[3], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
@@ -88,17 +85,14 @@ def test_stochastic_flux_sampler(runner, pack, request, which):
     model = request.getfixturevalue(which)
     g = Graph()
     empty = g.latent(torch.zeros(SHAPE))
-    sde = g.out(g.add("StochasticFluxSampler", noise_scale=1.0))
-    names = {
+    sde = named_sampler(g, "sde")
+    out = run_named(runner, g, {
         "a": sampled(g, model, empty, sde, noise_seed=1),
         "b": sampled(g, model, empty, sde, noise_seed=1),
         "c": sampled(g, model, empty, sde, noise_seed=2),
-        "ode": sampled(g, model, empty, g.out(g.add("StochasticFluxSampler", noise_scale=0.0)), noise_seed=1),
-        "euler": sampled(g, model, empty, g.out(g.add("KSamplerSelect", sampler_name="euler")), noise_seed=1),
-    }
-    run = runner.run(g)
-    assert run.success, run.error
-    out = {k: take(v)["samples"] for k, v in names.items()}
+        "ode": sampled(g, model, empty, named_sampler(g, "ode"), noise_seed=1),
+        "euler": sampled(g, model, empty, named_sampler(g, "euler"), noise_seed=1),
+    })
     assert torch.isfinite(out["a"]).all()
     assert torch.equal(out["a"], out["b"]) and (out["a"] - out["c"]).abs().mean() > 1e-3
     torch.testing.assert_close(out["ode"], out["euler"], rtol=0, atol=1e-5)  # noise_scale 0 = core Euler
@@ -123,11 +117,7 @@ def test_model_patches_are_respected(runner, pack, flux_dev):
     source = randn(SHAPE, 13)
     results = []
     for model in (flux_dev, patched, flux_dev):  # ComfyUI's memory management swaps the patch in and out
-        g = Graph()
-        i = add_invert(g, model, comfy_harness.conditioning(), source, STEPS, seed=1)
-        name = g.capture(g.out(i))
-        assert runner.run(g).success
-        results.append(take(name)["samples"])
+        results.append(run_invert(runner, model, source, STEPS, seed=1)["samples"])
     assert (results[0] - results[1]).abs().mean() > 1e-3
     want = core.core_invert(pack, patched, comfy_harness.conditioning(), source, 4, gamma=0.5, seed=1)
     torch.testing.assert_close(results[1], want, rtol=0, atol=1e-5)

@@ -179,13 +179,26 @@ def sampler_forms(g: Graph, model, source, steps: int, *, inv=None, ed=None) -> 
     return i, e
 
 
+# samplers to compare the pack's StochasticFluxSampler with: the SDE, its noise_scale 0 (an ODE), ComfyUI's euler
+SAMPLERS = {
+    "sde": ("StochasticFluxSampler", {"noise_scale": 1.0}),
+    "ode": ("StochasticFluxSampler", {"noise_scale": 0.0}),
+    "euler": ("KSamplerSelect", {"sampler_name": "euler"}),
+}
+
+
+def named_sampler(g: Graph, name: str) -> list:
+    """A link to one of SAMPLERS."""
+    node_id, inputs = SAMPLERS[name]
+    return g.out(g.add(node_id, **inputs))
+
+
 def sampled(g: Graph, model, latent, sampler, steps: int = 6, *, noise_seed: int, denoise: float = 1.0) -> str:
     """SamplerCustomAdvanced from RandomNoise(noise_seed) with the edit prompt on BasicScheduler(steps, denoise),
-    as a user samples with a SAMPLER; the name its output is captured under."""
+    as a user samples with a SAMPLER (a link); its node id."""
     m = _link(g, "model", model)
-    s = advanced(g, m, comfy_harness.conditioning(seed=EDIT_PROMPT), sampler, scheduler(g, m, steps, denoise),
-                 latent, noise=g.out(g.add("RandomNoise", noise_seed=noise_seed)))
-    return g.capture(g.out(s))
+    return advanced(g, m, comfy_harness.conditioning(seed=EDIT_PROMPT), sampler, scheduler(g, m, steps, denoise),
+                    latent, noise=g.out(g.add("RandomNoise", noise_seed=noise_seed)))
 
 
 # --- running -------------------------------------------------------------------------------------------------
@@ -205,6 +218,19 @@ def run_ok(runner, g: Graph, *outputs, label: str = "") -> list[dict]:
     run, outs = run_nodes(runner, g, *outputs)
     assert run.success, f"{label}: the prompt failed: {run.error}" if label else run.error
     return outs
+
+
+def run_named(runner, g: Graph, outputs: dict) -> dict:
+    """run_ok on named outputs: name -> the captured samples."""
+    return {name: out["samples"] for name, out in zip(outputs, run_ok(runner, g, *outputs.values()))}
+
+
+def run_invert(runner, model, latent, steps=None, *, cond=None, **over) -> dict:
+    """add_invert alone on a new graph (the source prompt unless cond), run, asserting that it ran: its LATENT."""
+    g = Graph()
+    cond = comfy_harness.conditioning(seed=SOURCE_PROMPT) if cond is None else cond
+    (inverted,) = run_ok(runner, g, add_invert(g, model, cond, latent, steps, **over))
+    return inverted
 
 
 def invert_and_edit(runner, model, source, steps=None, **chain) -> tuple[dict, dict]:
