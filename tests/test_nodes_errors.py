@@ -7,7 +7,7 @@ import torch
 
 import comfy_harness
 from builders import (SHAPE, add_edit, add_edit_sampler, add_invert, add_invert_sampler, advanced, invert_then_edit,
-                      noise_masked, sampler_forms, scheduler)
+                      named_sampler, noise_masked, sampler_forms, scheduler)
 from executor import Graph
 from seeded import randn
 
@@ -53,7 +53,7 @@ def test_epsilon_model_is_refused_through_the_sampler_forms(runner, sd15, sample
     if sampler == "RFInvertSampler":
         sigmas, sampler_link = g.out(g.add("RFFlipSigmas", sigmas=sigmas)), add_invert_sampler(g)
     else:
-        sampler_link = g.out(g.add(sampler, noise_scale=1.0))
+        sampler_link = named_sampler(g, "sde")  # StochasticFluxSampler
     s = advanced(g, m, comfy_harness.conditioning(), sampler_link, sigmas, randn((1, 4, 8, 8), 0))
     g.capture(g.out(s))
     fails(runner, g, "needs a rectified-flow model", "epsilon model")
