@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-import matrix
+import family_runs
 from builders import add_edit_sampler, add_invert, advanced, scheduler
 from executor import Graph
 
@@ -26,15 +26,15 @@ def round_trip(runner, zoo, name, src_cond_of, caplog):
     """gamma = eta = 0 with the edit conditioning carrying the reference latents; returns (inverted, error, log)."""
     family = zoo.BY_NAME[name]
     model, latent = family.build(seed=1), family.latent(10)
-    samples = matrix.video_part(latent["samples"])
+    samples = family_runs.video_part(latent["samples"])
     cond = family.conditioning(0, samples)
     caplog.clear()
     with caplog.at_level(logging.WARNING):
-        inverted, edited = matrix.run_pair(runner, model, family, latent, dict(steps=8, gamma=0.0, guidance=0.0),
+        inverted, edited = family_runs.run_pair(runner, model, family, latent, dict(steps=8, gamma=0.0, guidance=0.0),
                                        dict(steps=8, stop_step=1, eta=0.0, guidance=0.0), src_cond=src_cond_of(cond),
                                        edit_cond=cond)
     warnings = [r.getMessage() for r in caplog.records if "reference latents" in r.getMessage()]
-    return inverted, cond, matrix.mean_abs(matrix.video_part(edited["samples"]), samples), warnings
+    return inverted, cond, family_runs.mean_abs(family_runs.video_part(edited["samples"]), samples), warnings
 
 
 @pytest.mark.parametrize("name", EDIT_MODELS)

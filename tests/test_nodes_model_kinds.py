@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import core_reference as core
-import matrix
+import family_runs
 from builders import (add_edit_sampler, add_invert_sampler, advanced, invert_then_edit, named_sampler, run_invert,
                       run_ok, scheduler)
 from executor import Graph
@@ -43,7 +43,7 @@ def test_the_inversion_reads_an_x0_network_first_at_sigma_1(zoo, runner, name):
     if family.missing():
         pytest.skip(f"{name} is not in this ComfyUI ({family.missing()})")
     log: list = []
-    model = matrix.recording_clone(family.build(seed=1), log, "model")
+    model = family_runs.recording_clone(family.build(seed=1), log, "model")
     latent = family.latent(3)
     out = run_invert(runner, model, latent, 4, cond=family.conditioning(0, latent["samples"]))["samples"]
     assert torch.isfinite(out).all()
@@ -61,7 +61,7 @@ def test_the_sde_noise_follows_the_models_noise_scale(hidream_o1, runner, pack):
     latent = family.latent(3)
     src = latent["samples"]
     ed = dict(steps=4, stop_step=2, eta=0.5, mode="sde", seed=11, guidance=0.0)
-    inverted, edited = matrix.run_pair(runner, model, family, latent, dict(steps=4, seed=2), ed)
+    inverted, edited = family_runs.run_pair(runner, model, family, latent, dict(steps=4, seed=2), ed)
     cond = family.conditioning(5, src)
     want = {s: core.core_edit(pack, model, cond, inverted["samples"], src, 4, eta=0.5, start_step=0, stop_step=2,
                               guidance=None, mode="sde", seed=11, noise_scale=s) for s in (8.0, 1.0)}
@@ -105,9 +105,9 @@ def test_ltx2_sampler_chain_equals_the_all_in_one_nodes(zoo, runner):
     if family.missing():
         pytest.skip(f"{family.name} is not in this ComfyUI ({family.missing()})")
     model, latent = family.build(seed=1), family.latent(3)
-    video = matrix.video_part(latent["samples"])
+    video = family_runs.video_part(latent["samples"])
     src_cond, edit_cond = family.conditioning(0, video), family.conditioning(5, video)
-    mask = matrix.as_mask(matrix.region(video))
+    mask = family_runs.as_mask(family_runs.region(video))
     ed = dict(stop_step=2, eta=0.5, mask=mask)
     g = Graph()
     m, src = g.model(model), g.latent(**latent)
@@ -122,7 +122,7 @@ def test_ltx2_sampler_chain_equals_the_all_in_one_nodes(zoo, runner):
         for a, b in zip(chain.unbind(), node.unbind()):
             assert torch.equal(a, b)
     edited_video, source_video = all_edit.unbind()[0], video
-    r = matrix.region(video)[None, None].expand_as(edited_video)
+    r = family_runs.region(video)[None, None].expand_as(edited_video)
     assert (edited_video - source_video)[r == 0].abs().max() < 1e-5
     assert (edited_video - source_video)[r == 1].abs().mean() > 1e-3
 

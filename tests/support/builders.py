@@ -1,7 +1,8 @@
 """The graphs the node tests run, all over ONE set of defaults.
 
-DEFAULTS are the pack's node defaults (tests/test_nodes_schema.py checks them against the schema): a test states
-only the inputs it changes, at the call. invert_then_edit adds RFInvert -> RFControlledSampler (the all-in-one
+DEFAULTS are the pack's node defaults of the inputs every graph sets (tests/test_nodes_schema.py checks them against
+the schema contract; optional inputs are left unset, so the node's own default applies): a test states only the
+inputs it changes, at the call. invert_then_edit adds RFInvert -> RFControlledSampler (the all-in-one
 nodes); sampler_forms adds the same chain in the SAMPLER forms (SamplerCustomAdvanced with RFInvertSampler and
 RFControlledSamplerSampler, wired as workflows/power_user.json wires them), on the same defaults.
 
@@ -30,8 +31,6 @@ SAMPLER_FORMS = {
     "RFInvertSampler": ("invert", ("gamma", "seed")),
     "RFControlledSamplerSampler": ("edit", ("start_step", "stop_step", "eta", "eta_schedule", "mode", "seed")),
 }
-
-
 NODES = ("RFInvert", "RFControlledSampler", *SAMPLER_FORMS)  # the nodes whose widget values DEFAULTS gives
 
 
