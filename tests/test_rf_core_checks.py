@@ -7,15 +7,15 @@ import torch
 
 import rf_core as rf
 from grids import flux_sigmas
-from rf_helpers import LATENT, gen, mixture, randn
+from mixtures import LATENT
+from seeded import randn
 
 STEPS = 6
+GM_SEED = 11  # the gm fixture's mixture (tests/conftest.py); y0: its samples from gen(1)
 
 
 @pytest.fixture(scope="module")
-def setup():
-    gm = mixture(seed=11)
-    y0 = gm.sample(LATENT[0], gen(1)).reshape(LATENT)
+def setup(gm, y0):
     return gm.field(), y0, randn(LATENT, 2), flux_sigmas(STEPS)
 
 
@@ -216,8 +216,7 @@ def test_batch_one_source_broadcasts(setup):
     assert torch.allclose(out, y0[:1].expand_as(out), atol=1e-5)
 
 
-def test_eta_or_mask_without_source():
-    gm = mixture(seed=11)
+def test_eta_or_mask_without_source(gm):
     s = flux_sigmas(4)
     x = randn(LATENT, 3)
     # the plain sampler never needs a source; the controlled path refuses a pull without one

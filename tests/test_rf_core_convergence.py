@@ -10,8 +10,8 @@ import torch
 
 import rf_core as rf
 from grids import flux_sigmas
-from rf_helpers import LATENT, Counting, gen, mixture, randn
-from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
+from mixtures import LATENT, Counting, mixture
+from seeded import gen, randn
 
 STEPS = [14, 28, 56, 112]
 

@@ -10,11 +10,9 @@ import torch
 
 import rf_core as rf
 from grids import flux_sigmas
-from rf_helpers import LATENT, mixture_fixtures
-from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
+from mixtures import LATENT
 
-
-gm, y0 = mixture_fixtures(31, 2)
+GM_SEED, Y0_SEED = 31, 2  # the gm and y0 fixtures' mixture and samples (tests/conftest.py)
 
 
 def test_expert_steps_split_a_grid_at_the_boundary():

@@ -8,18 +8,10 @@ import torch
 
 import rf_core as rf
 from grids import flux_sigmas
-from rf_helpers import LATENT, Counting, gen, mixture, randn
-from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
+from mixtures import LATENT, Counting, mixture
+from seeded import gen, randn
 
-
-@pytest.fixture(scope="module")
-def gm():
-    return mixture(seed=91)
-
-
-@pytest.fixture(scope="module")
-def y0(gm):
-    return gm.sample(LATENT[0], gen(1))
+GM_SEED = 91  # the gm fixture's mixture (tests/conftest.py); y0: its samples from gen(1)
 
 
 @pytest.mark.parametrize("steps,start", [(1, 0), (2, 0), (10, 0), (10, 3), (28, 0)])

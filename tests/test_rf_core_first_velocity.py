@@ -9,13 +9,10 @@ import torch
 
 import rf_core as rf
 from grids import flux_sigmas
-from rf_helpers import LATENT, Counting, mixture_fixtures, x0_network
-from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
+from mixtures import LATENT, Counting, x0_network
 
 EPS32 = torch.finfo(torch.float32).eps
-
-
-gm, y0 = mixture_fixtures(21, 1)
+GM_SEED = 21  # the gm fixture's mixture (tests/conftest.py); y0: its samples from gen(1)
 
 
 def round_trip(velocity, y0, steps, x0_network, read_at=None):

@@ -7,20 +7,10 @@ import torch
 
 import rf_core as rf
 from grids import flux_sigmas
-from rf_helpers import LATENT, ORDERS, Counting, gen, mixture, randn
-from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
+from mixtures import LATENT, ORDERS, Counting
 
 EPS32 = torch.finfo(torch.float32).eps
-
-
-@pytest.fixture(scope="module")
-def gm():
-    return mixture(seed=21)
-
-
-@pytest.fixture(scope="module")
-def y0(gm):
-    return gm.sample(LATENT[0], gen(1)).reshape(LATENT)
+GM_SEED = 21  # the gm fixture's mixture (tests/conftest.py); y0: its samples from gen(1)
 
 
 @pytest.fixture(scope="module")

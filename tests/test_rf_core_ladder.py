@@ -8,9 +8,9 @@ import torch
 
 import rf_core as rf
 from grids import flux_sigmas
-from rf_helpers import LATENT, Counting, mixture_fixtures
+from mixtures import LATENT, Counting
 
-gm, y0 = mixture_fixtures(61, 3)
+GM_SEED, Y0_SEED = 61, 3  # the gm and y0 fixtures' mixture and samples (tests/conftest.py)
 
 
 @pytest.mark.parametrize("sweep", ["stop_step", "eta"])

@@ -7,21 +7,12 @@ import torch
 
 import rf_core as rf
 from grids import flux_sigmas
-from rf_helpers import LATENT, gen, global_rng_untouched, mixture, randn, rel_err
-from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
+from mixtures import LATENT, mixture, rel_err
+from seeded import gen, global_rng_untouched, randn
 from exact_fields import GaussianMixture
 
 VIDEO = (2, 3, 4, 6, 6)  # (B, C, T, H, W)
-
-
-@pytest.fixture(scope="module")
-def gm():
-    return mixture(seed=81)
-
-
-@pytest.fixture(scope="module")
-def y0(gm):
-    return gm.sample(LATENT[0], gen(1))
+GM_SEED = 81  # the gm fixture's mixture (tests/conftest.py); y0: its samples from gen(1)
 
 
 # ---------------------------------------------------------------- seeds
@@ -31,7 +22,7 @@ def y0(gm):
 @pytest.mark.parametrize("shape", [(1, 4, 8, 8), (2, 16, 5, 7), (1, 3, 2, 4, 4)])
 def test_seeded_noise_is_torch_manual_seed_randn_without_touching_the_global_rng(seed, shape):
     # what `torch.manual_seed(seed); torch.randn(shape)` gives, computed on a private generator
-    expected = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+    expected = randn(shape, seed)
     with global_rng_untouched():
         got = rf.seeded_noise(seed, shape)
     assert got.dtype == torch.float32 and got.device.type == "cpu"
@@ -56,14 +47,15 @@ def test_step_noise_is_a_pure_function_of_seed_and_step():
 
 def test_global_rng_untouched_by_the_whole_pipeline(gm, y0):
     s = flux_sigmas(6)
-    torch.manual_seed(1234)  # the global RNG is in some state the user chose; nothing in rf_core may move it
-    with global_rng_untouched():
-        y1 = rf.seeded_noise(3, LATENT)
-        z = rf.invert(gm.field(), y0, s, y1, gamma=0.5, start_step=1)
-        rf.edit(gm.field([0]), z, y0, s, eta=0.8, start_step=1, stop_step=3, mode="sde",
-                noise_sampler=rf.step_noise(4, LATENT))
-        rf.edit(gm.field([0]), z, y0, s, eta=0.8, start_step=1, stop_step=3, mask=torch.ones(1, 1, 8, 8))
-        rf.stochastic_sampler(gm.field(), y1, s, noise_sampler=rf.step_noise(4, LATENT))
+    with torch.random.fork_rng(devices=[]):  # the suite's global RNG state is back after the block
+        torch.set_rng_state(gen(1234).get_state())  # some state the user chose; nothing in rf_core may move it
+        with global_rng_untouched():
+            y1 = rf.seeded_noise(3, LATENT)
+            z = rf.invert(gm.field(), y0, s, y1, gamma=0.5, start_step=1)
+            rf.edit(gm.field([0]), z, y0, s, eta=0.8, start_step=1, stop_step=3, mode="sde",
+                    noise_sampler=rf.step_noise(4, LATENT))
+            rf.edit(gm.field([0]), z, y0, s, eta=0.8, start_step=1, stop_step=3, mask=torch.ones(1, 1, 8, 8))
+            rf.stochastic_sampler(gm.field(), y1, s, noise_sampler=rf.step_noise(4, LATENT))
 
 
 def test_same_seed_same_result_different_seed_different(gm, y0):

@@ -8,25 +8,16 @@ import torch
 
 import rf_core as rf
 from grids import flux_sigmas
-from rf_helpers import CLASS_A, CLASS_B, LATENT, ORDERS, class_log_odds, class_mixture, gen, mixture, randn
-from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
+from mixtures import CLASS_A, CLASS_B, LATENT, ORDERS, class_log_odds, class_mixture, mixture
+from seeded import gen, randn
 
 EPS32 = torch.finfo(torch.float32).eps
+GM_SEED = 31  # the gm fixture's mixture (tests/conftest.py); y0: its samples from gen(1)
 
 
 def _ulps(*ts):
     """A tolerance of a few float32 ulps of the largest value involved."""
     return 8 * EPS32 * max(float(t.abs().max()) for t in ts)
-
-
-@pytest.fixture(scope="module")
-def gm():
-    return mixture(seed=31)
-
-
-@pytest.fixture(scope="module")
-def y0(gm):
-    return gm.sample(LATENT[0], gen(1)).reshape(LATENT)
 
 
 def _ns(seed=0, shape=LATENT):

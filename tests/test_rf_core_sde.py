@@ -8,7 +8,8 @@ import torch
 
 import rf_core as rf
 from grids import flux_sigmas
-from rf_helpers import LATENT, gen, mixture, one_thread_per_module, randn  # noqa: F401 (autouse fixture)
+from mixtures import LATENT, mixture
+from seeded import gen, randn
 from exact_fields import GaussianMixture
 
 N = 12000  # samples in one batch: Monte-Carlo SE ~ 1 % of the data's std
