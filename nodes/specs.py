@@ -42,7 +42,7 @@ def check_source(patchers: list, name: str, tensors: list[torch.Tensor]) -> None
     """Rectified-flow models, and a latent of their layout with finite values."""
     for p in patchers:
         check_flow_model(p)
-        check_latent_layout(p, name, tensors[0])
+        check_latent_layout(p, name, tensors)
     latents.check_values(name, tensors)
 
 
