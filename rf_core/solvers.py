@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Optional, Sequence, Union
 
 import torch
@@ -12,23 +13,40 @@ from .noise import NoiseSampler
 from .schemes import ORDERS, SCHEMES, Callback, Field, Velocity, euler_maruyama, integrate, model_of
 
 PerStep = Union[float, Sequence[float]]
+logger = logging.getLogger(__name__)
 
 
 def forward_walk(velocity: Velocity, y0: torch.Tensor, y1: torch.Tensor, sigmas: list, gammas: Sequence[float],
                  order: str, steps: range, x0_network: bool = False,
                  callback: Optional[Callback] = None) -> torch.Tensor:
-    """Eq. 8 up `sigmas` from y0; x0_network reads the step from 0 at sigmas[1]."""
-    model = model_of(velocity)
-    if x0_network:
-        model = _read_above_zero(model, sigmas[1])
+    """Eq. 8 up `sigmas` from y0; the step from 0 reads an x0 network (or one not finite there) at sigmas[1]."""
+    model = _finite_reads(model_of(velocity), sigmas[1], x0_network)
     target = y1.detach().to(device=y0.device, dtype=torch.float32)
     field = Field(model=model,
                   velocity=lambda u, y, s, i: fields.controlled_forward_velocity(u, y, target, s, gammas[i]))
     return integrate(SCHEMES[order], field, _state(y0), sigmas, steps, callback)
 
 
-def _read_above_zero(model, sigma_1: float):
-    return lambda x, s: model(x, sigma_1 if s == 0.0 else s)
+def _finite_reads(model, sigma_1: float, x0_network: bool):
+    """The model read at sigma_1 for sigma = 0 where it predicts x0 or is not finite there; else finite or refused."""
+    def read(x, s):
+        if s == 0.0 and x0_network:
+            return _finite(model(x, sigma_1), sigma_1)
+        v = model(x, s)
+        if s == 0.0 and not bool(torch.isfinite(v).all()):
+            logger.warning("RF-Inversion: the network's output at sigma = 0 is not finite (it divides by sigma, as "
+                           "an x0-predicting network does), so the inversion reads its first step at sigma_1 = %.4g.",
+                           sigma_1)
+            return _finite(model(x, sigma_1), sigma_1)
+        return _finite(v, s)
+    return read
+
+
+def _finite(v: torch.Tensor, sigma: float) -> torch.Tensor:
+    if not bool(torch.isfinite(v).all()):
+        raise RFInputError(f"the network's output at sigma = {sigma:.4g} is not finite (NaN or infinite), so the "
+                           "inversion (Eq. 8) cannot go on.", "velocity_not_finite")
+    return v
 
 
 def reverse_walk(velocity: Velocity, x: torch.Tensor, y0: Optional[torch.Tensor], sigmas: list,
