@@ -227,6 +227,6 @@ FAMILIES = [
                true_cfg=True, guidance_embed=True, reads_guidance=True,
                notes="64-channel latent (32x VAE); guidance embedding, default guidance 6.0"),
     FamilySpec("PixelDiT (pixel space)", "PixelDiTT2I", "PixelDiTT2I", pixeldit_unet, shape=(1, 3, 16, 16),
-               true_cfg=True, weight_scale=0.2, cond_extra=text_attention_mask,
+               true_cfg=True, weight_scale=0.3, cond_extra=text_attention_mask,
                notes="pixel space (3 channels, no VAE), 16-pixel patches, velocity prediction; Gemma-2 context"),
 ]

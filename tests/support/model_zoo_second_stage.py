@@ -49,8 +49,8 @@ def seedvr2_unet() -> dict:
 
 
 def seedvr2_context(seed, batch):
-    """SeedVR2Conditioning hands the prompt the model stores (positive_conditioning, 58 tokens): a fixed one here."""
-    return randn((batch, 58, SEEDVR2_PROMPT), 4600)
+    """SeedVR2Conditioning hands the prompts the model stores (positive_ and negative_conditioning, 58 tokens)."""
+    return randn((batch, 58, SEEDVR2_PROMPT), 4600 + seed)
 
 
 def seedvr2_cond(seed, samples):
@@ -72,7 +72,7 @@ FAMILIES = [
                cond_extra=pid_cond,
                notes="pixel space; lq_latent: the 16-channel latent it decodes to pixels (PiDConditioning)"),
     FamilySpec("SeedVR2", "SeedVR2", "SeedVR2", seedvr2_unet, shape=(1, 16, FRAMES, 8, 8), kind="video",
-               true_cfg=True, context=(58, SEEDVR2_PROMPT), make_context=seedvr2_context, cond_extra=seedvr2_cond,
+               true_cfg=True, weight_scale=0.1, context=(58, SEEDVR2_PROMPT), make_context=seedvr2_context, cond_extra=seedvr2_cond,
                notes="video restoration: the degraded video's latent (+ mask) as condition; its prompt is stored in "
                "the checkpoint (positive / negative_conditioning)"),
     FamilySpec("HunyuanImage 2.1 refiner (refused)", "HunyuanImage21Refiner", "HunyuanImage21Refiner",

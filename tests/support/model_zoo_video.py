@@ -199,7 +199,7 @@ MORE = [
                kind="video", guidance_embed=True, reads_guidance=True, cond_extra=skyreels_cond,
                notes="concat = start image latent 16 (no mask channel)"),
     FamilySpec("MiniMax H3 (audio + video)", "MiniMaxH3", "MiniMaxH3", minimax_unet, shape=(1, 24, 2, 4, 4),
-               kind="video", samples=minimax_samples, true_cfg=True, requires=has_nested_tensor,
+               kind="video", samples=minimax_samples, true_cfg=True, requires=has_nested_tensor, weight_scale=0.2,
                notes="a NestedTensor (video 24 channels, audio 32) packed by the guider; its format says 32 channels, "
                "the widest part, so a nested latent is checked part by part against it; the network maps the video "
                "sigma to the audio stream's own shifted schedule inside, so the pack's controller acts on the video "
