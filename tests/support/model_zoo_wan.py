@@ -145,11 +145,12 @@ FAMILIES = [
                shape=SHAPE, kind="video", true_cfg=True, cond_extra=s2v_cond,
                notes="audio_embed (25 wav2vec layers), reference image, 19 motion frames and the control video latent"),
     FamilySpec("Wan 2.2 Animate", "WAN22_Animate", "WAN22_Animate",
-               lambda: wan_i2v_unet("animate", 36), shape=(1, 16, FRAMES + 1, 8, 8), kind="video", true_cfg=True,
+               lambda: wan_i2v_unet("animate", 36, num_layers=5),  # its face adapter has a block per 5 layers
+               shape=(1, 16, FRAMES + 1, 8, 8), kind="video", true_cfg=True,
                cond_extra=animate_cond,
                notes="pose video latent, reference + background frames as concat, CLIP vision; the latent has the "
-               "reference frame first (trim_latent 1); the face video (512 x 512 pixels through a motion encoder) "
-               "is checked by tests/test_model_matrix.py's face test only, its encoder is too slow for every check"),
+               "reference frame first (trim_latent 1); the face video (512 x 512 pixels through a motion encoder, too "
+               "slow for every check) in both passes by test_wan22_animate_reads_the_face_video_in_both_passes"),
     FamilySpec("Wan 2.1 SCAIL", "WAN21_SCAIL", "WAN21_SCAIL", lambda: wan_i2v_unet("scail", 20), shape=SHAPE,
                kind="video", true_cfg=True, cond_extra=scail_cond,
                notes="reference image latent (+ 4 mask channels) before the video, pose video latent at half size"),
