@@ -23,9 +23,7 @@ HIDREAM_O1 = "HiDream-O1 (pixel space, noise_scale 8)"
 
 @pytest.fixture(scope="module")
 def hidream_o1(zoo):
-    family = zoo.BY_NAME[HIDREAM_O1]
-    if family.missing():
-        pytest.skip(f"{HIDREAM_O1} is not in this ComfyUI ({family.missing()}): no model with noise_scale != 1 here")
+    family = family_runs.present(zoo, HIDREAM_O1, ": no model with noise_scale != 1 here")
     return family, family.build(seed=1)
 
 
@@ -42,9 +40,7 @@ def test_the_first_velocity_rule_follows_comfyuis_x0_marker(zoo, pack):
 @pytest.mark.parametrize("name", ["Chroma Radiance (pixel space, x0)", "Z-Image (pixel space, x0)", HIDREAM_O1,
                                   "Chroma Radiance (pixel space)", "Flux.1 dev"])
 def test_the_inversion_reads_an_x0_network_first_at_sigma_1(zoo, runner, name):
-    family = zoo.BY_NAME[name]
-    if family.missing():
-        pytest.skip(f"{name} is not in this ComfyUI ({family.missing()})")
+    family = family_runs.present(zoo, name)
     log: list = []
     model = family_runs.recording_clone(family.build(seed=1), log, "model")
     latent = family.latent(3)
@@ -147,9 +143,7 @@ def test_the_stochastic_sampler_noise_follows_the_models_noise_scale(hidream_o1,
 def test_ltx2_sampler_chain_equals_the_all_in_one_nodes(zoo, runner):
     """LTX-2's LATENT is a NestedTensor (video, audio); SamplerCustomAdvanced packs it to (B, 1, N) for the SAMPLER
     forms exactly as the all-in-one nodes' guider does: same inversion, same masked edit, bit for bit."""
-    family = zoo.BY_NAME["LTX-2 (audio + video)"]
-    if family.missing():
-        pytest.skip(f"{family.name} is not in this ComfyUI ({family.missing()})")
+    family = family_runs.present(zoo, "LTX-2 (audio + video)")
     model, latent = family.build(seed=1), family.latent(3)
     video = family_runs.video_part(latent["samples"])
     src_cond, edit_cond = family.conditioning(0, video), family.conditioning(5, video)

@@ -16,9 +16,7 @@ SR = "HunyuanVideo 1.5 super-resolution"
 
 @pytest.fixture(scope="module")
 def sr(zoo):
-    family = zoo.BY_NAME[SR]
-    if family.missing():
-        pytest.skip(f"{SR} is not in this ComfyUI ({family.missing()})")
+    family = family_runs.present(zoo, SR)
     return family, family.build(seed=1)
 
 
