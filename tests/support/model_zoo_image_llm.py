@@ -107,8 +107,8 @@ FAMILIES = [
                notes="Flux.2 VAE latent; several GPT-OSS layers side by side in the context"),
     FamilySpec("Mage-Flow", "MageFlow", "MageFlow", mage_flow_unet, shape=FLUX2_SHAPE, true_cfg=True, weight_scale=0.1,
                cond_extra=edit_references,
-               notes="a Qwen-Image network on the Flux.2 VAE latent; its timestep is rounded to bfloat16; "
-               "reference_latents"),
+               notes="ComfyUI's Qwen-Image model class with its own network, on the Flux.2 VAE latent; its timestep "
+               "is rounded to bfloat16; reference_latents"),
     FamilySpec("JoyImage", "JoyImage", "JoyImage", joyimage_unet, shape=WAN_IMAGE_SHAPE, true_cfg=True,
                cond_extra=edit_references, notes="one-frame Wan 2.1 VAE latent; multiplier 1000; reference_latents"),
     FamilySpec("Ideogram 4", "Ideogram4", "Ideogram4", ideogram4_unet, shape=FLUX2_SHAPE, true_cfg=True, weight_scale=0.1,

@@ -80,6 +80,7 @@ FAMILIES = [
                                           guidance_embed=True),
                shape=(1, 64, 1, 8, 8), kind="video",
                refuse=(("HunyuanImage21Refiner", "repacks"), "no source latent"),
-               notes="its latent format repacks a latent on the way in (64 channels become 128 at half the frames), "
-               "so ComfyUI samples it only from an empty latent and no encoded source can be inverted"),
+               notes="its latent format repacks a latent on the way in (64 channels become 128), so ComfyUI's own "
+               "KSampler runs it only from an empty latent (HunyuanRefinerLatent) and no encoded source can be "
+               "inverted"),
 ]

@@ -200,10 +200,10 @@ MORE = [
                notes="concat = start image latent 16 (no mask channel)"),
     FamilySpec("MiniMax H3 (audio + video)", "MiniMaxH3", "MiniMaxH3", minimax_unet, shape=(1, 24, 2, 4, 4),
                kind="video", samples=minimax_samples, true_cfg=True, requires=has_nested_tensor, weight_scale=0.2,
-               notes="a NestedTensor (video 24 channels, audio 32) packed by the guider; its format says 32 channels, "
-               "the widest part, so a nested latent is checked part by part against it; the network maps the video "
-               "sigma to the audio stream's own shifted schedule inside, so the pack's controller acts on the video "
-               "sigma for both"),
+               notes="a NestedTensor (video 24 channels, audio 32) packed by the guider; its format's 32 channels are "
+               "its widest part's, which the pack checks a nested latent's widest part against; the network maps the "
+               "video sigma to the audio stream's own shifted schedule inside, so the pack's controller acts on the "
+               "video sigma for both"),
     FamilySpec("Kandinsky 5 (video)", "Kandinsky5", "Kandinsky5", kandinsky5_unet, shape=(1, 16, FRAMES, 8, 8),
                pooled=POOLED_DIM, kind="video", true_cfg=True,
                notes="HunyuanVideo VAE latent; concat = zeros 16 + (1 - noise mask) 1"),
