@@ -66,7 +66,7 @@ def check_latent_kept_as_is(latent_format, name: str) -> None:
 
 
 def check_latent_layout(patcher, name: str, tensors: list[torch.Tensor]) -> None:
-    """The model's latent layout and channel count; a nested latent's parts each within the format's channels."""
+    """The model's latent layout and channel count (of a nested latent's widest part, as its format counts)."""
     latent_format = patcher.get_model_object("latent_format")
     dims = int(getattr(latent_format, "latent_dimensions", 2))
     samples = tensors[0]
