@@ -90,6 +90,7 @@ class SceneDiT(nn.Module):
         super().__init__()
         ops, kw = operations or nn, {"dtype": dtype, "device": device}
         self.patch, self.channels, self.grid = patch, channels, image_size // patch
+        self.dtype = dtype or torch.float32  # ComfyUI's BaseModel.get_dtype reads it
         self.embed = ops.Linear(channels * patch * patch, width, **kw)
         self.pos = nn.Parameter(torch.zeros(1, self.grid**2, width, **kw))
         self.t_embed = nn.Sequential(ops.Linear(256, width, **kw), nn.SiLU(), ops.Linear(width, width, **kw))
