@@ -21,8 +21,7 @@ from pathlib import Path
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO))  # first: bench/toyworld.py (the CLI) must not shadow the toyworld package
 
 from toyworld import network, world  # noqa: E402
 from toyworld import weights as weights_io  # noqa: E402
@@ -43,6 +42,7 @@ def parse_args(argv=None):
     p.add_argument("--out", type=Path, default=REPO / "bench" / "_out" / "toyworld")
     p.add_argument("--no-ship", action="store_true", help="do not write toyworld/scene_model.* (probes)")
     p.add_argument("--gate-seed", type=int, default=0)
+    p.add_argument("--note", default="", help="recorded in the manifest (e.g. why a run was resumed)")
     return p.parse_args(argv)
 
 
@@ -145,7 +145,7 @@ def train(args) -> dict:
 
 def record(args, run: dict) -> dict:
     """The manifest's training record."""
-    keys = ("batch", "lr", "warmup", "ema", "drop", "data_seed", "train_seed", "max_minutes")
+    keys = ("batch", "lr", "warmup", "ema", "drop", "data_seed", "train_seed", "max_minutes", "note")
     return {"config": network.CONFIG, "text_config": network.TEXT_CONFIG,
             "training": {**{k: getattr(args, k) for k in keys}, "optimizer": "AdamW(weight_decay=0.01)",
                          "sigma_sampling": "logit-normal(0, 1)", "lr_schedule": "warm-up, cosine to 0.1",
