@@ -1,0 +1,57 @@
+"""The toy world's command line (run from the repository root).
+
+    python bench/toyworld.py gates --seed 0                # the shipped weights: exit 0 on PASS, 1 on FAIL
+    python bench/toyworld.py gates --seed 0 --random       # untrained seeded weights (must FAIL)
+
+Training is bench/toyworld_train.py; the gates' logic is bench/toyworld_gates.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # first: this file must not shadow the package
+
+import toyworld_gates  # noqa: E402
+from toyworld import weights  # noqa: E402
+
+
+def gates(args) -> int:
+    """Score the gates on the shipped (or given, or random) weights; 0 on PASS."""
+    if args.random:
+        net, text = toyworld_gates.random_model(args.seed)
+        label = f"random weights, seed {args.seed}"
+    else:
+        net, text = weights.load(args.weights)
+        label = f"{Path(args.weights).name}, seed {args.seed}"
+    result = toyworld_gates.run_gates(net, text, seed=args.seed, n=args.n, steps=args.steps, cfg=args.cfg)
+    print(toyworld_gates.report(result, label))
+    return 0 if result["pass"] else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("gates", help="sample held-out captions and check every attribute gate (>= 0.90)")
+    g.add_argument("--seed", type=int, default=0, help="draws the held-out captions and the noise")
+    g.add_argument("--weights", type=Path, default=weights.WEIGHTS)
+    g.add_argument("--random", action="store_true", help="untrained seeded random weights instead")
+    g.add_argument("--n", type=int, default=100, help="how many held-out captions")
+    g.add_argument("--steps", type=int, default=28)
+    g.add_argument("--cfg", type=float, default=3.0)
+    g.set_defaults(run=gates)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    torch.set_num_threads(2)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
