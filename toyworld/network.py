@@ -27,6 +27,16 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
 
+def sincos_2d(grid: int, dim: int) -> torch.Tensor:
+    """(1, grid * grid, dim) 2-D sine-cosine position features (half for rows, half for columns), wavelengths
+    from 2 to 2 * grid tokens, so that neighbouring tokens differ clearly."""
+    quarter = dim // 4
+    freqs = math.pi / grid ** (torch.arange(quarter, dtype=torch.float32) / (quarter - 1))
+    rows, cols = torch.meshgrid(torch.arange(grid), torch.arange(grid), indexing="ij")
+    feats = [f(pos.reshape(-1, 1).float() * freqs) for pos in (rows, cols) for f in (torch.sin, torch.cos)]
+    return torch.cat(feats, dim=1)[None]
+
+
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     """adaLN: x * (1 + scale) + shift, with (B, D) shift and scale."""
     return x * (1 + scale[:, None]) + shift[:, None]
@@ -146,12 +156,12 @@ class TextEmbedding(nn.Module):
 
 
 def init_weights(net: SceneDiT, text: TextEmbedding) -> None:
-    """Seeded-by-torch init: small normal embeddings, zero adaLN and output (the DiT recipe)."""
+    """Seeded-by-torch init: sine-cosine image positions, small text embeddings, zero adaLN and output (DiT)."""
     for module in list(net.modules()) + list(text.modules()):
         if isinstance(module, nn.Linear):
             nn.init.xavier_uniform_(module.weight)
             nn.init.zeros_(module.bias)
-    nn.init.normal_(net.pos, std=0.02)
+    net.pos.data.copy_(sincos_2d(net.grid, net.pos.shape[-1]))  # learnable, but sharp from the first step
     nn.init.normal_(text.pos, std=0.02)
     nn.init.normal_(text.token.weight, std=0.02)
     nn.init.normal_(net.t_embed[0].weight, std=0.02)
