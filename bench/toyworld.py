@@ -9,6 +9,7 @@ Training is bench/toyworld_train.py; the gates' logic is bench/toyworld_gates.py
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -30,7 +31,19 @@ def gates(args) -> int:
         label = f"{Path(args.weights).name}, seed {args.seed}"
     result = toyworld_gates.run_gates(net, text, seed=args.seed, n=args.n, steps=args.steps, cfg=args.cfg)
     print(toyworld_gates.report(result, label))
+    if args.record:
+        record(args.weights, ("random weights, " if args.random else "") + f"seed {args.seed}", result)
     return 0 if result["pass"] else 1
+
+
+def record(path: Path, label: str, result: dict) -> None:
+    """Add a gate result to the weights' manifest (under "gates", by label)."""
+    manifest = json.loads(weights.manifest_path(path).read_text())
+    if manifest.get("sha256") != weights.sha256(path):
+        raise ValueError(f"{weights.manifest_path(path)} is not {path}'s manifest (sha256 differs): retrain or "
+                         "rewrite it with bench/toyworld_train.py")
+    manifest.setdefault("gates", {})[label] = result
+    weights.manifest_path(path).write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -43,6 +56,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--n", type=int, default=100, help="how many held-out captions")
     g.add_argument("--steps", type=int, default=28)
     g.add_argument("--cfg", type=float, default=3.0)
+    g.add_argument("--record", action="store_true", help="add the result to the weights' manifest")
     g.set_defaults(run=gates)
     return p
 
