@@ -17,7 +17,7 @@ from .world import SIZE, Obj, Scene
 CORE = 0.4  # RGB distance from the expected background above which a pixel is inside an object for sure
 STRIPED = 0.12  # RGB distance between a background's two stripe phases above which it is striped
 CONTRAST = 0.15  # the same between an object's two column phases (blur lowers it from about 0.6)
-MIN_AREA = 12  # connected parts smaller than this are specks, not objects (the smallest object has 25 px)
+MIN_AREA = 12  # connected parts smaller than this are specks, not objects (the smallest object has 31 px)
 SEARCH = 2  # template centres are tried this many pixels around a part's box centre
 
 
@@ -94,7 +94,7 @@ def read_form(part: torch.Tensor) -> tuple[str, str, int, int]:
     """(shape, size, x, y) of the template with the best IoU with a part's mask."""
     candidates = _candidates(part)
     best, best_iou = None, -1.0
-    for shape, size in {(s, z) for s, z, _, _ in candidates}:
+    for shape, size in ((s, z) for s in world.SHAPES for z in world.SIZES):  # fixed order: ties break alike
         xy = torch.tensor([(x, y) for s, z, x, y in candidates if (s, z) == (shape, size)])
         masks = world.shape_mask(shape, size, xy[:, 0], xy[:, 1])
         iou = (masks & part).sum((1, 2)) / (masks | part).sum((1, 2))
