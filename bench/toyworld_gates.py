@@ -1,9 +1,8 @@
 """Quality gates of the toy model: sample held-out captions, read the samples with the exact reader, and score
 per attribute the share of samples that show the caption's value. PASS needs every share >= THRESHOLD.
 
-Object attributes are scored per caption object, after matching the read objects to the caption's objects in
-the way that agrees best (positions are not captioned, so neither is the objects' order); a caption object
-with no read object counts as wrong in every attribute.
+Object attributes (the slot included) are scored per caption object, after matching the read objects to the
+caption's objects in the way that agrees best; a caption object with no read object counts as wrong in all.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from toyworld import network, reader, sampling, world  # noqa: E402
 
 THRESHOLD = 0.90
-OBJECT_ATTRS = ("colour", "shape", "size", "texture")
+OBJECT_ATTRS = ("colour", "shape", "texture", "slot")
 ATTRIBUTES = (*OBJECT_ATTRS, "bg_colour", "bg_texture", "count")
 
 

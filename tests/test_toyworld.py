@@ -52,7 +52,7 @@ def test_held_out_split_is_disjoint_from_training():
 
 
 def test_edits_change_only_inside_their_mask():
-    test_set = edits.test_set(0, 70)
+    test_set = edits.test_set(0, 10 * len(edits.KINDS))
     assert Counter(e.kind for e in test_set) == {k: 10 for k in edits.KINDS}
     for e in test_set:
         diff = (world.render(e.source) - world.render(e.target)).abs().amax(0)
@@ -123,7 +123,7 @@ def test_network_takes_comfyui_basemodel_arguments():
     net = network.SceneDiT(**network.CONFIG, dtype=torch.float32, device="cpu", operations=torch.nn, num_heads=-1)
     text = network.TextEmbedding(**network.TEXT_CONFIG)
     x = torch.randn(2, 3, world.SIZE, world.SIZE)
-    v = net(x, torch.tensor([1000.0, 250.0]), context=text.encode(["", "a small red solid circle on a plain "
+    v = net(x, torch.tensor([1000.0, 250.0]), context=text.encode(["", "a red solid circle at left on a plain "
                                                                     "white background"]), control=None,
             transformer_options={})
     assert v.shape == x.shape and net.dtype == torch.float32

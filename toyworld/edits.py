@@ -11,7 +11,7 @@ import torch
 from . import world
 from .world import Obj, Scene
 
-KINDS = ("colour", "shape", "texture", "size", "background", "add", "remove")
+KINDS = ("colour", "shape", "texture", "background", "add", "remove")
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def _object_edit(rng: random.Random, scene: Scene, kind: str) -> Scene | None:
     """Change one attribute of a random object; None if the changed object no longer fits."""
     i = rng.randrange(len(scene.objects))
     obj = scene.objects[i]
-    values = {"colour": world.COLOURS, "shape": world.SHAPES, "texture": world.TEXTURES, "size": world.SIZES}
+    values = {"colour": world.COLOURS, "shape": world.SHAPES, "texture": world.TEXTURES}
     new = replace(obj, **{kind: _other(rng, list(values[kind]), getattr(obj, kind))})
     others = scene.objects[:i] + scene.objects[i + 1:]
     return _swap(scene, i, new) if world.fits(new, others) else None
@@ -70,7 +70,7 @@ def target_of(rng: random.Random, scene: Scene, kind: str) -> Scene | None:
         return _add(rng, scene)
     if kind == "remove":
         return _remove(rng, scene)
-    if kind in ("colour", "shape", "texture", "size"):
+    if kind in ("colour", "shape", "texture"):
         return _object_edit(rng, scene, kind)
     raise ValueError(f"unknown edit kind {kind!r}: use one of {KINDS}")
 

@@ -17,7 +17,7 @@ from .world import SIZE, Obj, Scene
 CORE = 0.4  # RGB distance from the expected background above which a pixel is inside an object for sure
 STRIPED = 0.12  # RGB distance between a background's two stripe phases above which it is striped
 CONTRAST = 0.15  # the same between an object's two column phases (blur lowers it from about 0.6)
-MIN_AREA = 12  # connected parts smaller than this are specks, not objects (the smallest object has 31 px)
+MIN_AREA = 12  # connected parts smaller than this are specks, not objects (the smallest object, a triangle, has about 90 px)
 SEARCH = 2  # template centres are tried this many pixels around a part's box centre
 
 

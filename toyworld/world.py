@@ -1,9 +1,6 @@
-"""A seeded procedural world of 32 x 32 RGB scenes: one or two flat objects on a plain or striped background.
-
-A Scene is a frozen dataclass of attributes; render(scene) draws it with hard edges (so edits are exact),
-caption(scene) describes it in a 20-word vocabulary (positions are sampled, never captioned) and
-tokenize(caption) gives fixed-length token ids ("" is the null prompt: all padding).
-"""
+"""A seeded procedural world of 32 x 32 RGB scenes: one or two flat objects, each in the left or right slot, on a
+plain or striped background. render(scene) draws it with hard edges (so edits are exact), caption(scene) names
+every attribute in a 21-word vocabulary, tokenize(caption) gives fixed-length ids ("" is the null prompt)."""
 
 from __future__ import annotations
 
@@ -26,7 +23,8 @@ BACKGROUNDS = {  # background colour: (base, stripe); pale, so every object colo
     "pink": ((1.00, 0.75, 0.80), (0.80, 0.55, 0.60)),
 }
 SHAPES = ("circle", "square", "triangle")
-SIZES = {"small": 3, "large": 6}  # half-width: the object's box is 2 * r + 1 pixels (7 or 13)
+SIZES = {"large": 6}  # half-width: the object's box is 13 pixels (one size: shapes learn in 45 CPU minutes)
+SLOTS = {"left": (8, 16), "right": (24, 16)}  # object centres (x = column, y = row)
 TEXTURES = ("solid", "striped")  # striped objects: 2-pixel columns of the colour and a darker shade
 BG_TEXTURES = ("plain", "striped")  # striped backgrounds: 2-pixel rows of base and stripe colour
 DARK = 0.35  # the darker shade of a striped object is colour * DARK
@@ -34,9 +32,9 @@ MARGIN = 1  # objects keep this many background pixels from the image's edge
 GAP = 2  # and at least this many between each other
 HOLD_OUT = 10  # one scene description in HOLD_OUT is never trained on (see held_out)
 
-WORDS = ("a", "and", "on", "background", *SIZES, *COLOURS, *TEXTURES, *SHAPES, "plain", *BACKGROUNDS)
+WORDS = ("a", "and", "on", "at", "background", *SLOTS, *COLOURS, *TEXTURES, *SHAPES, "plain", *BACKGROUNDS)
 VOCAB = ("<pad>", *dict.fromkeys(WORDS))  # id 0 pads; "striped" appears once
-TOKENS = 16
+TOKENS = 20
 
 
 @dataclass(frozen=True)
@@ -50,8 +48,12 @@ class Obj:
     x: int
     y: int
 
+    @property
+    def slot(self) -> str:
+        return "left" if self.x < SIZE // 2 else "right"
+
     def words(self) -> str:
-        return f"a {self.size} {self.colour} {self.texture} {self.shape}"
+        return f"a {self.colour} {self.texture} {self.shape} at {self.slot}"
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,8 @@ class Scene:
 
 
 def caption(scene: Scene) -> str:
-    """'a small red striped circle and a large blue solid square on a plain white background'."""
-    things = " and ".join(o.words() for o in scene.objects)
+    """'a red striped circle at left and a blue solid square at right on a plain white background'."""
+    things = " and ".join(o.words() for o in sorted(scene.objects, key=lambda o: o.x))
     return f"{things} on a {scene.bg_texture} {scene.bg_colour} background"
 
 
@@ -155,15 +157,13 @@ def fits(obj: Obj, others=()) -> bool:
     return True
 
 
-def place(rng: random.Random, obj: Obj, others=(), tries: int = 200) -> Obj | None:
-    """The object moved to a random centre where it fits, or None if none was found."""
-    r = SIZES[obj.size]
-    for _ in range(tries):
-        lo, hi = MARGIN + r, SIZE - 1 - MARGIN - r
-        moved = replace(obj, x=rng.randint(lo, hi), y=rng.randint(lo, hi))
-        if fits(moved, others):
-            return moved
-    return None
+def place(rng: random.Random, obj: Obj, others=()) -> Obj | None:
+    """The object moved to a random free slot, or None if both are taken."""
+    free = [xy for name, xy in SLOTS.items() if all(o.slot != name for o in others)]
+    if not free:
+        return None
+    x, y = rng.choice(free)
+    return replace(obj, x=x, y=y)
 
 
 def sample_object(rng: random.Random) -> Obj:
