@@ -1,7 +1,7 @@
 """The exact controller step (integrating factor), tried as a solver option in the exact-model study (bench only).
 
 The controller terms of Eq. 8 and Eq. 15 are linear in the state, so with the model's velocity frozen over a step
-they integrate in closed form (../shared/reference/rf-inversion.md, section 6), at no extra model evaluation:
+they integrate in closed form, at no extra model evaluation:
   reverse, eta in [0, 1]:  X' = y0 + (X - y0) (s'/s)^eta + v s'^eta (s'^(1-eta) - s^(1-eta))
   forward, gamma in [0, 1]: Y' = y1 + (Y - y1) r^gamma + u (1 - t')^gamma ((1 - t)^(1-gamma) - (1 - t')^(1-gamma)),
                             r = (1 - t') / (1 - t)
@@ -63,7 +63,7 @@ def invert_exact(velocity, y0, sigmas, y1, *, gamma: float, order: str):
     gammas = gamma_schedule(gamma, len(fwd) - 1)
     y1 = y1.to(torch.float32)
     field = ExactField(model_of(velocity), lambda u, y, t, t2, i: exact_forward_step(u, y, y1, t, t2, gammas[i]))
-    return integrate(SCHEMES[order], field, y0.detach().to(torch.float32).clone(), fwd)
+    return integrate(SCHEMES[order], field, y0.detach().to(torch.float32).clone(), fwd, range(len(fwd) - 1))
 
 
 def edit_exact(velocity, x, y0, sigmas, *, eta: float, stop_step: int, order: str):
@@ -72,4 +72,4 @@ def edit_exact(velocity, x, y0, sigmas, *, eta: float, stop_step: int, order: st
     etas = eta_schedule(eta, len(sig) - 1, 0, stop_step)
     y0 = y0.to(torch.float32)
     field = ExactField(model_of(velocity), lambda v, z, s, s2, i: exact_reverse_step(v, z, y0, s, s2, etas[i]))
-    return integrate(SCHEMES[order], field, x.detach().to(torch.float32).clone(), sig)
+    return integrate(SCHEMES[order], field, x.detach().to(torch.float32).clone(), sig, range(len(sig) - 1))

@@ -1,5 +1,5 @@
 """The exact-model study's data and measures: a Gaussian-mixture "dataset" whose flow velocity E[eps - x0 | x_sigma]
-is closed form (rf_core.analytic.GaussianMixture), and the metrics the study reports.
+is closed form (tests/support/exact_fields.py), and the metrics the study reports.
 
 The data are "image-like": event shape (4, 8, 8) (a 4-channel 8x8 latent). Every component shares a smooth
 background plus its own smooth offset; class A and class B differ by a pattern in the central 4x4 "object"
@@ -18,8 +18,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
-from rf_core.analytic import GaussianMixture  # noqa: E402
+from exact_fields import GaussianMixture  # noqa: E402
 
 EVENT = (4, 8, 8)
 LAYOUTS = 3

@@ -17,7 +17,8 @@ import torch
 
 from exact_controller import edit_exact, invert_exact
 from exact_data import CLASS_A, CLASS_B, MU, Dataset, make_dataset, measure, rel_err
-from rf_core import ORDERS, edit, flux_sigmas, invert, seeded_noise
+from grids import flux_sigmas
+from rf_core import ORDERS, edit, invert, seeded_noise
 
 GAMMA, ETA = 0.5, 0.9  # the paper's edit setting (with Euler's stop 7 of 28)
 EULER_STEPS, EULER_STOP = 28, 7

@@ -19,7 +19,8 @@ from exact_orders import (
     window_stop,
     window_stops,
 )
-from rf_core import ORDERS, flux_sigmas
+from grids import flux_sigmas
+from rf_core import ORDERS
 
 RECON_RATIO = 0.2  # fireflow 10 + 10 reconstruction error at most 1/5 of Euler 28 + 28's
 EDIT_TOL = {"layout": 0.05, "strength": 0.05, "pb": 0.05, "bg": 0.1}  # the edit against Euler 28 + 28 at stop 7

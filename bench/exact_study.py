@@ -48,7 +48,8 @@ from exact_orders import make_mixture, progress_units, roundtrip, run_orders, st
 from exact_plots import write_plots  # noqa: E402
 from exact_report import claim_clock, print_report  # noqa: E402
 from exact_report_orders import claims  # noqa: E402
-from rf_core import edit, flux_sigmas, invert, seeded_noise_sampler  # noqa: E402
+from grids import flux_sigmas  # noqa: E402
+from rf_core import edit, invert, step_noise  # noqa: E402
 
 try:
     from tqdm import tqdm
@@ -239,7 +240,7 @@ def run_study(cfg: Config, out_dir: Path, show_progress: bool = True, plots: boo
         for key, e, base in (("sde", eta, 1000), ("sde_eta0", 0.0, 2000)):
             vals = []
             for k in range(cfg.sde_seeds):
-                ns = seeded_noise_sampler(base + k, shape)
+                ns = step_noise(base + k, shape)
                 x = edit(prompt_b, y_half, y0, sig28, eta=e, stop_step=stop_s, mode="sde", noise_sampler=ns)
                 vals.append(measure(ds, x, y0))
                 bar.step(f"SDE eta={e} seed={k}")

@@ -1,9 +1,4 @@
-"""ComfyUI nodes of the pack (V3 schema). Thin: unpack inputs, call rf_core through the adapter, wrap outputs.
-
-edit_nodes: RFInvert, RFControlledSampler (all-in-one). sampler_nodes: the SAMPLER / SIGMAS forms for
-SamplerCustomAdvanced. samplers: the ComfyUI Sampler objects both run. The node ids and input names are a public
-contract (saved workflows refer to them): do not rename them.
-"""
+"""The pack's ComfyUI nodes. Node ids and input names are a public contract: never rename them."""
 
 from comfy_api.latest import ComfyExtension, io
 

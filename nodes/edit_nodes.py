@@ -1,9 +1,4 @@
-"""The all-in-one nodes: RFInvert and RFControlledSampler.
-
-Each builds a CFGGuider and calls guider.sample with the Sampler objects of samplers.py, with the preview
-callback of latent_preview, exactly as SamplerCustomAdvanced does: the power-user chain (SamplerCustomAdvanced +
-RFInvertSampler / RFControlledSamplerSampler) runs the same code. Latents go in and out in VAE space.
-"""
+"""RFInvert and RFControlledSampler: a checked spec, then guider.sample with the Sampler objects."""
 
 from __future__ import annotations
 
@@ -16,29 +11,16 @@ import comfy.utils
 import latent_preview
 from comfy_api.latest import io
 
-from ..rf_core import inversion_sigmas
-from . import inputs, latents
-from .adapter import require_flow_model, require_velocity_at_sigma0
-from .checks import (
-    INVERSION_KEY,
-    check_cfg,
-    check_edit_inputs,
-    check_edit_wiring,
-    check_flow_latent,
-    edit_masks,
-    inversion_info,
-    reference_fingerprints,
-    sampling_grid,
-)
-from .guidance import conditioning_with_guidance
-from .samplers import RFControlledSamplerObject, RFInversionSamplerObject
+from .. import rf_core
+from ..rf_core import RFInputError
+from . import inputs, latents, record, specs
+from .guidance import check_cfg, conditioning_with_guidance
+from .samplers import EditSampler, InvertSampler
 from .schema import schema
 
 
-def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples: torch.Tensor, seed: int) -> dict:
-    """guider.sample as SamplerCustomAdvanced calls it, with DisableNoise's zero noise, but with no denoise_mask: a
-    noise_mask acts in RF-Inversion's controller only, never as the model's inpainting conditioning (per-token
-    timesteps of LTXV / Wan 2.2, concat masks of inpainting and image-to-video models). Returns a LATENT."""
+def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples, seed: int) -> dict:
+    """guider.sample with zero noise and no denoise_mask (masks act in the controller only); a LATENT."""
     noise = latents.zeros_like(samples)
     callback = latent_preview.prepare_callback(guider.model_patcher, sigmas.shape[-1] - 1)
     disable_pbar = not comfy.utils.PROGRESS_BAR_ENABLED
@@ -49,10 +31,7 @@ def run_guider(guider, sampler, sigmas: torch.Tensor, latent: dict, samples: tor
 
 
 def expert_runs(model, model_low_noise, first: str) -> list[tuple[object, str]]:
-    """The guider runs of one direction: [(model, "both")] for one model; for a model of two experts (Wan 2.2 A14B:
-    model the high-noise one, model_low_noise the other) the low-noise expert's steps first for the inversion
-    (first="low_noise"), the high-noise expert's first for the edit, each run on the whole grid (its Sampler object
-    takes only its expert's steps), as ComfyUI's Wan 2.2 templates chain two KSamplerAdvanced."""
+    """[(model, expert)] per guider run, the `first` expert first; each Sampler takes its own steps."""
     if model_low_noise is None:
         return [(model, "both")]
     runs = [(model, "high_noise"), (model_low_noise, "low_noise")]
@@ -60,7 +39,6 @@ def expert_runs(model, model_low_noise, first: str) -> list[tuple[object, str]]:
 
 
 def guider_for(model, positive, negative=None, cfg: float = 1.0):
-    """A CFGGuider with the conditioning (and negative) written for this model's guidance rule."""
     guider = comfy.samplers.CFGGuider(model)
     if negative is None:
         guider.inner_set_conds({"positive": positive})
@@ -68,6 +46,13 @@ def guider_for(model, positive, negative=None, cfg: float = 1.0):
         guider.set_conds(positive, negative)
     guider.set_cfg(cfg)
     return guider
+
+
+def sampling_grid(model, steps: int, sigmas: torch.Tensor | None) -> torch.Tensor:
+    """The connected sigmas, else the model's 'simple' grid of `steps`."""
+    if sigmas is not None:
+        return sigmas.detach().cpu()
+    return comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "simple", int(steps)).cpu()
 
 
 class RFInvert(io.ComfyNode):
@@ -80,22 +65,18 @@ class RFInvert(io.ComfyNode):
             display_name="RF-Inversion: Invert",
             category=inputs.CATEGORY,
             description="Inverts an image latent into structured noise with RF-Inversion's controlled forward ODE "
-            "(Rout et al., ICLR 2025, Algorithm 1). Feed the result to RFControlledSampler as 'inverted'. Needs a "
-            "rectified-flow model (Flux, SD3/3.5, ...). Only the edit re-runs when you change edit settings.",
+            "(Rout et al., ICLR 2025, Algorithm 1), for RFControlledSampler's 'inverted' input.",
             inputs=[
-                io.Model.Input("model", tooltip="A rectified-flow model (Flux dev/schnell, SD3/3.5, ...), with any LoRAs."),
+                io.Model.Input("model", tooltip="A rectified-flow model (Flux, SD3, Qwen-Image, Wan, ...), with any LoRAs."),
                 io.Conditioning.Input(
                     "conditioning",
-                    tooltip="Prompt for the inversion: normally the empty prompt (the paper inverts unconditionally). "
-                    "For an edit model (Flux Kontext, Qwen-Image-Edit, Flux.2) give it the same reference latents as the "
-                    "edit's conditioning (ReferenceLatent with the encoded source): the edit says on the console "
-                    "when they differ.",
+                    tooltip="The inversion prompt, normally empty (the paper's). For an edit model (Kontext, "
+                    "Qwen-Image-Edit, Flux.2), the same reference latents as the edit's conditioning.",
                 ),
                 io.Latent.Input(
                     "latent",
-                    tooltip="The source image, VAE-encoded with this model's VAE. A noise_mask on it "
-                    "(SetLatentNoiseMask) does not limit the inversion (it inverts the whole image): it travels in "
-                    "the output, and RFControlledSampler edits only inside it.",
+                    tooltip="The source image, encoded with this model's VAE. A noise_mask on it limits the edit, not "
+                    "the inversion.",
                 ),
                 inputs.steps(),
                 inputs.gamma(),
@@ -109,8 +90,7 @@ class RFInvert(io.ComfyNode):
             ],
             outputs=[
                 io.Latent.Output(
-                    tooltip="The inverted latent (structured noise at the start step's noise level), with how it "
-                    "was made, for RFControlledSampler's 'inverted' input.",
+                    tooltip="The inverted latent (structured noise at start_step's noise level), with how it was made.",
                 )
             ],
         )
@@ -120,29 +100,19 @@ class RFInvert(io.ComfyNode):
                 order="euler", model_low_noise=None, boundary=inputs.WAN22_BOUNDARY_T2V) -> io.NodeOutput:
         samples = comfy.sample.fix_empty_latent_channels(model, latent["samples"])
         runs = expert_runs(model, model_low_noise, "low_noise")
-        for m, _ in runs:
-            check_flow_latent(m, "latent", samples)
-        require_velocity_at_sigma0(runs[0][0])  # the run that takes the step from sigma = 0
         grid = sampling_grid(model, steps, sigmas)
-        walk = inversion_sigmas(grid, start_step)  # checks start_step against the grid
+        plan = specs.inversion_plan([m for m, _ in runs], grid, latents.parts(samples), walk=False, gamma=gamma,
+                                    start_step=start_step, order=order)
+        walk = rf_core.flip_sigmas(grid[int(start_step):])  # the plan's walk, as a tensor for guider.sample
         result, current = latent, samples
         for m, expert in runs:
-            positive = conditioning_with_guidance(m, conditioning, guidance)
-            guider = guider_for(m, positive)
-            sampler = RFInversionSamplerObject(gamma=gamma, seed=seed, order=order, expert=expert, boundary=boundary,
-                                               batch_index=latent.get("batch_index"))
+            guider = guider_for(m, conditioning_with_guidance(m, conditioning, guidance))
+            sampler = InvertSampler(seed=seed, expert=expert, boundary=boundary, batch_index=latent.get("batch_index"),
+                                    plan=plan)
             result = run_guider(guider, sampler, walk, latent, current, seed)
             current = result["samples"]
-        result[INVERSION_KEY] = {
-            "sigmas": grid.clone(),
-            "steps": grid.numel() - 1,
-            "start_step": int(start_step),
-            "gamma": float(gamma),
-            "seed": int(seed),
-            "order": order,
-            "boundary": None if model_low_noise is None else float(boundary),
-            "reference_latents": reference_fingerprints(d for _, d in conditioning),  # guidance adds none
-        }
+        split = None if model_low_noise is None else float(boundary)
+        result[record.KEY] = record.make(grid, start_step, order, split, conditioning)  # guidance adds no latents
         return io.NodeOutput(result)
 
 
@@ -156,19 +126,15 @@ class RFControlledSampler(io.ComfyNode):
             display_name="RF-Inversion: Controlled Sampler",
             category=inputs.CATEGORY,
             description="Edits an inverted image with RF-Inversion's controlled reverse ODE/SDE (Rout et al., ICLR "
-            "2025, Algorithm 2): generates from the inverted noise with the edit prompt while eta pulls towards the "
-            "reference on the first steps. eta 1 everywhere returns the reference; eta 0 ignores it.",
+            "2025, Algorithm 2): the edit prompt drives it while eta pulls towards the reference on the first steps.",
             inputs=[
                 io.Model.Input("model", tooltip="The same rectified-flow model as the inversion (LoRAs allowed)."),
                 io.Conditioning.Input("conditioning", tooltip="The edit prompt: describe the image you want."),
                 io.Latent.Input("inverted", tooltip="RFInvert's output (structured noise)."),
                 io.Latent.Input(
                     "reference",
-                    tooltip="The source latent the controller pulls towards: the one RFInvert inverted, not "
-                    "RFInvert's output (refused). Batch 1 or the inverted batch. A noise_mask on it "
-                    "(SetLatentNoiseMask) limits the edit to the mask exactly as the mask input does: it acts in the "
-                    "controller only and is not handed to the model as inpainting conditioning (which would tell "
-                    "LTXV or Wan 2.2 that the outside is clean, while the edit keeps it at the step's noise level).",
+                    tooltip="The source latent the edit is pulled towards: the one RFInvert inverted (batch 1 or the "
+                    "inverted batch). A noise_mask on it limits the edit as the mask input does.",
                 ),
                 inputs.steps(),
                 inputs.start_step(for_edit=True),
@@ -181,13 +147,11 @@ class RFControlledSampler(io.ComfyNode):
                 inputs.mask(),
                 io.Conditioning.Input(
                     "negative", optional=True,
-                    tooltip="Optional negative prompt, used with cfg > 1 (classifier-free guidance, 2 model "
-                    "evaluations per step).",
+                    tooltip="Optional negative prompt, used with cfg > 1 (two model calls per step).",
                 ),
                 io.Float.Input(
                     "cfg", default=1.0, min=0.0, max=100.0, step=0.1, optional=True,
-                    tooltip="Classifier-free guidance scale with the negative prompt; 1 = off (Flux dev uses the "
-                    "guidance input instead).",
+                    tooltip="Classifier-free guidance scale with the negative prompt, 0 to 100; 1 = off.",
                 ),
                 inputs.sigmas(for_edit=True),
                 inputs.order(),
@@ -202,27 +166,35 @@ class RFControlledSampler(io.ComfyNode):
                 guidance, mode, seed, mask=None, negative=None, cfg=1.0, sigmas=None, order="euler",
                 model_low_noise=None, boundary=inputs.WAN22_BOUNDARY_T2V) -> io.NodeOutput:
         runs = expert_runs(model, model_low_noise, "high_noise")
-        for m, _ in runs:
-            require_flow_model(m)  # before sampling_grid: other models' sigmas are not a flow grid
-        grid = sampling_grid(model, steps, sigmas)
-        x = inverted["samples"]
         ref = comfy.sample.fix_empty_latent_channels(model, reference["samples"])
-        check_edit_wiring(inverted, reference)
-        for m, _ in runs:
-            check_edit_inputs(m, inversion_info(inverted), grid, start_step, stop_step, x, ref,
-                              masks=edit_masks(mask, inverted, reference.get("noise_mask")), order=order)
+        check_wiring(inverted, reference)
+        edit_masks = {"mask": mask, specs.INVERTED_NOISE_MASK: inverted.get("noise_mask"),
+                      specs.REFERENCE_NOISE_MASK: reference.get("noise_mask")}
+        grid = sampling_grid(model, steps, sigmas)
+        spec = specs.edit_spec(
+            [m for m, _ in runs], grid, latents.parts(inverted["samples"]),
+            latents.parts(ref), edit_masks, record.read(inverted), None if model_low_noise is None else float(boundary),
+            start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule, mode=mode, order=order,
+        )
         cfg = check_cfg(cfg, negative)
-        if ref.shape[0] != x.shape[0]:
-            ref = latents.expand_batch(ref, x.shape[0])
+        if ref.shape[0] != inverted["samples"].shape[0]:
+            ref = latents.expand_batch(ref, inverted["samples"].shape[0])
         current = inverted
         for m, expert in runs:
             neg = None if negative is None else conditioning_with_guidance(m, negative, guidance, "negative")
             guider = guider_for(m, conditioning_with_guidance(m, conditioning, guidance), neg, cfg)
-            sampler = RFControlledSamplerObject(
-                current, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule, mode=mode,
-                seed=seed, mask=mask, order=order, reference_noise_mask=reference.get("noise_mask"), expert=expert,
-                boundary=boundary,
-            )
+            sampler = EditSampler(current, seed=seed, expert=expert, boundary=boundary, spec=spec)
             out = run_guider(guider, sampler, grid, reference, ref, seed)
-            current = {**inverted, "samples": out["samples"]}  # the next expert starts here (record and masks kept)
+            current = {**inverted, "samples": out["samples"]}  # the next expert starts here
         return io.NodeOutput(out)
+
+
+def check_wiring(inverted: dict, reference: dict) -> None:
+    """RFInvert's record on the reference means a wiring mistake."""
+    if record.read(reference) is None:
+        return
+    if record.read(inverted) is None:
+        raise RFInputError("inverted and reference are swapped: connect RFInvert's output to 'inverted' and the "
+                           "source latent to 'reference'.")
+    raise RFInputError("the reference is RFInvert's output, so the edit would pull towards noise: connect the source "
+                       "latent (the one RFInvert inverted) to 'reference'.")

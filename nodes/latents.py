@@ -1,13 +1,12 @@
-"""A LATENT's samples in the forms the nodes meet: one tensor, or several (a NestedTensor: LTX-2's video and audio
-latents, from LTXVConcatAVLatent), which CFGGuider.sample packs into one (B, 1, N) tensor for the Sampler (ComfyUI's
-comfy.utils.pack_latents, each part flattened per item, in order) and unpacks again after. The first part is the
-one the model's latent_format describes (LTX-2: the video); masks apply to it."""
+"""ComfyUI's LATENT conventions: nested latents packed by the guider, and KSampler's seeded noise."""
 
 from __future__ import annotations
 
 import torch
 
 import comfy.utils
+
+from ..rf_core import RFInputError
 
 
 def parts(samples) -> list[torch.Tensor]:
@@ -16,8 +15,7 @@ def parts(samples) -> list[torch.Tensor]:
 
 
 def packed_shapes(model_wrap) -> list | None:
-    """The part shapes the guider packed latent_image from, as the model's conditioning carries them for
-    _apply_model to unpack (LTX-2's latent_shapes); None for a latent of one tensor."""
+    """The part shapes the guider packed latent_image from; None for a latent of one tensor."""
     for group in (getattr(model_wrap, "conds", None) or {}).values():
         for cond in group:
             shapes = getattr(cond.get("model_conds", {}).get("latent_shapes"), "cond", None)
@@ -36,19 +34,45 @@ def pack(tensors: list[torch.Tensor]) -> torch.Tensor:
     return tensors[0] if len(tensors) == 1 else comfy.utils.pack_latents(tensors)[0]
 
 
+def _nested(tensors: list[torch.Tensor]):
+    import comfy.nested_tensor  # ComfyUI versions without NestedTensor never give one
+
+    return comfy.nested_tensor.NestedTensor(tensors)
+
+
 def zeros_like(samples):
     """DisableNoise's zero noise for samples (a NestedTensor of zeros for a NestedTensor)."""
-    if not getattr(samples, "is_nested", False):
-        return torch.zeros(samples.shape, dtype=samples.dtype, layout=samples.layout, device="cpu")
-    import comfy.nested_tensor
-
-    return comfy.nested_tensor.NestedTensor([torch.zeros(t.shape, dtype=t.dtype, device="cpu") for t in parts(samples)])
+    zeros = [torch.zeros(t.shape, dtype=t.dtype, device="cpu") for t in parts(samples)]
+    return _nested(zeros) if getattr(samples, "is_nested", False) else zeros[0]
 
 
 def expand_batch(samples, batch: int):
     """samples with batch 1 repeated to `batch` items (each part of a NestedTensor)."""
-    if not getattr(samples, "is_nested", False):
-        return samples.expand(batch, *samples.shape[1:]).contiguous()
-    import comfy.nested_tensor
+    out = [t.expand(batch, *t.shape[1:]).contiguous() for t in parts(samples)]
+    return _nested(out) if getattr(samples, "is_nested", False) else out[0]
 
-    return comfy.nested_tensor.NestedTensor([t.expand(batch, *t.shape[1:]).contiguous() for t in parts(samples)])
+
+def check_values(name: str, tensors: list[torch.Tensor]) -> None:
+    """At least one item, and finite values (a NaN would spread everywhere)."""
+    for x in tensors:
+        if x.numel() == 0:
+            raise RFInputError(f"{name} is empty (shape {tuple(x.shape)}): give a batch of 1 or more.")
+        if not torch.isfinite(x).all():
+            raise RFInputError(f"{name} contains NaN or infinite values: check the node that made it.")
+
+
+def seed_noise(seed: int, shapes: list, batch_index=None, scale: float = 1.0) -> list[torch.Tensor]:
+    """comfy.sample.prepare_noise's draw for these part shapes and batch_index, times scale."""
+    generator = torch.Generator(device="cpu").manual_seed(int(seed))
+    return [_draw(generator, tuple(shape), batch_index) * float(scale) for shape in shapes]
+
+
+def _draw(generator: torch.Generator, shape: tuple, batch_index) -> torch.Tensor:
+    if batch_index is None:
+        return torch.randn(shape, generator=generator, dtype=torch.float32)
+    index = [int(i) for i in batch_index]
+    if len(index) != shape[0] or min(index) < 0:
+        raise RFInputError(f"the latent's batch_index {index} must list one index >= 0 per image ({shape[0]}): "
+                           "take the latent from LatentFromBatch unchanged.")
+    draws = [torch.randn((1, *shape[1:]), generator=generator, dtype=torch.float32) for _ in range(max(index) + 1)]
+    return torch.cat([draws[i] for i in index], dim=0)

@@ -1,74 +1,33 @@
-"""Pure-torch maths of RF-Inversion (Rout et al., ICLR 2025). Never imports ComfyUI.
+"""RF-Inversion (Rout et al., "Semantic Image Inversion and Editing using Rectified Stochastic Differential
+Equations", ICLR 2025) in pure torch. Never imports ComfyUI.
 
-fields.py: the controlled velocities, one equation each; schemes.py: the solver steps over them (ORDERS);
-solvers.py: the controlled ODEs / SDEs; pipeline.py: invert and edit on one sampling grid.
+The sigma convention, used everywhere in this package:
+  x_sigma = (1 - sigma) x0 + sigma eps, sigma in [0, 1]; sigma = 1 is noise, sigma = 0 the clean latent.
+  velocity(x, sigma) -> v = E[eps - x0 | x_sigma = x], a flow model's raw output ("image to noise"); its x0
+  estimate is x - sigma v. The paper's time is t = sigma for the inversion and t = 1 - sigma for the edit.
+  A sampling grid decreases from sigma_0 = 1 to sigma_N = 0; the inversion walks the same grid upwards.
+
+fields: the controlled velocities. schemes: solver steps over them. solvers: the controlled ODEs / SDEs on a grid.
+pipeline: invert and edit on one sampling grid, as checked plans. ladder: several edits as one batch.
+schedules, noise, checks: strengths, draws, rules.
 """
 
-from .checks import (
-    RFInputError,
-    check_latent_pair,
-    check_latent_values,
-    check_option,
-    check_sigma_steps,
-    check_sigmas,
-    check_unit_interval,
-    check_window,
-    prepare_mask,
+from .checks import RFInputError, check_latent_pair, check_mask, check_steps
+from .ladder import SWEEPS, ladder_plans, run_ladder
+from .noise import NoiseSampler, seeded_noise, step_noise
+from .pipeline import (
+    MODES,
+    EditPlan,
+    InversionPlan,
+    edit,
+    edit_plan,
+    inversion_plan,
+    inversion_sigmas,
+    invert,
+    run_edit,
+    run_inversion,
+    walk_plan,
 )
-from .noise import seeded_noise, seeded_noise_parts, seeded_noise_sampler
-from .pipeline import MODES, check_edit_window, check_start_step, edit, inversion_sigmas, invert
-from .schedules import (
-    ETA_SCHEDULES,
-    EXPERTS,
-    eta_schedule,
-    expert_steps,
-    flip_sigmas,
-    flux_sigmas,
-    flux_time_shift,
-    gamma_schedule,
-)
-from .schemes import ORDERS, check_order, check_sde_order
-from .solvers import (
-    FIRST_VELOCITY,
-    controlled_forward_ode,
-    controlled_reverse_ode,
-    controlled_reverse_sde,
-    stochastic_sampler,
-)
-
-__all__ = [
-    "ETA_SCHEDULES",
-    "EXPERTS",
-    "FIRST_VELOCITY",
-    "MODES",
-    "ORDERS",
-    "RFInputError",
-    "check_edit_window",
-    "check_latent_pair",
-    "check_latent_values",
-    "check_option",
-    "check_order",
-    "check_sde_order",
-    "check_sigma_steps",
-    "check_sigmas",
-    "check_start_step",
-    "check_unit_interval",
-    "check_window",
-    "controlled_forward_ode",
-    "controlled_reverse_ode",
-    "controlled_reverse_sde",
-    "edit",
-    "eta_schedule",
-    "expert_steps",
-    "flip_sigmas",
-    "flux_sigmas",
-    "flux_time_shift",
-    "gamma_schedule",
-    "inversion_sigmas",
-    "invert",
-    "prepare_mask",
-    "seeded_noise",
-    "seeded_noise_parts",
-    "seeded_noise_sampler",
-    "stochastic_sampler",
-]
+from .schedules import ETA_SCHEDULES, EXPERTS, eta_schedule, expert_steps, flip_sigmas, gamma_schedule
+from .schemes import ORDERS
+from .solvers import controlled_forward_ode, controlled_reverse_ode, controlled_reverse_sde, stochastic_sampler

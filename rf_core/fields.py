@@ -1,11 +1,9 @@
-"""The velocity fields of RF-Inversion (Rout et al., ICLR 2025), one equation per function, in ComfyUI's sigma
-convention (../shared/reference/rf-inversion.md, section 2).
+"""The velocity fields of RF-Inversion (Rout et al., ICLR 2025), one equation per function.
 
-x_sigma = (1 - sigma) x0 + sigma eps; v = E[eps - x0 | x_sigma] is the flow model's output. Paper time runs with
-the walk: t = sigma for the inversion (image to noise), t = 1 - sigma for the edit (noise to image), so every
-velocity here is d/dt in its own direction and a step is x + |sigma' - sigma| * velocity. No function here calls
-the model: each takes the model's output at the point it is evaluated at, so a solver scheme decides where (and
-how often) the model runs, and the controller terms are always evaluated at the scheme's own state.
+In the package's sigma convention (rf_core/__init__.py) every velocity here is d/dt in its walk's own direction
+(t = sigma up, t = 1 - sigma down), so a step is x + |sigma' - sigma| * velocity. No function calls the model:
+each takes the model's output v at the point it is evaluated at, so a scheme decides where the model runs and
+the controller terms are evaluated at the scheme's own state.
 """
 
 from __future__ import annotations
@@ -23,13 +21,13 @@ def active(strength: Eta) -> bool:
 
 
 def x0_estimate(x: torch.Tensor, sigma: float, v: torch.Tensor) -> torch.Tensor:
-    """The model's x0 estimate at sigma (ComfyUI's "denoised"): x - sigma v."""
+    """The model's x0 estimate at sigma: x - sigma v."""
     return x - sigma * v
 
 
 def controlled_forward_velocity(u: torch.Tensor, y: torch.Tensor, y1: torch.Tensor, sigma: float,
                                 gamma: float) -> torch.Tensor:
-    """Eq. 8: u_hat = u + gamma (u_cond - u), with u_cond = (y1 - Y) / (1 - sigma) (to the target noise y1)."""
+    """Eq. 8: u_hat = u + gamma (u_cond - u), u_cond = (y1 - Y) / (1 - sigma)."""
     if not active(gamma):
         return u
     return u + gamma * ((y1 - y) / (1.0 - sigma) - u)
@@ -37,7 +35,7 @@ def controlled_forward_velocity(u: torch.Tensor, y: torch.Tensor, y1: torch.Tens
 
 def controlled_reverse_velocity(v: torch.Tensor, x: torch.Tensor, y0: Optional[torch.Tensor], sigma: float,
                                 eta: Eta) -> torch.Tensor:
-    """Eq. 15: v_tilde = v_hat + eta (v_cond - v_hat), with v_hat = -v and v_cond = (y0 - X) / sigma."""
+    """Eq. 15: v_tilde = v_hat + eta (v_cond - v_hat), v_hat = -v, v_cond = (y0 - X) / sigma."""
     v_hat = -v
     if not active(eta):
         return v_hat
@@ -45,16 +43,13 @@ def controlled_reverse_velocity(v: torch.Tensor, x: torch.Tensor, y0: Optional[t
 
 
 def reverse_step_to_zero(x0_hat: torch.Tensor, y0: Optional[torch.Tensor], eta: Eta) -> torch.Tensor:
-    """Eq. 15's Euler step to sigma = 0 in closed form: X + sigma v_tilde = lerp(x0_hat, y0, eta).
-
-    As a lerp it lands bit for bit on y0 where eta = 1 (outside a mask too) and on x0_hat where eta = 0."""
+    """Eq. 15's Euler step to sigma = 0, lerp(x0_hat, y0, eta): exactly y0 where eta = 1."""
     return torch.lerp(x0_hat, y0, eta) if active(eta) else x0_hat
 
 
 def sde_drift(v: torch.Tensor, x: torch.Tensor, y0: Optional[torch.Tensor], sigma: float, eta: Eta,
               c2: float = 1.0) -> torch.Tensor:
-    """Eq. 17's drift (Eq. 22 with Eq. 23's score where eta = 0), in generation time:
-    (1 - eta)(-(1 + c^2) v - c^2 X / (1 - sigma)) + eta (y0 - X) / sigma; c^2 = 1 is the paper's."""
+    """Eq. 17's drift: (1 - eta)(-(1 + c^2) v - c^2 X / (1 - sigma)) + eta (y0 - X) / sigma."""
     drift = (1.0 - eta) * (-(1.0 + c2) * v - c2 * x / (1.0 - sigma))
     if active(eta):
         drift = drift + eta * (y0 - x) / sigma
@@ -62,13 +57,13 @@ def sde_drift(v: torch.Tensor, x: torch.Tensor, y0: Optional[torch.Tensor], sigm
 
 
 def sde_diffusion(sigma: float, delta: float, eta: Eta, c2: float = 1.0) -> Eta:
-    """Eq. 17's noise scale over one step of size delta: sqrt(2 c^2 (1 - eta) sigma delta / (1 - sigma))."""
+    """Eq. 17's noise scale: sqrt(2 c^2 (1 - eta) sigma delta / (1 - sigma))."""
     var = (1.0 - eta) * (2.0 * c2 * sigma * delta / (1.0 - sigma))
     return var**0.5 if isinstance(var, float) else var.sqrt()
 
 
 def masked_eta(eta: float, mask: Optional[torch.Tensor]) -> Eta:
-    """The eta field under a mask (1 = edit): eta inside, 1 outside, so the controller keeps the source there."""
+    """eta inside the mask (1 = edit), 1 outside: the source is kept there."""
     if mask is None:
         return eta
     return 1.0 - mask * (1.0 - eta)

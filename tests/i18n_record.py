@@ -16,10 +16,10 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 import comfy_harness  # noqa: E402
-import i18n_helpers as i18n  # noqa: E402
+import translations as i18n  # noqa: E402
 
 
 ABOUT = ("The English text each translation in locales/<lang>/nodeDefs.json was made from (nodeDefs: flat key -> "

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import comfy_harness
+from seeded import randn
 
 pytestmark = pytest.mark.comfyui
 
@@ -45,7 +46,7 @@ def _probe(comfy, pack, model, x, sigmas, guidance=None):
     guider = comfy.samplers.CFGGuider(model)
     guider.inner_set_conds({"positive": comfy_harness.conditioning(batch=x.shape[0], **extra)})
     guider.set_cfg(1.0)
-    probe = _Probe(pack.nodes.adapter.GuiderVelocity, sigmas, x)
+    probe = _Probe(pack.nodes.velocity.GuiderVelocity, sigmas, x)
     grid = torch.tensor([1.0, 0.0])
     guider.sample(torch.zeros_like(x), torch.zeros_like(x), probe, grid, seed=0)
     return probe.rows
@@ -54,8 +55,7 @@ def _probe(comfy, pack, model, x, sigmas, guidance=None):
 @pytest.mark.parametrize("which", ["flux_dev", "flux_schnell", "sd3"])
 def test_adapter_velocity_is_the_models_raw_output(request, comfy, pack, which):
     model = request.getfixturevalue(which)
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn((2, 16, 8, 8), generator=g)
+    x = randn((2, 16, 8, 8), 0)
     rows = _probe(comfy, pack, model, x, [0.0, 0.03, 0.5, 1.0], guidance=3.5 if which == "flux_dev" else None)
     for s, v, raw in rows:
         assert v.dtype == torch.float32
@@ -68,7 +68,7 @@ def test_adapter_velocity_is_the_models_raw_output(request, comfy, pack, which):
 
 
 def test_flux_dev_guidance_reaches_the_model(comfy, pack, flux_dev):
-    x = torch.randn((1, 16, 8, 8), generator=torch.Generator().manual_seed(1))
+    x = randn((1, 16, 8, 8), 1)
     (_, v_low, _), = _probe(comfy, pack, flux_dev, x, [0.5], guidance=1.0)
     (_, v_high, _), = _probe(comfy, pack, flux_dev, x, [0.5], guidance=5.0)
     assert not torch.allclose(v_low, v_high)

@@ -11,11 +11,11 @@ import re
 
 import pytest
 
-import i18n_helpers as i18n
-from i18n_helpers import DOCS, REPO, schema_inputs
+import translations as i18n
+from translations import DOCS, REPO, schema_inputs
 
 LOCALES = ("en", *i18n.LANGS)
-# The paper's per-task settings (Rout et al. 2025; ../shared/reference/rf-inversion.md section 3):
+# The paper's per-task settings (Rout et al. 2025, the table of per-task hyper-parameters):
 # task words as the English pages name them -> (start_step, stop_step, eta), all at 28 steps and gamma 0.5.
 PAPER_SETTINGS = {
     "stroke painting to image": (3, 5, 0.9),
@@ -39,11 +39,6 @@ WORDS = {
 EDIT_NODES = ("RFInvert", "RFControlledSampler", "RFInvertSampler", "RFControlledSamplerSampler")
 PICTURE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
-
-
-@pytest.fixture(scope="module")
-def infos(pack):
-    return i18n.node_infos(pack)
 
 
 def page_path(node_id: str, locale: str = "en"):

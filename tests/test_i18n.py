@@ -11,15 +11,10 @@ from collections import defaultdict
 
 import pytest
 
-import i18n_helpers as i18n
+import translations as i18n
 
 LANG = "zh"
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
-
-
-@pytest.fixture(scope="module")
-def infos(pack):
-    return i18n.node_infos(pack)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """The model matrix: every rectified-flow family of the running ComfyUI, built tiny with ComfyUI's own classes
-(tests/model_zoo*.py), through ComfyUI's executor with the pack's RFInvert -> RFControlledSampler.
+(tests/support/model_zoo*.py), through ComfyUI's executor with the pack's RFInvert -> RFControlledSampler.
 
 Per family: (a) gamma = eta = 0 with the same prompt both ways reconstructs, with an error that falls as steps
 grow; (b) eta = 1 on every step returns the reference; (c) a mask keeps the outside and edits the inside (per
@@ -19,15 +19,18 @@ import pytest
 import torch
 
 import comfy_harness
-import model_matrix_helpers as mh
-from node_helpers_core import model_grid
-from node_helpers_graph import Runner, setup
-from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+from family_runs import (as_mask, invert_only, mean_abs, model_inputs, recording_clone, region, run_pair, tensors,
+                          video_part)
+from matrix_record import Record, SummaryLines, family_params, presence_lines, uncovered_configs
+from builders import add_edit_sampler, add_invert_sampler, advanced, invert_then_edit, run_ok, scheduler
+from core_reference import model_grid
+from executor import Graph
 
 pytestmark = pytest.mark.comfyui
 
 STEPS = 4
 ROUND_TRIP_STEPS = (4, 8, 16)
+TAG = {"rf_matrix_tag": "kept"}  # an extra LATENT key every node must carry through
 
 
 def _zoo():
@@ -65,26 +68,20 @@ def pytest_generate_tests(metafunc):
             metafunc.parametrize(name, [pytest.param(None, id="no-comfyui")])
         else:
             where = APPLIES_TO.get(metafunc.function.__name__)
-            metafunc.parametrize(name, mh.family_params(ZOO, pytest, refused=refused, where=where))
+            metafunc.parametrize(name, family_params(ZOO, pytest, refused=refused, where=where))
 
 
 @pytest.fixture(scope="module")
 def record(pack, request):
     """The results of this run; at the end written as JSON, and one line per family in the terminal summary."""
-    rec = mh.Record(ZOO)
+    rec = Record(ZOO)
     yield rec
-    uncovered = mh.uncovered_configs(ZOO)
+    uncovered = uncovered_configs(ZOO)
     path = rec.write(uncovered, request.config.invocation_params.args)
     lines = [f"model matrix on ComfyUI {rec.version} ({len(rec.results)} families run; {path}):"]
-    lines += ["  " + line for line in mh.presence_lines(ZOO, uncovered)]
-    request.config.pluginmanager.register(mh.SummaryLines(lines), "rf_model_matrix_summary")
+    lines += ["  " + line for line in presence_lines(ZOO, uncovered)]
+    request.config.pluginmanager.register(SummaryLines(lines), "rf_model_matrix_summary")
     _MODELS.clear()
-
-
-@pytest.fixture(scope="module")
-def runner(pack):
-    setup(pack)
-    return Runner()
 
 
 _MODELS: dict = {}
@@ -103,11 +100,11 @@ def model(family, comfy):
 
 
 def latent_of(family, seed=0) -> dict:
-    return {**family.latent(seed), **mh.TAG}
+    return {**family.latent(seed), **TAG}
 
 
 def samples_of(latent):
-    return mh.video_part(latent["samples"])
+    return video_part(latent["samples"])
 
 
 # (a) ---------------------------------------------------------------------------------------------------------
@@ -119,11 +116,11 @@ def test_round_trip_error_falls_with_steps(family, model, runner, record):
         cond = family.conditioning(0, samples_of(latent))
         errors = []
         for steps in ROUND_TRIP_STEPS:
-            _, edited = mh.run_pair(runner, model, family, latent, dict(steps=steps, gamma=0.0, guidance=0.0),
+            _, edited = run_pair(runner, model, family, latent, dict(steps=steps, gamma=0.0, guidance=0.0),
                                     dict(steps=steps, stop_step=1, eta=0.0, guidance=0.0),
                                     src_cond=cond, edit_cond=cond)
-            errors.append(sum(mh.mean_abs(o, s) for o, s in
-                              zip(mh.tensors(edited["samples"]), mh.tensors(latent["samples"]))))
+            errors.append(sum(mean_abs(o, s) for o, s in
+                              zip(tensors(edited["samples"]), tensors(latent["samples"]))))
         numbers.update(steps=list(ROUND_TRIP_STEPS), mean_abs_error=errors)
         assert all(e == e for e in errors), f"{family.name}: the round trip is not finite: {errors}"
         assert errors[0] > 1e-3, f"{family.name}: the model is trivial (round-trip error {errors[0]:.2e})"
@@ -141,11 +138,11 @@ def test_round_trip_error_falls_with_steps(family, model, runner, record):
 def test_eta_one_returns_the_reference(family, model, runner, record):
     with record.check(family, "eta_one") as numbers:
         latent = latent_of(family, 11)
-        _, edited = mh.run_pair(runner, model, family, latent, dict(steps=STEPS),
+        _, edited = run_pair(runner, model, family, latent, dict(steps=STEPS),
                                 dict(steps=STEPS, stop_step=STEPS, eta=1.0))
-        diffs = [mh.mean_abs(o, s) for o, s in zip(mh.tensors(edited["samples"]), mh.tensors(latent["samples"]))]
+        diffs = [mean_abs(o, s) for o, s in zip(tensors(edited["samples"]), tensors(latent["samples"]))]
         numbers.update(mean_abs_diff=diffs)
-        for o, s in zip(mh.tensors(edited["samples"]), mh.tensors(latent["samples"])):
+        for o, s in zip(tensors(edited["samples"]), tensors(latent["samples"])):
             torch.testing.assert_close(o.float(), s.float(), rtol=0, atol=1e-5)
 
 
@@ -159,8 +156,8 @@ def test_mask_keeps_the_outside_and_edits_the_inside(family, model, runner, reco
     with record.check(family, "mask") as numbers:
         latent = latent_of(family, 12)
         samples = samples_of(latent)
-        r = mh.region(samples)
-        _, edited = mh.run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT, mask=mh.as_mask(r))
+        r = region(samples)
+        _, edited = run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT, mask=as_mask(r))
         diff = (samples_of(edited) - samples).abs()
         r = r[None, None].expand_as(diff)
         outside, inside = diff[r == 0].max().item(), diff[r == 1].mean().item()
@@ -174,10 +171,10 @@ def test_noise_mask_is_the_same_mask(family, model, runner, record):
     batch as frames for 5-D latents)."""
     with record.check(family, "noise_mask") as numbers:
         latent = latent_of(family, 12)
-        mask = mh.as_mask(mh.region(samples_of(latent)))
-        _, via_noise_mask = mh.run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT, noise_mask=mask)
-        _, via_input = mh.run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT, mask=mask)
-        diff = mh.mean_abs(samples_of(via_noise_mask), samples_of(via_input))
+        mask = as_mask(region(samples_of(latent)))
+        _, via_noise_mask = run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT, noise_mask=mask)
+        _, via_input = run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT, mask=mask)
+        diff = mean_abs(samples_of(via_noise_mask), samples_of(via_input))
         numbers.update(mean_abs_diff_to_mask_input=diff)
         assert diff < 1e-5, (f"{family.name}: a noise_mask on the reference edits differently from the same mask "
                              f"input (mean diff {diff:.2e})")
@@ -189,9 +186,9 @@ def test_noise_mask_is_the_same_mask(family, model, runner, record):
 def test_output_is_finite_and_keeps_the_latent_format(family, model, runner, record):
     with record.check(family, "format") as numbers:
         latent = latent_of(family, 13)
-        inverted, edited = mh.run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT)
+        inverted, edited = run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT)
         for name, out in (("RFInvert", inverted), ("RFControlledSampler", edited)):
-            got, want = mh.tensors(out["samples"]), mh.tensors(latent["samples"])
+            got, want = tensors(out["samples"]), tensors(latent["samples"])
             numbers[name] = {"shapes": [list(t.shape) for t in got], "dtypes": [str(t.dtype) for t in got]}
             assert type(out["samples"]) is type(latent["samples"]), f"{name} changed the samples' type"
             for o, s in zip(got, want):
@@ -209,13 +206,13 @@ def test_gamma_one_lands_on_the_noise_the_model_samples_from(family, model, runn
 
     with record.check(family, "gamma_one") as numbers:
         latent = latent_of(family, 18)
-        inverted, _ = mh.run_pair(runner, model, family, latent, dict(steps=STEPS, gamma=1.0, seed=3), EDIT)
+        inverted, _ = run_pair(runner, model, family, latent, dict(steps=STEPS, gamma=1.0, seed=3), EDIT)
         sampling = model.get_model_object("model_sampling")
         noise = comfy.sample.prepare_noise(latent["samples"], 3)
         scale = float(getattr(sampling, "noise_scale", 1.0))
         numbers.update(noise_scale=scale)
         inner = model.model
-        for got, eps, src in zip(mh.tensors(inverted["samples"]), mh.tensors(noise), mh.tensors(latent["samples"])):
+        for got, eps, src in zip(tensors(inverted["samples"]), tensors(noise), tensors(latent["samples"])):
             want = inner.process_latent_out(sampling.noise_scaling(torch.ones(1), eps, inner.process_latent_in(src)))
             numbers.setdefault("max_abs_diff", []).append((got - want).abs().max().item())
             torch.testing.assert_close(got, want, rtol=0, atol=1e-4)
@@ -228,10 +225,10 @@ def test_cfg_with_a_negative_prompt(family, model, runner, record):
     with record.check(family, "cfg") as numbers:
         latent = latent_of(family, 14)
         negative = family.conditioning(9, samples_of(latent))
-        _, plain = mh.run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT)
-        _, guided = mh.run_pair(runner, model, family, latent, dict(steps=STEPS), dict(EDIT, cfg=3.0),
+        _, plain = run_pair(runner, model, family, latent, dict(steps=STEPS), EDIT)
+        _, guided = run_pair(runner, model, family, latent, dict(steps=STEPS), dict(EDIT, cfg=3.0),
                                 negative=negative)
-        diff = mh.mean_abs(samples_of(guided), samples_of(plain))
+        diff = mean_abs(samples_of(guided), samples_of(plain))
         numbers.update(mean_abs_diff_cfg3_vs_cfg1=diff)
         assert torch.isfinite(samples_of(guided)).all()
         assert diff > 1e-4, f"{family.name}: cfg 3 with a negative prompt changed nothing (mean diff {diff:.2e})"
@@ -243,9 +240,9 @@ def test_cfg_with_a_negative_prompt(family, model, runner, record):
 def test_guidance_input_leaves_models_without_an_embedding_alone(family, model, runner, record):
     with record.check(family, "guidance_ignored") as numbers:
         latent = latent_of(family, 15)
-        outs = [mh.run_pair(runner, model, family, latent, dict(steps=STEPS), dict(EDIT, guidance=g))[1]
+        outs = [run_pair(runner, model, family, latent, dict(steps=STEPS), dict(EDIT, guidance=g))[1]
                 for g in (0.0, 3.5)]
-        diff = mh.mean_abs(samples_of(outs[1]), samples_of(outs[0]))
+        diff = mean_abs(samples_of(outs[1]), samples_of(outs[0]))
         numbers.update(mean_abs_diff_guidance_3_5_vs_0=diff)
         # not exactly 0: HiDream-O1 caches its prefix K/V across calls (float noise ~1e-8)
         assert diff < 1e-6, (f"{family.name} has no guidance embedding, yet the guidance input changed the edit "
@@ -258,7 +255,7 @@ def test_guidance_input_leaves_models_without_an_embedding_alone(family, model, 
 def test_non_rectified_flow_family_is_refused_by_name(refused_family, comfy, runner, record):
     family = refused_family
     with record.check(family, "refused") as numbers:
-        run = mh.invert_only(runner, built(family), family, latent_of(family, 16))
+        run = invert_only(runner, built(family), family, latent_of(family, 16))
         numbers.update(message=run.error)
         assert not run.success, f"{family.name} ran instead of being refused"
         names, why = family.refuse
@@ -284,24 +281,17 @@ def wan22_sampler_chain(g, family, high, low, latent, samples, steps, boundary, 
     expert's BasicGuider, the RF samplers' expert low_noise then high_noise (inversion) and high_noise then
     low_noise (edit), as ComfyUI's Wan 2.2 templates chain two KSamplerAdvanced."""
     hi, lo, src = g.model(high), g.model(low), g.latent(**latent)
-    sched = g.out(g.add("BasicScheduler", model=hi, scheduler="simple", steps=steps, denoise=1.0))
+    sched = scheduler(g, hi, steps)
     flipped = g.out(g.add("RFFlipSigmas", sigmas=sched))
-
-    def run(model, cond, sampler, sigmas, latent_image):
-        guider = g.add("BasicGuider", model=model, conditioning=g.cond(cond))
-        return g.out(g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")), guider=g.out(guider),
-                           sampler=g.out(sampler), sigmas=sigmas, latent_image=latent_image))
-
     src_cond, edit_cond = family.conditioning(0, samples), family.conditioning(5, samples)
     inverted = src
     for model, expert in ((lo, "low_noise"), (hi, "high_noise")):
-        inverted = run(model, src_cond, g.add("RFInvertSampler", gamma=0.5, seed=0, expert=expert, boundary=boundary),
-                       flipped, inverted)
+        sampler = add_invert_sampler(g, expert=expert, boundary=boundary)
+        inverted = g.out(advanced(g, model, src_cond, sampler, flipped, inverted))
     edited = inverted
     for model, expert in ((hi, "high_noise"), (lo, "low_noise")):
-        sampler = g.add("RFControlledSamplerSampler", inverted=edited, start_step=0, eta_schedule="constant",
-                        mode="ode", seed=0, expert=expert, boundary=boundary, **edit_opts)
-        edited = run(model, edit_cond, sampler, sched, src)
+        sampler = add_edit_sampler(g, edited, expert=expert, boundary=boundary, **edit_opts)
+        edited = g.out(advanced(g, model, edit_cond, sampler, sched, src))
     return inverted, edited
 
 
@@ -315,7 +305,7 @@ def test_wan22_a14b_switches_experts_at_the_boundary(family, comfy, pack, runner
     mode = "i2v" if "I2V" in family.name else "t2v"
     with record.check(family, "experts") as numbers:
         high, low, boundary = model_zoo_video.wan22_experts(seed=1, mode=mode)
-        second = {n: [k for k, t in mh.model_inputs(n).items() if t == "MODEL" and k != "model"]
+        second = {n: [k for k, t in model_inputs(n).items() if t == "MODEL" and k != "model"]
                   for n in ("RFInvert", "RFControlledSampler")}
         numbers.update(second_model_inputs=second, boundary=boundary)
         assert all(v == ["model_low_noise"] for v in second.values()), (
@@ -325,21 +315,16 @@ def test_wan22_a14b_switches_experts_at_the_boundary(family, comfy, pack, runner
         latent = latent_of(family, 17)
         samples = samples_of(latent)
         logs = {"nodes": [], "samplers": []}
-        g = mh.Graph()
-        hi = g.model(mh.recording_clone(high, logs["nodes"], "high"))
-        lo = g.model(mh.recording_clone(low, logs["nodes"], "low"))
-        src = g.latent(**latent)
-        i = mh.add_invert(g, hi, g.cond(family.conditioning(0, samples)), src, steps, model_low_noise=lo,
-                          boundary=boundary)
-        e = mh.add_edit(g, hi, g.cond(family.conditioning(5, samples)), g.out(i), src, steps, guidance=0.0,
-                        model_low_noise=lo, boundary=boundary, **edit_opts)
-        chain = wan22_sampler_chain(g, family, mh.recording_clone(high, logs["samplers"], "high"),
-                                    mh.recording_clone(low, logs["samplers"], "low"), latent, samples, steps, boundary,
+        g = Graph()
+        lo = g.model(recording_clone(low, logs["nodes"], "low"))
+        experts = dict(model_low_noise=lo, boundary=boundary)
+        nodes = invert_then_edit(g, recording_clone(high, logs["nodes"], "high"), latent, steps,
+                                 src_cond=family.conditioning(0, samples), edit_cond=family.conditioning(5, samples),
+                                 inv=experts, ed=dict(edit_opts, guidance=0.0, **experts))
+        chain = wan22_sampler_chain(g, family, recording_clone(high, logs["samplers"], "high"),
+                                    recording_clone(low, logs["samplers"], "low"), latent, samples, steps, boundary,
                                     edit_opts)
-        names = [g.capture(link) for link in (g.out(i), g.out(e), *chain)]
-        run = runner.run(g)
-        assert run.success, run.error
-        node_inv, node_edit, chain_inv, chain_edit = (mh.take(n)["samples"] for n in names)
+        node_inv, node_edit, chain_inv, chain_edit = (out["samples"] for out in run_ok(runner, g, *nodes, *chain))
         grid = [float(s) for s in model_grid(high, steps)]
         want = grid[::-1][:-1] + grid[:-1]  # the inversion's step sigmas, then the edit's
         numbers.update(evaluations=logs["nodes"])

@@ -3,7 +3,6 @@ the installed ComfyUI's io.Schema has the field, and a pack that still loads whe
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 
@@ -26,10 +25,9 @@ PACK_WORDS = ["rf-inversion", "rf inversion", "rectified flow"]
 
 @pytest.fixture(scope="module")
 def node_classes(pack):
-    async def node_list():
-        return await (await pack.comfy_entrypoint()).get_node_list()
+    import comfy_harness
 
-    return {cls.GET_SCHEMA().node_id: cls for cls in asyncio.run(node_list())}
+    return {cls.GET_SCHEMA().node_id: cls for cls in comfy_harness.pack_node_classes(pack)}
 
 
 def installed_schema_has(field: str) -> bool:

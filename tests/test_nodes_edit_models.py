@@ -8,20 +8,14 @@ import logging
 
 import pytest
 
-import model_matrix_helpers as mh
-from node_helpers_graph import Runner, setup
-from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+import family_runs
+from builders import add_edit_sampler, add_invert, advanced, scheduler
+from executor import Graph
 
 pytestmark = pytest.mark.comfyui
 
 EDIT_MODELS = ["Flux.1 Kontext", "Qwen-Image-Edit"]
 FIX = "Give RFInvert's conditioning the same reference latents"
-
-
-@pytest.fixture(scope="module")
-def runner(pack):
-    setup(pack)
-    return Runner()
 
 
 def without_references(cond):
@@ -32,22 +26,22 @@ def round_trip(runner, zoo, name, src_cond_of, caplog):
     """gamma = eta = 0 with the edit conditioning carrying the reference latents; returns (inverted, error, log)."""
     family = zoo.BY_NAME[name]
     model, latent = family.build(seed=1), family.latent(10)
-    samples = mh.video_part(latent["samples"])
+    samples = family_runs.video_part(latent["samples"])
     cond = family.conditioning(0, samples)
     caplog.clear()
     with caplog.at_level(logging.WARNING):
-        inverted, edited = mh.run_pair(runner, model, family, latent, dict(steps=8, gamma=0.0, guidance=0.0),
+        inverted, edited = family_runs.run_pair(runner, model, family, latent, dict(steps=8, gamma=0.0, guidance=0.0),
                                        dict(steps=8, stop_step=1, eta=0.0, guidance=0.0), src_cond=src_cond_of(cond),
                                        edit_cond=cond)
     warnings = [r.getMessage() for r in caplog.records if "reference latents" in r.getMessage()]
-    return inverted, cond, mh.mean_abs(mh.video_part(edited["samples"]), samples), warnings
+    return inverted, cond, family_runs.mean_abs(family_runs.video_part(edited["samples"]), samples), warnings
 
 
 @pytest.mark.parametrize("name", EDIT_MODELS)
 def test_the_inversion_records_its_reference_latents_and_a_matching_edit_is_quiet(runner, zoo, name, pack, caplog):
     inverted, cond, error, warnings = round_trip(runner, zoo, name, lambda c: c, caplog)
     recorded = inverted["rf_inversion"]["reference_latents"]
-    assert recorded == pack.nodes.checks.reference_fingerprints(d for _, d in cond) and len(recorded) == 1
+    assert recorded == pack.nodes.record.reference_fingerprints(d for _, d in cond) and len(recorded) == 1
     assert warnings == []
 
 
@@ -67,15 +61,10 @@ def test_the_sampler_form_says_so_too(runner, zoo, caplog):
     family = zoo.BY_NAME["Flux.1 Kontext"]
     model, latent = family.build(seed=1), family.latent(10)
     cond = family.conditioning(0, latent["samples"])
-    g = mh.Graph()
+    g = Graph()
     m, src = g.model(model), g.latent(**latent)
-    inv = mh.add_invert(g, m, g.cond(without_references(cond)), src, 4)
-    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=4, denoise=1.0)
-    sampler = g.add("RFControlledSamplerSampler", inverted=g.out(inv), start_step=0, stop_step=1, eta=0.5,
-                    eta_schedule="constant", mode="ode", seed=0)
-    edit = g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
-                 guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(cond))), sampler=g.out(sampler),
-                 sigmas=g.out(sched), latent_image=src)
+    inv = add_invert(g, m, without_references(cond), src, 4)
+    edit = advanced(g, m, cond, add_edit_sampler(g, g.out(inv), stop_step=1, eta=0.5), scheduler(g, m, 4), src)
     g.capture(g.out(edit))
     caplog.clear()
     with caplog.at_level(logging.WARNING):

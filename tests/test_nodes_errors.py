@@ -6,21 +6,14 @@ import pytest
 import torch
 
 import comfy_harness
-from node_helpers_graph import SHAPE, Graph, Runner, add_edit, add_invert, power_user_graph, randn, setup
-from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+from builders import (SHAPE, add_edit, add_edit_sampler, add_invert, add_invert_sampler, advanced, invert_then_edit,
+                      named_sampler, noise_masked, sampler_forms, scheduler)
+from executor import Graph
+from seeded import randn
 
 pytestmark = pytest.mark.comfyui
 
-
-@pytest.fixture(scope="module")
-def runner(pack):
-    setup(pack)
-    return Runner()
-
-
-@pytest.fixture(scope="module")
-def sd15(comfy):
-    return comfy_harness.tiny_sd15(seed=4)
+STEPS, EDIT = 6, dict(stop_step=3)  # the step count and edit window of this module's chains, unless a case sets its own
 
 
 def fails(runner, g, *fragments):
@@ -31,17 +24,10 @@ def fails(runner, g, *fragments):
     return run.error
 
 
-def edit_chain(model, source, reference=None, inv=None, ed=None, mask=None, sigmas_inv=None):
+def edit_chain(model, source, reference=None, inv=None, ed=None):
+    """builders.invert_then_edit at STEPS steps with the EDIT window, ed and inv on top; its output captured."""
     g = Graph()
-    m, src = g.model(model), g.latent(source)
-    inv = dict(steps=6, **(inv or {}))
-    if sigmas_inv is not None:
-        inv["sigmas"] = g.sigmas(sigmas_inv)
-    i = add_invert(g, m, g.cond(comfy_harness.conditioning()), src, **inv)
-    ref = src if reference is None else g.latent(reference)
-    extra = {} if mask is None else {"mask": g.mask(mask)}
-    e = add_edit(g, m, g.cond(comfy_harness.conditioning(seed=5)), g.out(i), ref,
-                 **dict(dict(steps=6, stop_step=3), **(ed or {})), **extra)
+    _, e = invert_then_edit(g, model, source, STEPS, reference=reference, inv=inv, ed={**EDIT, **(ed or {})})
     g.capture(g.out(e))
     return g
 
@@ -49,12 +35,12 @@ def edit_chain(model, source, reference=None, inv=None, ed=None, mask=None, sigm
 def test_epsilon_model_is_refused_by_name(runner, sd15):
     latent = randn((1, 4, 8, 8), 0)
     g = Graph()
-    i = add_invert(g, g.model(sd15), g.cond(comfy_harness.conditioning()), g.latent(latent), 4)
+    i = add_invert(g, sd15, comfy_harness.conditioning(), latent, 4)
     g.capture(g.out(i))
     fails(runner, g, "needs a rectified-flow model", "epsilon model", "Load a flow model")
     g = Graph()
-    m, lat = g.model(sd15), g.latent(latent)
-    e = add_edit(g, m, g.cond(comfy_harness.conditioning()), lat, lat, 4, stop_step=2)
+    lat = g.latent(latent)
+    e = add_edit(g, sd15, comfy_harness.conditioning(), lat, lat, 4, stop_step=2)
     g.capture(g.out(e))
     fails(runner, g, "needs a rectified-flow model", "epsilon model")
 
@@ -63,12 +49,12 @@ def test_epsilon_model_is_refused_by_name(runner, sd15):
 def test_epsilon_model_is_refused_through_the_sampler_forms(runner, sd15, sampler):
     g = Graph()
     m = g.model(sd15)
-    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=4, denoise=1.0)
-    sigmas = g.add("RFFlipSigmas", sigmas=g.out(sched)) if sampler == "RFInvertSampler" else sched
-    opts = dict(gamma=0.5, seed=0) if sampler == "RFInvertSampler" else dict(noise_scale=1.0)
-    s = g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
-              guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(comfy_harness.conditioning()))),
-              sampler=g.out(g.add(sampler, **opts)), sigmas=g.out(sigmas), latent_image=g.latent(randn((1, 4, 8, 8), 0)))
+    sigmas = scheduler(g, m, 4)
+    if sampler == "RFInvertSampler":
+        sigmas, sampler_link = g.out(g.add("RFFlipSigmas", sigmas=sigmas)), add_invert_sampler(g)
+    else:
+        sampler_link = named_sampler(g, "sde")  # StochasticFluxSampler
+    s = advanced(g, m, comfy_harness.conditioning(), sampler_link, sigmas, randn((1, 4, 8, 8), 0))
     g.capture(g.out(s))
     fails(runner, g, "needs a rectified-flow model", "epsilon model")
 
@@ -97,24 +83,24 @@ def test_sigmas_that_do_not_match(runner, flux_dev):
     import comfy.samplers
 
     other = comfy.samplers.calculate_sigmas(flux_dev.get_model_object("model_sampling"), "beta", 6)
-    g = edit_chain(flux_dev, randn(SHAPE, 1), sigmas_inv=other)
+    g = edit_chain(flux_dev, randn(SHAPE, 1), inv=dict(sigmas=other))
     fails(runner, g, "different sigma schedule", "connect the same SIGMAS")
-    g = edit_chain(flux_dev, randn(SHAPE, 1), sigmas_inv=other[1:])  # connected sigmas decide RFInvert's steps: 5
+    g = edit_chain(flux_dev, randn(SHAPE, 1), inv=dict(sigmas=other[1:]))  # connected sigmas decide RFInvert's steps: 5
     fails(runner, g, "made with 5 steps but this edit uses 6", "set steps to 5")
 
 
 def test_masks_of_the_wrong_batch_or_shape(runner, flux_dev):
     source = randn((2, 16, 8, 8), 2)
-    fails(runner, edit_chain(flux_dev, source, mask=torch.ones((3, 64, 64))), "mask has a batch of 3", "one per image")
-    fails(runner, edit_chain(flux_dev, source, mask=torch.ones((2, 2, 64, 64))), "does not fit",
+    fails(runner, edit_chain(flux_dev, source, ed=dict(mask=torch.ones((3, 64, 64)))), "mask has a batch of 3",
+          "one per image")
+    fails(runner, edit_chain(flux_dev, source, ed=dict(mask=torch.ones((2, 2, 64, 64)))), "does not fit",
           "(H, W), (B, H, W) or (B, 1, H, W)")
     bad = torch.full((1, 8, 8), 2.0)
-    fails(runner, edit_chain(flux_dev, source, mask=bad), "mask values must lie in [0, 1]")
+    fails(runner, edit_chain(flux_dev, source, ed=dict(mask=bad)), "mask values must lie in [0, 1]")
     g = Graph()
-    m, src = g.model(flux_dev), g.latent(source)
-    i = add_invert(g, m, g.cond(comfy_harness.conditioning()), src, 6)
-    ref = g.out(g.add("SetLatentNoiseMask", samples=src, mask=g.mask(torch.ones((3, 64, 64)))))
-    e = add_edit(g, m, g.cond(comfy_harness.conditioning()), g.out(i), ref, 6, stop_step=3)
+    src = g.latent(source)
+    _, e = invert_then_edit(g, flux_dev, src, STEPS, reference=noise_masked(g, src, torch.ones((3, 64, 64))),
+                            edit_cond=comfy_harness.conditioning(), ed=EDIT)
     g.capture(g.out(e))
     fails(runner, g, "noise_mask has a batch of 3")
 
@@ -122,14 +108,13 @@ def test_masks_of_the_wrong_batch_or_shape(runner, flux_dev):
 def test_four_channel_latents_for_a_sixteen_channel_model(runner, flux_dev):
     four = randn((1, 4, 8, 8), 3)
     g = Graph()
-    i = add_invert(g, g.model(flux_dev), g.cond(comfy_harness.conditioning()), g.latent(four), 6)
+    i = add_invert(g, flux_dev, comfy_harness.conditioning(), four, STEPS)
     g.capture(g.out(i))
     fails(runner, g, "latent has 4 channels but this model works on 16-channel latents", "VAE")
     g = edit_chain(flux_dev, randn(SHAPE, 3), reference=four)
     fails(runner, g, "reference has 4 channels")
     g = Graph()
-    inv, _ = power_user_graph(g, flux_dev, four, 4, 0, dict(gamma=0.5, seed=0), dict(stop_step=2, eta=0.9,
-                              eta_schedule="constant", mode="ode", seed=0))
+    inv, _ = sampler_forms(g, flux_dev, four, 4, ed=dict(stop_step=2))
     g.capture(g.out(inv))
     fails(runner, g, "has 4 channels but this model works on 16-channel latents")
 
@@ -142,23 +127,15 @@ def test_reference_batch_must_be_one_or_the_inverted_batch(runner, flux_dev):
 def test_sampler_forms_check_direction_and_the_inversions_grid(runner, flux_dev):
     g = Graph()
     m = g.model(flux_dev)
-    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=4, denoise=1.0)
-    s = g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
-              guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(comfy_harness.conditioning()))),
-              sampler=g.out(g.add("RFInvertSampler", gamma=0.5, seed=0)), sigmas=g.out(sched),
-              latent_image=g.latent(randn(SHAPE, 6)))
+    s = advanced(g, m, comfy_harness.conditioning(), add_invert_sampler(g), scheduler(g, m, 4), randn(SHAPE, 6))
     g.capture(g.out(s))
     fails(runner, g, "inversion sigmas must increase", "RFFlipSigmas")
     # RFInvert's output used with the SAMPLER form on another step count
     g = Graph()
     m, src = g.model(flux_dev), g.latent(randn(SHAPE, 6))
-    i = add_invert(g, m, g.cond(comfy_harness.conditioning()), src, 6)
-    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=5, denoise=1.0)
-    sampler = g.add("RFControlledSamplerSampler", inverted=g.out(i), start_step=0, stop_step=3, eta=0.9,
-                    eta_schedule="constant", mode="ode", seed=0)
-    s = g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
-              guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(comfy_harness.conditioning()))),
-              sampler=g.out(sampler), sigmas=g.out(sched), latent_image=src)
+    i = add_invert(g, m, comfy_harness.conditioning(), src, STEPS)
+    sampler = add_edit_sampler(g, g.out(i), **EDIT)
+    s = advanced(g, m, comfy_harness.conditioning(), sampler, scheduler(g, m, 5), src)
     g.capture(g.out(s))
     fails(runner, g, "set steps to 6")
 
@@ -168,3 +145,22 @@ def test_out_of_range_values_are_rejected_before_running(runner, flux_dev):
     run = runner.run(g)
     assert not run.success and run.validation_error is not None
     assert "gamma" in str(run.validation_error)
+
+
+@pytest.mark.parametrize("edit_boundary, with_low", [(0.9, True), (None, False)])
+def test_an_edit_with_another_expert_split_than_the_inversion_is_refused(runner, zoo, edit_boundary, with_low):
+    """The inversion record's boundary is compared (it used to be written and never read): two experts switching
+    at 0.875 in the inversion, and 0.9 or one model in the edit, would walk the steps on other experts."""
+    import model_zoo_video
+
+    family = zoo.BY_NAME["Wan 2.2 A14B T2V (high-noise expert)"]
+    high, low, boundary = model_zoo_video.wan22_experts(seed=1, mode="t2v")
+    source = randn(family.shape, 3)
+    g = Graph()
+    lo = g.model(low)
+    extra = dict(model_low_noise=lo, boundary=edit_boundary) if with_low else {}
+    _, e = invert_then_edit(g, high, source, STEPS, src_cond=family.conditioning(0, source),
+                            edit_cond=family.conditioning(5, source), inv=dict(model_low_noise=lo, boundary=boundary),
+                            ed=dict(stop_step=2, guidance=0.0, **extra))
+    g.capture(g.out(e))
+    fails(runner, g, f"made with boundary {boundary}", f"set boundary to {boundary}")

@@ -7,19 +7,15 @@ import pytest
 import torch
 
 import comfy_harness
-import node_helpers_core as core
-from node_helpers_graph import SHAPE, Graph, RFTestInterruptAfter, Runner, add_edit, add_invert, randn, setup, take
-from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+import core_reference as core
+from builders import (SHAPE, add_edit_sampler, add_invert, advanced, invert_then_edit, left_half, run_invert, run_ok,
+                      scheduler)
+from executor import Graph, RFTestInterruptAfter
+from seeded import randn
 
 pytestmark = pytest.mark.comfyui
 
 NEVER = 10**6  # RFTestInterruptAfter's evaluation number that interrupts: never reached, it only counts
-
-
-@pytest.fixture(scope="module")
-def runner(pack):
-    setup(pack)
-    return Runner()
 
 
 def counted(g, model, key):
@@ -27,19 +23,13 @@ def counted(g, model, key):
     return g.out(g.add("RFTestInterruptAfter", model=g.model(model), evaluations=NEVER, key=key))
 
 
-def run_counted(runner, model, source, inv, ed, mask=None):
-    """RFInvert -> RFControlledSampler, each on its own counting clone. Returns (inverted, edited, counts)."""
+def run_counted(runner, model, source, inv, ed):
+    """builders.invert_then_edit, each node on its own counting clone. Returns (inverted, edited, counts)."""
     g = Graph()
-    src = g.latent(source)
-    i = add_invert(g, counted(g, model, "inv"), g.cond(comfy_harness.conditioning(seed=0)), src, **inv)
-    extra = {} if mask is None else {"mask": g.mask(mask)}
-    e = add_edit(g, counted(g, model, "edit"), g.cond(comfy_harness.conditioning(seed=5)), g.out(i), src, **ed,
-                 **extra)
-    names = g.capture(g.out(i)), g.capture(g.out(e))
-    run = runner.run(g)
-    assert run.success, run.error
+    nodes = invert_then_edit(g, counted(g, model, "inv"), source, inv=inv, ed=ed, edit_model=counted(g, model, "edit"))
+    inverted, edited = run_ok(runner, g, *nodes)
     counts = RFTestInterruptAfter.COUNTS
-    return take(names[0]), take(names[1]), (counts["inv"], counts["edit"])
+    return inverted, edited, (counts["inv"], counts["edit"])
 
 
 @pytest.mark.parametrize("start_step", [0, 2])
@@ -71,10 +61,8 @@ def test_fireflow_eta_one_returns_the_reference_and_a_mask_keeps_the_outside(run
     inv = dict(steps=10, order="fireflow")
     _, back, _ = run_counted(runner, flux_dev, source, inv, dict(steps=10, stop_step=10, eta=1.0, order="fireflow"))
     torch.testing.assert_close(back["samples"], source, rtol=0, atol=1e-5)
-    mask = torch.zeros((1, 64, 64))  # image-sized: the left half is edited
-    mask[:, :, :32] = 1.0
-    _, masked, _ = run_counted(runner, flux_dev, source, inv, dict(steps=10, stop_step=3, eta=0.5, order="fireflow"),
-                               mask=mask)
+    ed = dict(steps=10, stop_step=3, eta=0.5, order="fireflow", mask=left_half())  # edit the left half
+    _, masked, _ = run_counted(runner, flux_dev, source, inv, ed)
     torch.testing.assert_close(masked["samples"][..., 4:], source[..., 4:], rtol=0, atol=1e-5)
     assert (masked["samples"][..., :4] - source[..., :4]).abs().mean() > 1e-2
 
@@ -83,26 +71,17 @@ def test_fireflow_gamma_one_lands_on_comfyuis_noise_for_the_seed(runner, flux_de
     import comfy.sample
 
     source = randn(SHAPE, 23)
-    g = Graph()
-    i = add_invert(g, g.model(flux_dev), g.cond(comfy_harness.conditioning()), g.latent(source), 10, gamma=1.0,
-                   seed=5, order="fireflow")
-    name = g.capture(g.out(i))
-    run = runner.run(g)
-    assert run.success, run.error
+    inverted = run_invert(runner, flux_dev, source, 10, gamma=1.0, seed=5, order="fireflow")
     y1 = comfy.sample.prepare_noise(source, 5)  # what a KSampler with seed 5 starts from (model space)
-    torch.testing.assert_close(take(name)["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
+    torch.testing.assert_close(inverted["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
 
 
 def test_the_sampler_form_refuses_an_edit_with_another_order_than_the_inversion(runner, flux_dev):
     g = Graph()
     m, src = g.model(flux_dev), g.latent(randn(SHAPE, 24))
-    i = add_invert(g, m, g.cond(comfy_harness.conditioning()), src, 6, order="fireflow")
-    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=6, denoise=1.0)
-    sampler = g.add("RFControlledSamplerSampler", inverted=g.out(i), start_step=0, stop_step=3, eta=0.9,
-                    eta_schedule="constant", mode="ode", seed=0, order="midpoint")
-    s = g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
-              guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(comfy_harness.conditioning()))),
-              sampler=g.out(sampler), sigmas=g.out(sched), latent_image=src)
+    i = add_invert(g, m, comfy_harness.conditioning(), src, 6, order="fireflow")
+    sampler = add_edit_sampler(g, g.out(i), stop_step=3, order="midpoint")
+    s = advanced(g, m, comfy_harness.conditioning(), sampler, scheduler(g, m, 6), src)
     g.capture(g.out(s))
     run = runner.run(g)
     assert not run.success

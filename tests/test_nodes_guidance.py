@@ -11,34 +11,31 @@ import pytest
 import torch
 
 import comfy_harness
-import node_helpers_core as core
-from node_helpers_graph import SHAPE, Graph, Runner, add_edit, add_invert, randn, setup, take
-from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+import core_reference as core
+from builders import EDIT_PROMPT, SHAPE, SOURCE_PROMPT, invert_then_edit, run_nodes
+from executor import Graph
+from seeded import randn
 
 pytestmark = pytest.mark.comfyui
 
-
-@pytest.fixture(scope="module")
-def runner(pack):
-    setup(pack)
-    return Runner()
+STEPS, EDIT = 4, dict(stop_step=2, eta=0.5)  # the step count, edit window and strength of this module's chains
 
 
-def run_chain(runner, model, source, inv_guidance=0.0, edit_guidance=3.5, upstream=None, steps=4):
-    """RFInvert -> RFControlledSampler; upstream = (inversion, edit) FluxGuidance values (None: no FluxGuidance)."""
+def run_chain(runner, model, source, inv_guidance=None, edit_guidance=None, upstream=None):
+    """builders.invert_then_edit with the nodes' guidance values (DEFAULTS' unless given) and upstream = (inversion,
+    edit) FluxGuidance values on the prompts (None: no FluxGuidance). Returns (inverted, edited samples, run)."""
     g = Graph()
-    m, src = g.model(model), g.latent(source)
-    conds = [g.cond(comfy_harness.conditioning(seed=0)), g.cond(comfy_harness.conditioning(seed=5))]
+    conds = [g.cond(comfy_harness.conditioning(seed=seed)) for seed in (SOURCE_PROMPT, EDIT_PROMPT)]
     for k, value in enumerate(upstream or (None, None)):
         if value is not None:
             conds[k] = g.out(g.add("FluxGuidance", conditioning=conds[k], guidance=value))
-    i = add_invert(g, m, conds[0], src, steps, guidance=inv_guidance)
-    e = add_edit(g, m, conds[1], g.out(i), src, steps, stop_step=2, eta=0.5, guidance=edit_guidance)
-    names = g.capture(g.out(i)), g.capture(g.out(e))
-    run = runner.run(g)
-    if not run.success:
+    inv = {} if inv_guidance is None else dict(guidance=inv_guidance)
+    ed = EDIT if edit_guidance is None else dict(EDIT, guidance=edit_guidance)
+    run, outs = run_nodes(runner, g, *invert_then_edit(g, model, source, STEPS, src_cond=conds[0],
+                                                       edit_cond=conds[1], inv=inv, ed=ed))
+    if outs is None:
         return None, None, run
-    return take(names[0])["samples"], take(names[1])["samples"], run
+    return outs[0]["samples"], outs[1]["samples"], run
 
 
 def test_chroma_reads_guidance_so_the_node_leaves_it_alone(runner, pack, chroma):

@@ -11,36 +11,30 @@ import pytest
 import torch
 
 import comfy_harness
-import node_helpers_core as core
-from node_helpers_graph import SHAPE, Graph, Runner, add_edit, add_invert, randn, setup, take
-from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+import core_reference as core
+from builders import SHAPE, add_invert, advanced, invert_then_edit, named_sampler, run_nodes, run_ok, sampled, scheduler
+from executor import Graph
+from seeded import randn
 
 pytestmark = pytest.mark.comfyui
 
 MAX_SEED = 0xFFFFFFFFFFFFFFFF
+STEPS, EDIT = 4, dict(stop_step=2)  # the step count and edit window of this module's chains, unless a test sets its own
 
 
-@pytest.fixture(scope="module")
-def runner(pack):
-    setup(pack)
-    return Runner()
-
-
-def chain(model, source, inv=None, ed=None, swap=False, ref_is_inverted=False):
+def run_chain(runner, model, source, inv=None, ed=None, swap=False, ref_is_inverted=False):
+    """builders.invert_then_edit at STEPS with the EDIT window, inv and ed on top; swap: the source as 'inverted' and
+    RFInvert's output as 'reference'; ref_is_inverted: RFInvert's output as both. Returns (run, (inverted, edited
+    samples) or None)."""
     g = Graph()
-    m, src = g.model(model), g.latent(source)
-    i = add_invert(g, m, g.cond(comfy_harness.conditioning()), src, **dict(dict(steps=4), **(inv or {})))
-    inverted, reference = (src, g.out(i)) if swap else (g.out(i), g.out(i) if ref_is_inverted else src)
-    e = add_edit(g, m, g.cond(comfy_harness.conditioning(seed=5)), inverted, reference,
-                 **dict(dict(steps=4, stop_step=2), **(ed or {})))
-    return g, i, e
-
-
-def run_chain(runner, *args, **kwargs):
-    g, i, e = chain(*args, **kwargs)
-    names = g.capture(g.out(i)), g.capture(g.out(e))
-    run = runner.run(g)
-    return run, (tuple(take(n)["samples"] for n in names) if run.success else None)
+    src = g.latent(source)
+    i, e = invert_then_edit(g, model, src, STEPS, inv=inv, ed={**EDIT, **(ed or {})})
+    if swap:
+        g.prompt[e]["inputs"].update(inverted=src, reference=g.out(i))
+    elif ref_is_inverted:
+        g.prompt[e]["inputs"]["reference"] = g.out(i)
+    run, outs = run_nodes(runner, g, i, e)
+    return run, (None if outs is None else tuple(o["samples"] for o in outs))
 
 
 # bug 5: swapped wiring
@@ -66,23 +60,15 @@ def test_stochastic_sampler_at_the_largest_noise_seed(runner, pack, sd3):
     import rf_core
 
     g = Graph()
-    m = g.model(sd3)
-    guider = g.add("BasicGuider", model=m, conditioning=g.cond(comfy_harness.conditioning(seed=5)))
-    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=4, denoise=1.0)
-    s = g.add("SamplerCustomAdvanced", noise=g.out(g.add("RandomNoise", noise_seed=MAX_SEED)), guider=g.out(guider),
-              sampler=g.out(g.add("StochasticFluxSampler", noise_scale=1.0)), sigmas=g.out(sched),
-              latent_image=g.latent(torch.zeros(SHAPE)))
-    name = g.capture(g.out(s))
-    run = runner.run(g)
-    assert run.success, run.error
+    (out,) = run_ok(runner, g, sampled(g, sd3, torch.zeros(SHAPE), named_sampler(g, "sde"), 4, noise_seed=MAX_SEED))
     grid = core.model_grid(sd3, 4)
 
     def fn(velocity, y0, inner):
         x = rf_core.seeded_noise(MAX_SEED, y0.shape).to(y0.device)
-        return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=rf_core.seeded_noise_sampler(0, x.shape))
+        return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=rf_core.step_noise(0, x.shape))
 
     want = core.run_core(pack, sd3, comfy_harness.conditioning(seed=5), torch.zeros(SHAPE), fn, grid)
-    torch.testing.assert_close(take(name)["samples"], want, rtol=0, atol=1e-5)
+    torch.testing.assert_close(out["samples"], want, rtol=0, atol=1e-5)
 
 
 def test_the_largest_seeds_of_the_rf_nodes_run(runner, flux_dev):
@@ -108,7 +94,7 @@ def test_more_steps_than_the_models_noise_levels_names_the_limit(runner, sd3, no
 
 
 def test_the_noise_levels_the_steps_tooltip_names(pack, flux_dev, sd3, wan21):
-    levels = pack.nodes.checks.model_noise_levels
+    levels = pack.nodes.models.noise_levels
     assert (levels(flux_dev), levels(sd3), levels(wan21)) == (10000, 1000, 1000)
     tip = pack.nodes.inputs.steps().tooltip
     assert "1000 for discrete-flow models such as SD3, AuraFlow and Wan; 10000 for Flux" in tip
@@ -117,11 +103,8 @@ def test_the_noise_levels_the_steps_tooltip_names(pack, flux_dev, sd3, wan21):
 def test_the_sampler_form_names_the_models_limit_too(runner, sd3):
     g = Graph()
     m = g.model(sd3)
-    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=1200, denoise=1.0)
-    s = g.add("SamplerCustomAdvanced", noise=g.out(g.add("RandomNoise", noise_seed=0)),
-              guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(comfy_harness.conditioning()))),
-              sampler=g.out(g.add("StochasticFluxSampler", noise_scale=1.0)), sigmas=g.out(sched),
-              latent_image=g.latent(torch.zeros(SHAPE)))
+    s = advanced(g, m, comfy_harness.conditioning(), named_sampler(g, "sde"), scheduler(g, m, 1200), torch.zeros(SHAPE),
+                 noise=g.out(g.add("RandomNoise", noise_seed=0)))
     g.capture(g.out(s))
     run = runner.run(g)
     assert not run.success
@@ -165,7 +148,7 @@ def engine_model(comfy, flux_dev):
 
 def test_a_diffusion_model_that_is_not_a_torch_module_gets_a_clear_message(runner, engine_model, flux_dev):
     g = Graph()
-    i = add_invert(g, g.model(engine_model), g.cond(comfy_harness.conditioning()), g.latent(randn(SHAPE, 45)), 4)
+    i = add_invert(g, engine_model, comfy_harness.conditioning(), randn(SHAPE, 45), STEPS)
     g.capture(g.out(i))
     run = runner.run(g)
     assert not run.success
@@ -173,14 +156,10 @@ def test_a_diffusion_model_that_is_not_a_torch_module_gets_a_clear_message(runne
     assert "AttributeError" not in run.error
     # what the message advises works: invert with the PyTorch model, edit with the engine
     g = Graph()
-    src = g.latent(randn(SHAPE, 45))
-    i = add_invert(g, g.model(flux_dev), g.cond(comfy_harness.conditioning()), src, 4)
-    e = add_edit(g, g.model(engine_model), g.cond(comfy_harness.conditioning(seed=5)), g.out(i), src, 4,
-                 stop_step=2)
-    name = g.capture(g.out(e))
-    run = runner.run(g)
+    _, e = invert_then_edit(g, flux_dev, randn(SHAPE, 45), STEPS, ed=EDIT, edit_model=engine_model)
+    run, outs = run_nodes(runner, g, e)
     assert run.success, run.error
-    assert torch.isfinite(take(name)["samples"]).all()
+    assert torch.isfinite(outs[0]["samples"]).all()
 
 
 class _Executor:
@@ -199,7 +178,7 @@ class _Executor:
 @pytest.mark.parametrize("calls", [0, 2])
 def test_the_sigma0_read_says_what_to_do_when_the_network_is_not_called_once(pack, flux_dev, calls):
     """A caching node (0 network calls) or a patch that calls the network twice per evaluation."""
-    wrapper = pack.nodes.adapter._velocity_output_at_sigma0
+    wrapper = pack.nodes.velocity._velocity_output_at_sigma0
     x = randn(SHAPE, 46)
     kwargs = dict(context=torch.zeros((1, 4, comfy_harness.CONTEXT_DIM)), y=torch.zeros((1, comfy_harness.POOLED_DIM)),
                   guidance=torch.zeros(1))
@@ -217,15 +196,12 @@ def test_connected_sigmas_decide_the_step_count(runner, flux_dev):
     grid = core.model_grid(flux_dev, 4)
     source = randn(SHAPE, 47)
     g = Graph()
-    m, src = g.model(flux_dev), g.latent(source)
-    i = add_invert(g, m, g.cond(comfy_harness.conditioning()), src, 28, sigmas=g.sigmas(grid))
-    e = add_edit(g, m, g.cond(comfy_harness.conditioning(seed=5)), g.out(i), src, 28, stop_step=2,
-                 sigmas=g.sigmas(grid))
-    names = g.capture(g.out(i)), g.capture(g.out(e))
-    run = runner.run(g)
+    # steps 28 (the nodes' default) is not what runs: 5 sigmas are 4 steps
+    i, e = invert_then_edit(g, flux_dev, source, 28, inv=dict(sigmas=grid), ed=dict(EDIT, sigmas=grid))
+    run, outs = run_nodes(runner, g, i, e)
     assert run.success, run.error
-    inverted, edited = (take(n) for n in names)
-    assert inverted["rf_inversion"]["steps"] == 4
+    inverted, edited = outs
+    assert inverted["rf_inversion"]["sigmas"].numel() - 1 == 4
     run2, want = run_chain(runner, flux_dev, source, ed=dict(stop_step=2))
     assert run2.success, run2.error
     assert torch.equal(inverted["samples"], want[0]) and torch.equal(edited["samples"], want[1])

@@ -10,41 +10,27 @@ import pytest
 import torch
 
 import comfy_harness
-from node_helpers_graph import SHAPE, Graph, Runner, add_edit, add_invert, randn, setup, take
-from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+from builders import (SHAPE, add_edit_sampler, add_invert, add_invert_sampler, advanced, invert_then_edit, left_half,
+                      noise_masked, run_nodes, scheduler)
+from executor import Graph, take
+from seeded import randn
 
 pytestmark = pytest.mark.comfyui
 
 VIDEO = (1, 16, 3, 8, 8)  # (B, C, T, H, W): 3 latent frames of 8 x 8
+STEPS, EDIT = 4, dict(stop_step=2, eta=0.5)  # the step count, edit window and strength of this module's chains
 
 
-@pytest.fixture(scope="module")
-def runner(pack):
-    setup(pack)
-    return Runner()
-
-
-def left_half(frames: int = 1, size: int = 64) -> torch.Tensor:
-    """An image-sized MASK (frames, size, size): 1 (edit) on the left half, 0 (keep) on the right."""
-    m = torch.zeros((frames, size, size))
-    m[..., : size // 2] = 1.0
-    return m
-
-
-def edit(runner, model, source, mask=None, noise_mask=None, inv_noise_mask=None, steps=4, **ed):
-    """RFInvert -> RFControlledSampler; noise_mask goes on the reference, inv_noise_mask on RFInvert's latent."""
+def edit(runner, model, source, mask=None, noise_mask=None, inv_noise_mask=None):
+    """builders.invert_then_edit at STEPS with EDIT and the mask input; noise_mask goes on the reference,
+    inv_noise_mask on RFInvert's latent. Returns (edited samples or None, run)."""
     g = Graph()
-    m, src = g.model(model), g.latent(source)
-    inv_src = src if inv_noise_mask is None else g.out(
-        g.add("SetLatentNoiseMask", samples=src, mask=g.mask(inv_noise_mask)))
-    ref = src if noise_mask is None else g.out(g.add("SetLatentNoiseMask", samples=src, mask=g.mask(noise_mask)))
-    i = add_invert(g, m, g.cond(comfy_harness.conditioning(seed=0)), inv_src, steps)
-    extra = {} if mask is None else {"mask": g.mask(mask)}
-    e = add_edit(g, m, g.cond(comfy_harness.conditioning(seed=5)), g.out(i), ref, steps,
-                 **dict(dict(stop_step=2, eta=0.5), **ed), **extra)
-    name = g.capture(g.out(e))
-    run = runner.run(g)
-    return (take(name)["samples"], run) if run.success else (None, run)
+    src = g.latent(source)
+    inv_src = src if inv_noise_mask is None else noise_masked(g, src, inv_noise_mask)
+    ref = src if noise_mask is None else noise_masked(g, src, noise_mask)
+    _, e = invert_then_edit(g, model, inv_src, STEPS, reference=ref, ed=EDIT if mask is None else dict(EDIT, mask=mask))
+    run, outs = run_nodes(runner, g, e)
+    return (outs[0]["samples"], run) if run.success else (None, run)
 
 
 def edited(runner, *args, **kwargs) -> torch.Tensor:
@@ -138,14 +124,13 @@ def test_the_same_soft_mask_through_two_paths_counts_once(runner, flux_dev):
 # issue 11: a noise_mask the model would read as per-token timesteps (LTXV, LTX-2, Wan 2.2 TI2V)
 
 
-def sampler_form(g, model, cond, latent_link, sampler_link, steps=4, flip=False):
+def sampler_form(g, model, cond, latent_link, sampler_link, flip=False):
+    """builders.advanced on the model's STEPS-step schedule (flip: RFFlipSigmas of it, for the inversion)."""
     m = g.model(model)
-    sigmas = g.add("BasicScheduler", model=m, scheduler="simple", steps=steps, denoise=1.0)
+    sigmas = scheduler(g, m, STEPS)
     if flip:
-        sigmas = g.add("RFFlipSigmas", sigmas=g.out(sigmas))
-    return g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
-                 guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(cond))), sampler=sampler_link,
-                 sigmas=g.out(sigmas), latent_image=latent_link)
+        sigmas = g.out(g.add("RFFlipSigmas", sigmas=sigmas))
+    return advanced(g, m, cond, sampler_link, sigmas, latent_link)
 
 
 @pytest.mark.parametrize("which", ["inversion", "edit"])
@@ -160,14 +145,12 @@ def test_the_sampler_forms_refuse_a_noise_mask_ltxv_reads_as_timesteps(runner, c
     mask = torch.zeros((3, 4, 4))
     mask[..., :2] = 1.0
     g = Graph()
-    masked = g.out(g.add("SetLatentNoiseMask", samples=g.latent(**latent), mask=g.mask(mask)))
+    masked = noise_masked(g, latent, mask)
     if which == "inversion":
-        s = sampler_form(g, model, cond, masked, g.out(g.add("RFInvertSampler", gamma=0.5, seed=0)), flip=True)
+        s = sampler_form(g, model, cond, masked, add_invert_sampler(g), flip=True)
     else:
-        inv = add_invert(g, g.model(model), g.cond(cond), g.latent(**latent), 4)
-        sampler = g.add("RFControlledSamplerSampler", inverted=g.out(inv), start_step=0, stop_step=2, eta=0.5,
-                        eta_schedule="constant", mode="ode", seed=0)
-        s = sampler_form(g, model, cond, masked, g.out(sampler))
+        inv = add_invert(g, model, cond, latent, STEPS)
+        s = sampler_form(g, model, cond, masked, add_edit_sampler(g, g.out(inv), **EDIT))
     g.capture(g.out(s))
     run = runner.run(g)
     assert not run.success
@@ -180,21 +163,75 @@ def test_the_sampler_form_still_takes_a_noise_mask_an_image_model_ignores(runner
     """Flux dev's conditioning does not read a noise_mask: in the SAMPLER form it is the edit's mask, as before."""
     source = randn(SHAPE, 8)
     g = Graph()
-    inv = add_invert(g, g.model(flux_dev), g.cond(comfy_harness.conditioning(seed=0)), g.latent(source), 4)
+    inv = add_invert(g, flux_dev, comfy_harness.conditioning(seed=0), source, STEPS)
     outs = []
     for masked in (True, False):
-        ref = g.latent(source)
-        opts = {}
-        if masked:
-            ref = g.out(g.add("SetLatentNoiseMask", samples=ref, mask=g.mask(left_half())))
-        else:
-            opts["mask"] = g.mask(left_half())
-        sampler = g.add("RFControlledSamplerSampler", inverted=g.out(inv), start_step=0, stop_step=2, eta=0.5,
-                        eta_schedule="constant", mode="ode", seed=0, **opts)
-        outs.append(g.capture(g.out(sampler_form(g, flux_dev, comfy_harness.conditioning(seed=5), ref,
-                                                 g.out(sampler)))))
+        ref = noise_masked(g, source, left_half()) if masked else g.latent(source)
+        sampler = add_edit_sampler(g, g.out(inv), **(EDIT if masked else dict(EDIT, mask=left_half())))
+        outs.append(g.capture(g.out(sampler_form(g, flux_dev, comfy_harness.conditioning(seed=5), ref, sampler))))
     run = runner.run(g)
     assert run.success, run.error
     via_noise_mask, via_mask = (take(n)["samples"] for n in outs)
     torch.testing.assert_close(via_noise_mask, via_mask, rtol=0, atol=1e-6)
     assert_kept_right_edited_left(via_noise_mask, source)
+
+
+# ComfyUI's MASK layouts, made into rf_core's (1 or B, 1, *spatial) mask by nodes/masks.py (no ComfyUI run needed)
+
+
+@pytest.mark.parametrize(
+    "shape,match",
+    [((3, 8, 8), "a batch of 3 .* one per image"), ((2, 2, 8, 8), "does not fit"), ((1, 1, 1, 8, 8), "does not fit"),
+     ((0, 8, 8), "does not fit")],
+)
+def test_mask_shape_mismatch(pack, shape, match):
+    with pytest.raises(pack.rf_core.RFInputError, match=match):
+        pack.nodes.masks.latent_mask("mask", torch.ones(shape), torch.zeros((2, 4, 8, 8)))
+
+
+def test_a_mask_of_another_size_is_resized_as_comfyui_resizes_a_noise_mask(pack):
+    """Bilinear to the latent's H x W (torch's interpolate, as ComfyUI's reshape_mask): a 16 x 16 mask of 2 x 2
+    blocks is the 8 x 8 mask."""
+    small = (torch.arange(64).reshape(8, 8) % 3 == 0).float()
+    big = small.repeat_interleave(2, 0).repeat_interleave(2, 1)
+    x = torch.zeros((2, 4, 8, 8))
+    assert torch.equal(pack.nodes.masks.latent_mask("mask", big, x), small.reshape(1, 1, 8, 8))
+    assert torch.equal(pack.nodes.masks.latent_mask("mask", small, x), small.reshape(1, 1, 8, 8))
+
+
+def test_a_video_mask_is_frames(pack):
+    """For (B, C, T, H, W) a mask's leading dim is frames (ComfyUI's video noise_mask): T frames are resized to the
+    latent's frames, one frame covers all of them."""
+    latent_mask = pack.nodes.masks.latent_mask
+    x = torch.zeros((2, 4, 3, 8, 8))
+    per_frame = torch.stack([torch.full((8, 8), float(k + 1) / 3) for k in range(3)])
+    assert torch.equal(latent_mask("mask", per_frame, x), per_frame.reshape(1, 1, 3, 8, 8))
+    assert torch.equal(latent_mask("mask", torch.ones((8, 8)), x), torch.ones((1, 1, 3, 8, 8)))
+    assert latent_mask("mask", torch.ones((5, 1, 16, 16)), x).shape == (1, 1, 3, 8, 8)
+    with pytest.raises(pack.rf_core.RFInputError, match="a batch of 3"):
+        latent_mask("mask", torch.ones((3, 1, 3, 8, 8)), x)
+
+
+def test_an_audio_mask_is_one_row_over_time(pack):
+    """For a 1-D latent (B, C, L) (ACE-Step 1.5 audio) a mask is a row over time, resized linearly to L as ComfyUI's
+    reshape_mask does for 1-D latents: (L,) or (1, L) for all items, (Bm, 1, L) per item, and SetLatentNoiseMask's
+    (Bm, 1, 1, L). A mask with more than one row has no meaning over time: refused."""
+    latent_mask = pack.nodes.masks.latent_mask
+    x = torch.zeros((2, 64, 8))
+    row = (torch.arange(8) < 4).float()
+    want = row.reshape(1, 1, 8)
+    for m in (row, row[None], row[None, None], row[None, None, None]):
+        assert torch.equal(latent_mask("mask", m, x), want), tuple(m.shape)
+    assert torch.equal(latent_mask("mask", row.repeat_interleave(2)[None], x), want)  # 16 -> 8, linear
+    assert latent_mask("mask", torch.ones((2, 1, 8)), x).shape == (2, 1, 8)
+    with pytest.raises(pack.rf_core.RFInputError, match=r"one row over time"):
+        latent_mask("mask", torch.ones((1, 4, 8)), x)
+
+
+@pytest.mark.parametrize("value", [1.5, -0.1, float("nan")])
+def test_mask_values_outside_unit_interval_are_refused_before_resizing(pack, value):
+    """A bad value at one pixel of a larger mask is refused, even where resizing would skip that pixel."""
+    m = torch.ones(64, 64)
+    m[0, 0] = value
+    with pytest.raises(pack.rf_core.RFInputError, match=r"mask values must lie in \[0, 1\]"):
+        pack.nodes.masks.latent_mask("mask", m, torch.zeros((1, 4, 8, 8)))

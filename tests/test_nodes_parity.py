@@ -7,28 +7,12 @@ import pytest
 import torch
 
 import comfy_harness
-import node_helpers_core as core
-from node_helpers_graph import (
-    SHAPE,
-    Graph,
-    Runner,
-    add_edit,
-    add_invert,
-    invert_and_edit,
-    power_user_graph,
-    randn,
-    setup,
-    take,
-)
-from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+import core_reference as core
+from builders import SHAPE, invert_and_edit, invert_then_edit, left_half, run_ok, sampler_forms
+from executor import Graph
+from seeded import randn
 
 pytestmark = pytest.mark.comfyui
-
-
-@pytest.fixture(scope="module")
-def runner(pack):
-    setup(pack)
-    return Runner()
 
 
 @pytest.mark.parametrize(
@@ -40,21 +24,21 @@ def test_nodes_equal_rf_core_on_the_models_velocity(request, runner, pack, which
     steps, source = 6, randn((2, 16, 8, 8), 1)
     src_cond, edit_cond = comfy_harness.conditioning(batch=2, seed=0), comfy_harness.conditioning(batch=2, seed=5)
     inverted, edited = invert_and_edit(
-        runner, model, source, src_cond=src_cond, edit_cond=edit_cond,
-        inv=dict(steps=steps, gamma=0.5, seed=7, start_step=start_step, order=order),
-        ed=dict(steps=steps, start_step=start_step, stop_step=start_step + 3, eta=0.8, eta_schedule="linear_decrease",
-                mode=mode, seed=11, order=order),
+        runner, model, source, steps, src_cond=src_cond, edit_cond=edit_cond,
+        inv=dict(gamma=0.5, seed=7, start_step=start_step, order=order),
+        ed=dict(start_step=start_step, stop_step=start_step + 3, eta=0.8, eta_schedule="linear_decrease", mode=mode,
+                seed=11, order=order),
     )
     want_inv = core.core_invert(pack, model, src_cond, source, steps, gamma=0.5, seed=7, start_step=start_step,
                                 guidance=0.0, order=order)
     want_edit = core.core_edit(pack, model, edit_cond, inverted["samples"], source, steps, eta=0.8,
                                start_step=start_step, stop_step=start_step + 3, guidance=3.5,
-                               eta_kind="linear_decrease", mode=mode, seed=11, order=order)
+                               eta_schedule="linear_decrease", mode=mode, seed=11, order=order)
     assert inverted["samples"].dtype == torch.float32 and torch.isfinite(inverted["samples"]).all()
     torch.testing.assert_close(inverted["samples"], want_inv, rtol=0, atol=1e-5)
     torch.testing.assert_close(edited["samples"], want_edit, rtol=0, atol=1e-5)
     info = inverted["rf_inversion"]
-    assert (info["steps"], info["start_step"], info["gamma"], info["seed"]) == (steps, start_step, 0.5, 7)
+    assert (info["sigmas"].numel() - 1, info["start_step"], info["order"]) == (steps, start_step, order)
     torch.testing.assert_close(info["sigmas"], core.model_grid(model, steps))
     assert not torch.allclose(edited["samples"], source, atol=1e-3)  # the edit did something
 
@@ -62,24 +46,16 @@ def test_nodes_equal_rf_core_on_the_models_velocity(request, runner, pack, which
 @pytest.mark.parametrize("start_step, mode, with_mask", [(0, "ode", False), (2, "sde", True)])
 def test_sampler_chain_equals_all_in_one_nodes(runner, pack, flux_dev, start_step, mode, with_mask):
     steps, source = 6, randn(SHAPE, 2)
-    inv_opts = dict(gamma=0.5, seed=3)
-    edit_opts = dict(stop_step=start_step + 3, eta=0.9, eta_schedule="constant", mode=mode, seed=4)
-    mask = None
-    if with_mask:
-        mask = torch.zeros((1, 64, 64))  # image-sized: resized to the latent's 8 x 8
-        mask[:, :, :32] = 1.0
+    mask = left_half() if with_mask else None  # image-sized: resized to the latent's 8 x 8
+    inv = dict(seed=3)
+    ed = dict(start_step=start_step, stop_step=start_step + 3, mode=mode, seed=4)
+    if mask is not None:
+        ed["mask"] = mask
     g = Graph()
-    inv, edit = power_user_graph(g, flux_dev, source, steps, start_step, inv_opts, edit_opts, mask)
-    names = [g.capture(g.out(inv)), g.capture(g.out(edit)), g.capture(g.out(edit, 1))]
-    m, src = g.model(flux_dev), g.latent(source)
-    i = add_invert(g, m, g.cond(comfy_harness.conditioning(seed=0)), src, steps, start_step=start_step, **inv_opts)
-    extra = {} if mask is None else {"mask": g.mask(mask)}
-    e = add_edit(g, m, g.cond(comfy_harness.conditioning(seed=5)), g.out(i), src, steps, start_step=start_step,
-                 **edit_opts, **extra)
-    names += [g.capture(g.out(i)), g.capture(g.out(e))]
-    run = runner.run(g)
-    assert run.success, run.error
-    chain_inv, chain_edit, chain_x0, node_inv, node_edit = (take(n) for n in names)
+    inv_sca, edit_sca = sampler_forms(g, flux_dev, source, steps, inv=inv, ed=ed)
+    nodes = invert_then_edit(g, flux_dev, source, steps, inv=dict(inv, start_step=start_step), ed=ed)
+    outs = run_ok(runner, g, inv_sca, edit_sca, g.out(edit_sca, 1), *nodes)  # output 1: the denoised_output
+    chain_inv, chain_edit, chain_x0, node_inv, node_edit = outs
     assert torch.isfinite(chain_inv["samples"]).all()  # inverting to sigma = 1: no division by 1 - sigma
     assert torch.equal(chain_inv["samples"], node_inv["samples"])
     assert torch.equal(chain_edit["samples"], node_edit["samples"])
@@ -91,7 +67,7 @@ def test_sampler_chain_equals_all_in_one_nodes(runner, pack, flux_dev, start_ste
     last = record[-1]
     x0 = flux_dev.model.process_latent_out(last["denoised"].cpu())
     torch.testing.assert_close(chain_x0["samples"], x0, rtol=0, atol=1e-5)
-    assert [d["i"] for d in record] == list(range(steps - start_step))
+    assert [d["i"] for d in record] == list(range(start_step, steps))  # the grid's step indices
 
 
 def _latent_mask(mask):
@@ -102,7 +78,7 @@ def _latent_mask(mask):
 
 def test_eta_one_on_every_step_returns_the_reference(runner, flux_dev):
     source = randn(SHAPE, 3)
-    _, edited = invert_and_edit(runner, flux_dev, source, inv=dict(steps=5), ed=dict(steps=5, stop_step=5, eta=1.0))
+    _, edited = invert_and_edit(runner, flux_dev, source, 5, ed=dict(stop_step=5, eta=1.0))
     torch.testing.assert_close(edited["samples"], source, rtol=0, atol=1e-5)
 
 
@@ -114,10 +90,8 @@ def test_reconstruction_error_halves_when_steps_double(request, runner, which):
     cond = comfy_harness.conditioning(seed=0)
     errors = []
     for steps in (8, 16, 32):
-        _, edited = invert_and_edit(
-            runner, model, source, src_cond=cond, edit_cond=cond, inv=dict(steps=steps, gamma=0.0),
-            ed=dict(steps=steps, stop_step=1, eta=0.0, guidance=0.0),
-        )
+        _, edited = invert_and_edit(runner, model, source, steps, src_cond=cond, edit_cond=cond, inv=dict(gamma=0.0),
+                                    ed=dict(stop_step=1, eta=0.0, guidance=0.0))
         errors.append((edited["samples"] - source).abs().mean().item())
     assert errors[0] > 1e-3, errors  # the model is not trivial
     for coarse, fine in zip(errors, errors[1:]):
@@ -127,7 +101,7 @@ def test_reconstruction_error_halves_when_steps_double(request, runner, which):
 def test_batches_invert_and_edit_in_one_run(runner, flux_dev):
     """B images at once; reference batch 1 is the same as that reference repeated; items don't mix."""
     source = randn((2, 16, 8, 8), 5)
-    opts = dict(inv=dict(steps=4, gamma=0.0), ed=dict(steps=4, stop_step=2, eta=0.5))
+    opts = dict(steps=4, inv=dict(gamma=0.0), ed=dict(stop_step=2, eta=0.5))
     ref1 = source[:1]
     _, edited_ref1 = invert_and_edit(runner, flux_dev, source, reference=ref1, **opts)
     _, edited_rep = invert_and_edit(runner, flux_dev, source, reference=ref1.repeat(2, 1, 1, 1), **opts)

@@ -14,17 +14,13 @@ import pytest
 import torch
 
 import comfy_harness
-import node_helpers_core as core
-from node_helpers_graph import SHAPE, Graph, Runner, add_edit, add_invert, randn, setup, take
-from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+import core_reference as core
+from builders import (SHAPE, add_invert_sampler, advanced, invert_then_edit, left_half, named_sampler, noise_masked,
+                      run_invert, run_named, run_ok, sampled, scheduler)
+from executor import Graph
+from seeded import randn
 
 pytestmark = pytest.mark.comfyui
-
-
-@pytest.fixture(scope="module")
-def runner(pack):
-    setup(pack)
-    return Runner()
 
 
 def sampler_custom(g, model_link, cond, sigmas_link, latent_link, add_noise, seed=0, sampler="euler"):
@@ -45,14 +41,10 @@ def test_eta_zero_from_a_full_inversion_is_core_euler_from_the_seeds_noise(runne
         edit_cond = core.with_guidance(edit_cond, 3.5)
     g = Graph()
     m, src = g.model(model), g.latent(source)
-    i = add_invert(g, m, g.cond(comfy_harness.conditioning()), src, steps, gamma=1.0, seed=seed)
-    e = add_edit(g, m, g.cond(edit_cond), g.out(i), src, steps, stop_step=1, eta=0.0)
-    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=steps, denoise=1.0)
-    ref = sampler_custom(g, m, edit_cond, g.out(sched), src, add_noise=True, seed=seed)
-    names = g.capture(g.out(e)), g.capture(g.out(ref))
-    run = runner.run(g)
-    assert run.success, run.error
-    ours, euler = (take(n)["samples"] for n in names)
+    _, e = invert_then_edit(g, m, src, steps, edit_cond=edit_cond, inv=dict(gamma=1.0, seed=seed),
+                            ed=dict(stop_step=1, eta=0.0))
+    ref = sampler_custom(g, m, edit_cond, scheduler(g, m, steps), src, add_noise=True, seed=seed)
+    ours, euler = (out["samples"] for out in run_ok(runner, g, e, ref))
     torch.testing.assert_close(ours, euler, rtol=0, atol=1e-5)
     assert (ours - source).abs().mean() > 1e-2  # a real generation, not the source
 
@@ -62,24 +54,17 @@ def test_eta_zero_from_a_partial_inversion_is_core_euler_on_the_grids_tail(runne
     latent divided by (1 - sigma_2) (in model space) and the grid from step 2."""
     steps, start, source = 6, 2, randn(SHAPE, 51)
     g = Graph()
-    m, src = g.model(sd3), g.latent(source)
-    i = add_invert(g, m, g.cond(comfy_harness.conditioning()), src, steps, start_step=start)
-    e = add_edit(g, m, g.cond(comfy_harness.conditioning(seed=5)), g.out(i), src, steps, start_step=start,
-                 stop_step=start + 1, eta=0.0)
-    names = g.capture(g.out(i)), g.capture(g.out(e))
-    run = runner.run(g)
-    assert run.success, run.error
-    inverted, ours = (take(n)["samples"] for n in names)
+    nodes = invert_then_edit(g, sd3, source, steps, inv=dict(start_step=start),
+                             ed=dict(start_step=start, stop_step=start + 1, eta=0.0))
+    inverted, ours = (out["samples"] for out in run_ok(runner, g, *nodes))
     grid = core.model_grid(sd3, steps)
     inner = sd3.model
     start_latent = inner.process_latent_out(inner.process_latent_in(inverted) / (1.0 - grid[start]))
     g = Graph()
     ref = sampler_custom(g, g.model(sd3), comfy_harness.conditioning(seed=5), g.sigmas(grid[start:]),
                          g.latent(start_latent), add_noise=False)
-    name = g.capture(g.out(ref))
-    run = runner.run(g)
-    assert run.success, run.error
-    torch.testing.assert_close(ours, take(name)["samples"], rtol=0, atol=1e-5)
+    (want,) = run_ok(runner, g, ref)
+    torch.testing.assert_close(ours, want["samples"], rtol=0, atol=1e-5)
 
 
 def test_the_inversion_seed_follows_batch_index_like_a_ksampler(runner, flux_dev):
@@ -87,15 +72,11 @@ def test_the_inversion_seed_follows_batch_index_like_a_ksampler(runner, flux_dev
     import comfy.sample
 
     source = randn((2, 16, 8, 8), 52)
-    g = Graph()
-    i = add_invert(g, g.model(flux_dev), g.cond(comfy_harness.conditioning(batch=2)),
-                   g.latent(source, batch_index=[3, 7]), 4, gamma=1.0, seed=11)
-    name = g.capture(g.out(i))
-    run = runner.run(g)
-    assert run.success, run.error
+    inverted = run_invert(runner, flux_dev, dict(samples=source, batch_index=[3, 7]), 4, gamma=1.0, seed=11,
+                          cond=comfy_harness.conditioning(batch=2))
     y1 = comfy.sample.prepare_noise(source, 11, [3, 7])  # ComfyUI's noise for that seed and batch_index
     assert not torch.allclose(y1, comfy.sample.prepare_noise(source, 11))
-    torch.testing.assert_close(take(name)["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
+    torch.testing.assert_close(inverted["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
 
 
 def test_the_sampler_forms_seed_is_the_noise_for_a_latent_without_batch_index(runner, flux_dev):
@@ -106,26 +87,11 @@ def test_the_sampler_forms_seed_is_the_noise_for_a_latent_without_batch_index(ru
     source = randn((2, 16, 8, 8), 52)
     g = Graph()
     m = g.model(flux_dev)
-    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=4, denoise=1.0)
-    s = g.add("SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
-              guider=g.out(g.add("BasicGuider", model=m, conditioning=g.cond(comfy_harness.conditioning(batch=2)))),
-              sampler=g.out(g.add("RFInvertSampler", gamma=1.0, seed=11)),
-              sigmas=g.out(g.add("RFFlipSigmas", sigmas=g.out(sched))),
-              latent_image=g.latent(source, batch_index=[3, 7]))
-    name = g.capture(g.out(s))
-    run = runner.run(g)
-    assert run.success, run.error
+    s = advanced(g, m, comfy_harness.conditioning(batch=2), add_invert_sampler(g, gamma=1.0, seed=11),
+                 g.out(g.add("RFFlipSigmas", sigmas=scheduler(g, m, 4))), dict(samples=source, batch_index=[3, 7]))
+    (out,) = run_ok(runner, g, s)
     y1 = comfy.sample.prepare_noise(source, 11)
-    torch.testing.assert_close(take(name)["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
-
-
-def stochastic(g, model, latent_link, seed, sampler_link, steps=6, denoise=1.0):
-    m = g.model(model)
-    guider = g.add("BasicGuider", model=m, conditioning=g.cond(comfy_harness.conditioning(seed=5)))
-    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=steps, denoise=denoise)
-    s = g.add("SamplerCustomAdvanced", noise=g.out(g.add("RandomNoise", noise_seed=seed)), guider=g.out(guider),
-              sampler=sampler_link, sigmas=g.out(sched), latent_image=latent_link)
-    return g.capture(g.out(s))
+    torch.testing.assert_close(out["samples"], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize("which", ["flux_schnell", "sd3"])
@@ -134,18 +100,10 @@ def test_stochastic_sampler_inpaints_like_core_samplers(runner, which, request):
     noise (KSamplerX0Inpaint) and the result is the source; noise_scale 0 equals core euler, masked the same way."""
     model = request.getfixturevalue(which)
     source = randn(SHAPE, 53)
-    mask = torch.zeros((1, 64, 64))
-    mask[:, :, :32] = 1.0
     g = Graph()
-    masked = g.out(g.add("SetLatentNoiseMask", samples=g.latent(source), mask=g.mask(mask)))
-    names = {
-        "sde": stochastic(g, model, masked, 3, g.out(g.add("StochasticFluxSampler", noise_scale=1.0))),
-        "ode": stochastic(g, model, masked, 3, g.out(g.add("StochasticFluxSampler", noise_scale=0.0))),
-        "euler": stochastic(g, model, masked, 3, g.out(g.add("KSamplerSelect", sampler_name="euler"))),
-    }
-    run = runner.run(g)
-    assert run.success, run.error
-    out = {k: take(v)["samples"] for k, v in names.items()}
+    masked = noise_masked(g, source, left_half())
+    out = run_named(runner, g, {k: sampled(g, model, masked, named_sampler(g, k), noise_seed=3)
+                                for k in ("sde", "ode", "euler")})
     torch.testing.assert_close(out["ode"], out["euler"], rtol=0, atol=1e-5)
     for k in ("sde", "ode", "euler"):
         torch.testing.assert_close(out[k][..., 4:], source[..., 4:], rtol=0, atol=1e-5)  # kept outside
@@ -165,14 +123,8 @@ def test_stochastic_sampler_with_denoise_below_one(runner, pack, which, request)
     source = randn(SHAPE, 54)
     g = Graph()
     src = g.latent(source)
-    names = {
-        "sde": stochastic(g, model, src, 4, g.out(g.add("StochasticFluxSampler", noise_scale=1.0)), denoise=0.5),
-        "ode": stochastic(g, model, src, 4, g.out(g.add("StochasticFluxSampler", noise_scale=0.0)), denoise=0.5),
-        "euler": stochastic(g, model, src, 4, g.out(g.add("KSamplerSelect", sampler_name="euler")), denoise=0.5),
-    }
-    run = runner.run(g)
-    assert run.success, run.error
-    out = {k: take(v)["samples"] for k, v in names.items()}
+    out = run_named(runner, g, {k: sampled(g, model, src, named_sampler(g, k), noise_seed=4, denoise=0.5)
+                                for k in ("sde", "ode", "euler")})
     torch.testing.assert_close(out["ode"], out["euler"], rtol=0, atol=1e-5)
     sampler = comfy.samplers.KSampler(model, steps=6, device="cpu", sampler="euler", scheduler="simple", denoise=0.5)
     grid = sampler.sigmas.cpu()
@@ -181,8 +133,27 @@ def test_stochastic_sampler_with_denoise_below_one(runner, pack, which, request)
 
     def fn(velocity, y0, inner):
         x = inner.model_sampling.noise_scaling(grid[0], noise.to(y0.device), y0)
-        return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=rf_core.seeded_noise_sampler(5, x.shape))
+        return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=rf_core.step_noise(5, x.shape))
 
     want = core.run_core(pack, model, comfy_harness.conditioning(seed=5), source, fn, grid)
     torch.testing.assert_close(out["sde"], want, rtol=0, atol=1e-5)
     assert (out["sde"] - out["ode"]).abs().mean() > 1e-3
+
+
+def test_seed_noise_is_prepare_noise_for_parts_batch_index_and_scale(pack):
+    """nodes.latents.seed_noise draws what comfy.sample.prepare_noise draws (one generator, the parts of a nested
+    latent in order, one-item draws picked by batch_index), without touching the global RNG, times the scale."""
+    import comfy.nested_tensor
+    import comfy.sample
+
+    seed_noise = pack.nodes.latents.seed_noise
+    shapes = [(2, 4, 3, 2, 2), (2, 2, 5, 3)]
+    nested = comfy.nested_tensor.NestedTensor([torch.zeros(s) for s in shapes])
+    for index in (None, [2, 0]):
+        before = torch.get_rng_state().clone()
+        got = seed_noise(9, shapes, index)
+        assert torch.equal(torch.get_rng_state(), before)
+        want = comfy.sample.prepare_noise(nested, 9, index).unbind()
+        assert all(torch.equal(a, b) for a, b in zip(got, want)), index
+        scaled = seed_noise(9, shapes, index, scale=8.0)
+        assert all(torch.equal(a, 8.0 * b) for a, b in zip(scaled, got))

@@ -9,59 +9,45 @@ import pytest
 import torch
 
 import comfy_harness
-import node_helpers_core as core
-from node_helpers_graph import SHAPE, Graph, RFTestInterruptAfter, Runner, add_edit, add_invert, randn, setup, take
-from node_helpers_graph import one_thread_per_module  # noqa: F401  (module fixture)
+import core_reference as core
+from builders import (SHAPE, add_invert, invert_then_edit, left_half, named_sampler, noise_masked, run_invert,
+                      run_named, run_ok, sampled)
+from executor import Graph, RFTestInterruptAfter, take
+from seeded import randn
 
 pytestmark = pytest.mark.comfyui
 
-
-@pytest.fixture(scope="module")
-def runner(pack):
-    setup(pack)
-    return Runner()
+STEPS, EDIT = 4, dict(stop_step=2, eta=0.5)  # the step count, edit window and strength of this module's chains
 
 
-def half_mask():
-    """Image-sized (8x the 8 x 8 latent): 1 (edit) on the left half, 0 (keep) on the right."""
-    m = torch.zeros((1, 64, 64))
-    m[:, :, :32] = 1.0
-    return m
-
-
-def edit_graph(model, source, inv=None, ed=None, mask=None, noise_mask=None):
+def edit_graph(model, source, steps=STEPS, inv=None, ed=EDIT, noise_mask=None):
+    """builders.invert_then_edit (ed: the edit's inputs, EDIT unless given), the reference with a noise_mask."""
     g = Graph()
-    m, src = g.model(model), g.latent(source)
-    i = add_invert(g, m, g.cond(comfy_harness.conditioning(seed=0)), src, **(inv or dict(steps=4)))
-    ref = src if noise_mask is None else g.out(g.add("SetLatentNoiseMask", samples=src, mask=g.mask(noise_mask)))
-    extra = {} if mask is None else {"mask": g.mask(mask)}
-    e = add_edit(g, m, g.cond(comfy_harness.conditioning(seed=5)), g.out(i), ref,
-                 **(ed or dict(steps=4, stop_step=2, eta=0.5)), **extra)
+    src = g.latent(source)
+    i, e = invert_then_edit(g, model, src, steps, inv=inv, ed=ed,
+                            reference=src if noise_mask is None else noise_masked(g, src, noise_mask))
     return g, i, e
 
 
 def run_edit(runner, *args, **kwargs) -> torch.Tensor:
     g, _, e = edit_graph(*args, **kwargs)
-    name = g.capture(g.out(e))
-    run = runner.run(g)
-    assert run.success, run.error
-    return take(name)["samples"]
+    return run_ok(runner, g, e)[0]["samples"]
 
 
 def test_mask_edits_inside_and_keeps_the_reference_outside(runner, flux_dev):
     source = randn(SHAPE, 10)
     free = run_edit(runner, flux_dev, source)
-    masked = run_edit(runner, flux_dev, source, mask=half_mask())
+    masked = run_edit(runner, flux_dev, source, ed=dict(EDIT, mask=left_half()))
     torch.testing.assert_close(masked[..., 4:], source[..., 4:], rtol=0, atol=1e-5)  # kept
     assert (masked[..., :4] - source[..., :4]).abs().mean() > 1e-2  # edited
     assert (free[..., 4:] - source[..., 4:]).abs().mean() > 1e-2  # without the mask the right half changes too
     # a noise_mask on the reference (SetLatentNoiseMask) is the same mask
-    via_noise_mask = run_edit(runner, flux_dev, source, noise_mask=half_mask())
+    via_noise_mask = run_edit(runner, flux_dev, source, noise_mask=left_half())
     torch.testing.assert_close(via_noise_mask, masked, rtol=0, atol=1e-6)
     # both: the edit is where both allow it (top-left quarter only)
     top = torch.zeros((1, 64, 64))
     top[:, :32, :] = 1.0
-    both = run_edit(runner, flux_dev, source, mask=half_mask(), noise_mask=top)
+    both = run_edit(runner, flux_dev, source, ed=dict(EDIT, mask=left_half()), noise_mask=top)
     torch.testing.assert_close(both[..., 4:, :], source[..., 4:, :], rtol=0, atol=1e-5)
     torch.testing.assert_close(both[..., :, 4:], source[..., :, 4:], rtol=0, atol=1e-5)
     assert (both[..., :4, :4] - source[..., :4, :4]).abs().mean() > 1e-2
@@ -69,11 +55,11 @@ def test_mask_edits_inside_and_keeps_the_reference_outside(runner, flux_dev):
 
 def test_sde_mode_is_reproducible_by_seed_and_differs_across_seeds(runner, sd3):
     source = randn(SHAPE, 11)
-    opts = lambda seed: dict(steps=5, stop_step=2, eta=0.5, mode="sde", seed=seed)  # noqa: E731
-    a = run_edit(runner, sd3, source, inv=dict(steps=5), ed=opts(1))
-    b = run_edit(runner, sd3, source, inv=dict(steps=5), ed=opts(1))
-    c = run_edit(runner, sd3, source, inv=dict(steps=5), ed=opts(2))
-    ode = run_edit(runner, sd3, source, inv=dict(steps=5), ed=dict(opts(1), mode="ode"))
+    opts = lambda seed: dict(EDIT, mode="sde", seed=seed)  # noqa: E731
+    a = run_edit(runner, sd3, source, 5, ed=opts(1))
+    b = run_edit(runner, sd3, source, 5, ed=opts(1))
+    c = run_edit(runner, sd3, source, 5, ed=opts(2))
+    ode = run_edit(runner, sd3, source, 5, ed=dict(opts(1), mode="ode"))
     assert torch.equal(a, b)
     assert (a - c).abs().mean() > 1e-3
     assert (a - ode).abs().mean() > 1e-3
@@ -86,24 +72,10 @@ def test_inversion_seed_is_the_target_noise(runner, flux_dev):
     source = randn(SHAPE, 12)
     outs = []
     for seed, gamma in ((3, 0.5), (3, 0.5), (4, 0.5), (3, 1.0)):
-        g = Graph()
-        i = add_invert(g, g.model(flux_dev), g.cond(comfy_harness.conditioning()), g.latent(source), 4,
-                       gamma=gamma, seed=seed)
-        name = g.capture(g.out(i))
-        assert runner.run(g).success
-        outs.append(take(name)["samples"])
+        outs.append(run_invert(runner, flux_dev, source, STEPS, gamma=gamma, seed=seed)["samples"])
     assert torch.equal(outs[0], outs[1]) and not torch.allclose(outs[0], outs[2])
     y1 = comfy.sample.prepare_noise(source, 3)  # ComfyUI's noise for seed 3 (model space)
     torch.testing.assert_close(outs[3], flux_dev.model.process_latent_out(y1), rtol=0, atol=1e-5)
-
-
-def stochastic_graph(g, model, latent, seed, sampler_link, steps=6):
-    m = g.model(model)
-    guider = g.add("BasicGuider", model=m, conditioning=g.cond(comfy_harness.conditioning(seed=5)))
-    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=steps, denoise=1.0)
-    s = g.add("SamplerCustomAdvanced", noise=g.out(g.add("RandomNoise", noise_seed=seed)), guider=g.out(guider),
-              sampler=sampler_link, sigmas=g.out(sched), latent_image=latent)
-    return g.capture(g.out(s))
 
 
 @pytest.mark.parametrize("which", ["flux_schnell", "sd3"])
@@ -113,17 +85,14 @@ def test_stochastic_flux_sampler(runner, pack, request, which):
     model = request.getfixturevalue(which)
     g = Graph()
     empty = g.latent(torch.zeros(SHAPE))
-    sde = g.out(g.add("StochasticFluxSampler", noise_scale=1.0))
-    names = {
-        "a": stochastic_graph(g, model, empty, 1, sde),
-        "b": stochastic_graph(g, model, empty, 1, sde),
-        "c": stochastic_graph(g, model, empty, 2, sde),
-        "ode": stochastic_graph(g, model, empty, 1, g.out(g.add("StochasticFluxSampler", noise_scale=0.0))),
-        "euler": stochastic_graph(g, model, empty, 1, g.out(g.add("KSamplerSelect", sampler_name="euler"))),
-    }
-    run = runner.run(g)
-    assert run.success, run.error
-    out = {k: take(v)["samples"] for k, v in names.items()}
+    sde = named_sampler(g, "sde")
+    out = run_named(runner, g, {
+        "a": sampled(g, model, empty, sde, noise_seed=1),
+        "b": sampled(g, model, empty, sde, noise_seed=1),
+        "c": sampled(g, model, empty, sde, noise_seed=2),
+        "ode": sampled(g, model, empty, named_sampler(g, "ode"), noise_seed=1),
+        "euler": sampled(g, model, empty, named_sampler(g, "euler"), noise_seed=1),
+    })
     assert torch.isfinite(out["a"]).all()
     assert torch.equal(out["a"], out["b"]) and (out["a"] - out["c"]).abs().mean() > 1e-3
     torch.testing.assert_close(out["ode"], out["euler"], rtol=0, atol=1e-5)  # noise_scale 0 = core Euler
@@ -133,7 +102,7 @@ def test_stochastic_flux_sampler(runner, pack, request, which):
 
     def fn(velocity, y0, inner):
         x = rf_core.seeded_noise(1, y0.shape).to(y0.device)
-        return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=rf_core.seeded_noise_sampler(2, x.shape))
+        return rf_core.stochastic_sampler(velocity, x, grid, noise_sampler=rf_core.step_noise(2, x.shape))
 
     want = core.run_core(pack, model, comfy_harness.conditioning(seed=5), torch.zeros(SHAPE), fn, grid)
     torch.testing.assert_close(out["a"], want, rtol=0, atol=1e-5)
@@ -144,24 +113,19 @@ def test_model_patches_are_respected(runner, pack, flux_dev):
     key = "diffusion_model.final_layer.linear.weight"
     weight = flux_dev.model.state_dict()[key]
     patched = flux_dev.clone()
-    patched.add_patches({key: (torch.randn(weight.shape, generator=torch.Generator().manual_seed(0)) * 0.05,)}, 1.0)
+    patched.add_patches({key: (randn(weight.shape, 0, scale=0.05),)}, 1.0)
     source = randn(SHAPE, 13)
     results = []
     for model in (flux_dev, patched, flux_dev):  # ComfyUI's memory management swaps the patch in and out
-        g = Graph()
-        i = add_invert(g, g.model(model), g.cond(comfy_harness.conditioning()), g.latent(source), 4, seed=1)
-        name = g.capture(g.out(i))
-        assert runner.run(g).success
-        results.append(take(name)["samples"])
+        results.append(run_invert(runner, model, source, STEPS, seed=1)["samples"])
     assert (results[0] - results[1]).abs().mean() > 1e-3
     want = core.core_invert(pack, patched, comfy_harness.conditioning(), source, 4, gamma=0.5, seed=1)
     torch.testing.assert_close(results[1], want, rtol=0, atol=1e-5)
     assert torch.equal(results[0], results[2])
 
 
-def test_inversion_is_cached_when_only_edit_inputs_change(pack, flux_dev):
-    setup(pack)
-    runner = Runner()  # a fresh cache
+def test_inversion_is_cached_when_only_edit_inputs_change(fresh_runner, flux_dev):
+    runner = fresh_runner
     source = randn(SHAPE, 14)
     g, i, e = edit_graph(flux_dev, source)
     name = g.capture(g.out(e))
@@ -180,15 +144,14 @@ def test_inversion_is_cached_when_only_edit_inputs_change(pack, flux_dev):
     assert rerun.success and i in rerun.executed
 
 
-def test_cancel_stops_within_one_step_and_comfyui_stays_usable(pack, flux_dev):
+def test_cancel_stops_within_one_step_and_comfyui_stays_usable(fresh_runner, flux_dev):
     import comfy.model_management
 
-    setup(pack)
-    runner = Runner()
+    runner = fresh_runner
     source = randn(SHAPE, 15)
     g = Graph()
     m = g.out(g.add("RFTestInterruptAfter", model=g.model(flux_dev), evaluations=3, key="cancel"))
-    i = add_invert(g, m, g.cond(comfy_harness.conditioning()), g.latent(source), 6)
+    i = add_invert(g, m, comfy_harness.conditioning(), source, 6)
     g.capture(g.out(i))
     run = runner.run(g)
     assert not run.success and run.interrupted
@@ -207,9 +170,8 @@ def _tensor_count() -> int:
     return sum(1 for o in gc.get_objects() if issubclass(type(o), torch.Tensor))
 
 
-def test_no_memory_growth_over_repeated_runs(pack, flux_dev):
-    setup(pack)
-    runner = Runner()
+def test_no_memory_growth_over_repeated_runs(fresh_runner, flux_dev):
+    runner = fresh_runner
     source = randn((2, 16, 8, 8), 16)
     g, i, e = edit_graph(flux_dev, source)
     name = g.capture(g.out(e))
@@ -246,7 +208,7 @@ def preview_method(method):
 
 
 @pytest.mark.parametrize("previews", ["latent2rgb", "none"])
-def test_progress_bar_counts_the_steps_of_each_node(pack, flux_dev, previews):
+def test_progress_bar_counts_the_steps_of_each_node(fresh_runner, flux_dev, previews):
     """ComfyUI's progress hook (set by the server; here a recorder) sees the steps, in the node that runs them.
 
     With live previews every step is an update ComfyUI always sends, so every step must arrive, with its
@@ -255,11 +217,10 @@ def test_progress_bar_counts_the_steps_of_each_node(pack, flux_dev, previews):
     import comfy.cli_args
     import comfy.utils
 
-    setup(pack)
-    runner = Runner()
+    runner = fresh_runner
     seen = []
-    g, _, e = edit_graph(flux_dev, randn(SHAPE, 17), inv=dict(steps=5, start_step=2),
-                         ed=dict(steps=5, start_step=2, stop_step=4, eta=0.9))
+    g, _, e = edit_graph(flux_dev, randn(SHAPE, 17), 5, inv=dict(start_step=2),
+                         ed=dict(start_step=2, stop_step=4, eta=0.9))
     g.capture(g.out(e))
     previous = comfy.utils.PROGRESS_BAR_HOOK
     comfy.utils.set_progress_bar_global_hook(

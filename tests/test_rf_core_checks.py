@@ -6,20 +6,21 @@ import pytest
 import torch
 
 import rf_core as rf
-from rf_helpers import LATENT, gen, mixture, randn
+from grids import flux_sigmas
+from mixtures import LATENT
+from seeded import randn
 
 STEPS = 6
+GM_SEED = 11  # the gm fixture's mixture (tests/conftest.py); y0: its samples from gen(1)
 
 
 @pytest.fixture(scope="module")
-def setup():
-    gm = mixture(seed=11)
-    y0 = gm.sample(LATENT[0], gen(1)).reshape(LATENT)
-    return gm.field(), y0, randn(LATENT, 2), rf.flux_sigmas(STEPS)
+def setup(gm, y0):
+    return gm.field(), y0, randn(LATENT, 2), flux_sigmas(STEPS)
 
 
 def _ns():
-    return rf.seeded_noise_sampler(0, LATENT)
+    return rf.step_noise(0, LATENT)
 
 
 def test_rf_input_error_is_a_value_error():
@@ -106,58 +107,21 @@ def test_sigmas_shape(setup):
 
 @pytest.mark.parametrize(
     "shape,match",
-    [((3, 8, 8), "a batch of 3 .* one per image"), ((2, 2, 8, 8), "does not fit"), ((1, 1, 1, 8, 8), "does not fit"),
-     ((0, 8, 8), "does not fit")],
+    [((3, 1, 8, 8), "a batch of 3 .* one per image"), ((2, 2, 8, 8), "does not fit"), ((1, 1, 1, 8, 8), "does not fit"),
+     ((1, 1, 4, 4), "does not fit"), ((0, 8, 8), "does not fit")],
 )
 def test_mask_shape_mismatch(setup, shape, match):
+    """rf_core takes a mask of shape (1 or B, 1, *spatial); ComfyUI's MASK layouts are the nodes' (test_nodes_masks)."""
     v, y0, y1, s = setup
     with pytest.raises(rf.RFInputError, match=match):
         rf.edit(v, y1, y0, s, stop_step=3, mask=torch.ones(shape))
 
 
-def test_a_mask_of_another_size_is_resized_as_comfyui_resizes_a_noise_mask(setup):
-    """Bilinear to the latent's H x W (torch's interpolate, as ComfyUI's reshape_mask): a 16 x 16 mask of 2 x 2
-    blocks is the 8 x 8 mask."""
-    v, y0, y1, s = setup
-    small = (torch.arange(64).reshape(8, 8) % 3 == 0).float()
-    big = small.repeat_interleave(2, 0).repeat_interleave(2, 1)
-    assert torch.equal(rf.prepare_mask(big, y0), small.reshape(1, 1, 8, 8))
-    kw = dict(eta=0.5, stop_step=3)
-    assert torch.equal(rf.edit(v, y1, y0, s, mask=big, **kw), rf.edit(v, y1, y0, s, mask=small, **kw))
-
-
-def test_a_video_mask_is_frames(setup):
-    """For (B, C, T, H, W) a mask's leading dim is frames (ComfyUI's video noise_mask): T frames are resized to the
-    latent's frames, one frame covers all of them."""
-    x = torch.zeros((2, 4, 3, 8, 8))
-    per_frame = torch.stack([torch.full((8, 8), float(k) / 2) for k in range(3)])
-    assert torch.equal(rf.prepare_mask(per_frame, x), per_frame.reshape(1, 1, 3, 8, 8))
-    assert torch.equal(rf.prepare_mask(torch.ones((8, 8)), x), torch.ones((1, 1, 3, 8, 8)))
-    assert rf.prepare_mask(torch.ones((5, 1, 16, 16)), x).shape == (1, 1, 3, 8, 8)
-    with pytest.raises(rf.RFInputError, match="a batch of 3"):
-        rf.prepare_mask(torch.ones((3, 1, 3, 8, 8)), x)
-
-
-def test_an_audio_mask_is_one_row_over_time():
-    """For a 1-D latent (B, C, L) (ACE-Step 1.5 audio) a mask is a row over time, resized linearly to L as ComfyUI's
-    reshape_mask does for 1-D latents: (L,) or (1, L) for all items, (Bm, 1, L) per item, and SetLatentNoiseMask's
-    (Bm, 1, 1, L). A mask with more than one row has no meaning over time: refused."""
-    x = torch.zeros((2, 64, 8))
-    row = (torch.arange(8) < 4).float()
-    want = row.reshape(1, 1, 8)
-    for m in (row, row[None], row[None, None], row[None, None, None]):
-        assert torch.equal(rf.prepare_mask(m, x), want), tuple(m.shape)
-    assert torch.equal(rf.prepare_mask(row.repeat_interleave(2)[None], x), want)  # 16 -> 8, linear
-    assert rf.prepare_mask(torch.ones((2, 1, 8)), x).shape == (2, 1, 8)
-    with pytest.raises(rf.RFInputError, match=r"one row over time"):
-        rf.prepare_mask(torch.ones((1, 4, 8)), x)
-
-
 @pytest.mark.parametrize("value", [1.5, -0.1, float("nan")])
 def test_mask_values_outside_unit_interval(setup, value):
     v, y0, y1, s = setup
-    m = torch.ones(8, 8)
-    m[0, 0] = value
+    m = torch.ones(1, 1, 8, 8)
+    m[..., 0, 0] = value
     with pytest.raises(rf.RFInputError, match=r"mask values must lie in \[0, 1\]"):
         rf.edit(v, y1, y0, s, stop_step=3, mask=m)
     with pytest.raises(rf.RFInputError, match="mask values"):
@@ -188,7 +152,7 @@ def test_per_step_list_of_wrong_length(setup):
 def test_unknown_eta_schedule(setup):
     v, y0, y1, s = setup
     with pytest.raises(rf.RFInputError, match="linear_decrease"):
-        rf.edit(v, y1, y0, s, stop_step=3, eta_kind="cosine")
+        rf.edit(v, y1, y0, s, stop_step=3, eta_schedule="cosine")
     with pytest.raises(rf.RFInputError, match="power"):
         rf.eta_schedule(0.5, 4, 0, 2, "power_decay", power=0.0)
 
@@ -211,8 +175,8 @@ def test_sde_takes_euler_maruyama_steps_only(setup, order):
     with pytest.raises(rf.RFInputError, match=f"order is '{order}': set order to euler, or mode to ode"):
         rf.edit(v, y1, y0, s, stop_step=3, mode="sde", order=order, noise_sampler=_ns())
     with pytest.raises(rf.RFInputError, match="set order to euler"):
-        rf.check_sde_order(order)
-    assert rf.check_sde_order("euler") == "euler"
+        rf.edit_plan(s, stop_step=3, mode="sde", order=order)
+    assert rf.edit_plan(s, stop_step=3, mode="sde", order="euler").order == "euler"
 
 
 @pytest.mark.parametrize("order", [0, 1, 2, "rk4", "Euler", None])
@@ -252,12 +216,11 @@ def test_batch_one_source_broadcasts(setup):
     assert torch.allclose(out, y0[:1].expand_as(out), atol=1e-5)
 
 
-def test_eta_or_mask_without_source():
-    gm = mixture(seed=11)
-    s = rf.flux_sigmas(4)
+def test_eta_or_mask_without_source(gm):
+    s = flux_sigmas(4)
     x = randn(LATENT, 3)
     # the plain sampler never needs a source; the controlled path refuses a pull without one
     with pytest.raises(rf.RFInputError, match="pass y0"):
         rf.controlled_reverse_ode(gm.field(), x, s, None, 0.5)
     with pytest.raises(rf.RFInputError, match="pass y0"):
-        rf.controlled_reverse_ode(gm.field(), x, s, None, 0.0, mask=torch.ones(8, 8))
+        rf.controlled_reverse_ode(gm.field(), x, s, None, 0.0, mask=torch.ones(1, 1, 8, 8))

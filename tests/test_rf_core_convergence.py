@@ -9,8 +9,9 @@ import pytest
 import torch
 
 import rf_core as rf
-from rf_helpers import LATENT, Counting, gen, mixture, randn
-from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
+from grids import flux_sigmas
+from mixtures import LATENT, Counting, mixture
+from seeded import gen, randn
 
 STEPS = [14, 28, 56, 112]
 
@@ -20,7 +21,7 @@ def _ratios(errors):
 
 
 def _roundtrip(gm, y0, steps, order):
-    s = rf.flux_sigmas(steps)
+    s = flux_sigmas(steps)
     v = Counting(gm.field())
     z = rf.invert(v, y0, s, rf.seeded_noise(3, y0.shape), gamma=0.0, order=order)
     x = rf.edit(v, z, y0, s, eta=0.0, stop_step=1, order=order)
@@ -91,7 +92,7 @@ def test_solver_order_on_a_generic_ode(order, band):
     x = randn(LATENT, 8)
     fwd_err, rev_err = [], []
     for n in [32, 64, 128, 256]:
-        s = rf.flux_sigmas(n)
+        s = flux_sigmas(n)
         z = rf.controlled_forward_ode(_linear_velocity, x, rf.flip_sigmas(s), x, 0.0, order=order)
         fwd_err.append((z.double() - x.double() * math.exp(_A(1.0) - _A(0.0))).norm().item())
         # reverse: the solver integrates dX = -v dsigma downwards, the same ODE
@@ -117,7 +118,7 @@ def test_one_way_inversion_against_the_exact_gaussian_flow(order, band):
     exact = _exact_gaussian_inversion(mu, var, y0)
     errors = []
     for n in STEPS:
-        z = rf.invert(gm.field(), y0, rf.flux_sigmas(n), randn(LATENT, 1), gamma=0.0, order=order)
+        z = rf.invert(gm.field(), y0, flux_sigmas(n), randn(LATENT, 1), gamma=0.0, order=order)
         errors.append((z.double() - exact).norm().item())
     ratios = _ratios(errors)
     assert all(band[0] <= r <= band[1] for r in ratios), (errors, ratios)
@@ -131,7 +132,7 @@ def test_one_way_generation_against_the_exact_gaussian_flow(order, band):
     exact = mu + var.sqrt() * x1
     errors = []
     for n in STEPS:
-        out = rf.controlled_reverse_ode(gm.field(), x1, rf.flux_sigmas(n), x1, 0.0, order=order)
+        out = rf.controlled_reverse_ode(gm.field(), x1, flux_sigmas(n), x1, 0.0, order=order)
         errors.append((out.double() - exact).norm().item())
     ratios = _ratios(errors)
     assert all(band[0] <= r <= band[1] for r in ratios), (errors, ratios)

@@ -1,7 +1,7 @@
 """Models of two experts (Wan 2.2 A14B): the high-noise expert serves the steps that start at sigma >= boundary,
-the low-noise one the others. rf_core.expert_steps says which steps of a grid one expert serves, and running the
-inversion or the edit as two segments of one grid gives the single run's result bit for bit, so two sampler runs
-(one per expert, as ComfyUI's Wan 2.2 templates run two KSamplerAdvanced) are one RF-Inversion."""
+the low-noise one the others. rf_core.expert_steps says which steps of a grid one expert serves, and running a
+plan's steps in two parts gives the single run's result bit for bit (the SDE noise is keyed by step), so two
+sampler runs (one per expert, as ComfyUI's Wan 2.2 templates run two KSamplerAdvanced) are one RF-Inversion."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import pytest
 import torch
 
 import rf_core as rf
-from rf_helpers import LATENT, mixture_fixtures
-from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
+from grids import flux_sigmas
+from mixtures import LATENT
 
-
-gm, y0 = mixture_fixtures(31, 2)
+GM_SEED, Y0_SEED = 31, 2  # the gm and y0 fixtures' mixture and samples (tests/conftest.py)
 
 
 def test_expert_steps_split_a_grid_at_the_boundary():
@@ -30,57 +29,53 @@ def test_expert_steps_split_a_grid_at_the_boundary():
 
 
 @pytest.mark.parametrize("order", ["euler", "midpoint"])  # fireflow reuses a velocity across steps: see below
-def test_the_inversion_in_two_segments_is_the_single_run(gm, y0, order):
-    grid = rf.flux_sigmas(10)
-    walk = rf.inversion_sigmas(grid, 2)
+def test_the_inversion_in_two_parts_is_the_single_run(gm, y0, order):
+    grid = flux_sigmas(10)
+    plan = rf.inversion_plan(grid, gamma=0.5, start_step=2, order=order)
     y1 = rf.seeded_noise(3, LATENT)
-    whole = rf.controlled_forward_ode(gm.field(), y0, walk, y1, 0.5, order=order)
-    a, k = rf.expert_steps(walk, 0.875, "low_noise")
-    k2, b = rf.expert_steps(walk, 0.875, "high_noise")
-    assert a == 0 and k == k2 and 0 < k < b == len(walk) - 1
-    low = rf.controlled_forward_ode(gm.field(), y0, walk[: k + 1], y1, 0.5, order=order)
-    both = rf.controlled_forward_ode(gm.field(), low, walk[k:], y1, 0.5, order=order)
+    whole = rf.run_inversion(gm.field(), y0, y1, plan)
+    a, k = rf.expert_steps(plan.sigmas, 0.875, "low_noise")
+    k2, b = rf.expert_steps(plan.sigmas, 0.875, "high_noise")
+    assert a == 0 and k == k2 and 0 < k < b == plan.steps
+    low = rf.run_inversion(gm.field(), y0, y1, plan, steps=(a, k))
+    both = rf.run_inversion(gm.field(), low, y1, plan, steps=(k, b))
     assert torch.equal(both, whole)
 
 
 def test_sigma1_applies_to_the_step_from_zero_only(gm, y0):
-    """A second segment starts above sigma = 0: its first step reads the model at its own sigma."""
+    """A second part starts above sigma = 0: its first step reads the model at its own sigma."""
     seen = []
 
     def v(x, s):
         seen.append(s)
         return gm.velocity(x, s)
 
-    walk = rf.flip_sigmas(rf.flux_sigmas(6))
-    rf.controlled_forward_ode(v, y0, walk[2:], y0, 0.0, first_velocity="sigma1")
-    assert seen[0] == float(walk[2])
+    plan = rf.inversion_plan(flux_sigmas(6), gamma=0.0, x0_network=True)
+    rf.run_inversion(v, y0, y0, plan, steps=(2, plan.steps))
+    assert seen[0] == plan.sigmas[2]
 
 
 @pytest.mark.parametrize("mode, kind, start", [("ode", "linear_decrease", 0), ("sde", "power_decay", 0),
                                                ("sde", "constant", 2), ("ode", "constant", 5)])
-def test_the_edit_in_two_segments_is_the_single_run(gm, y0, mode, kind, start):
-    """The eta schedule, the start step and the SDE's noise (the draws of the first segment's steps are skipped
-    in the second) follow the full grid."""
-    grid = rf.flux_sigmas(10)
+def test_the_edit_in_two_parts_is_the_single_run(gm, y0, mode, kind, start):
+    """The eta schedule, the start step and the SDE's noise (keyed by step) follow the full grid."""
+    grid = flux_sigmas(10)
     x = rf.invert(gm.field(), y0, grid, rf.seeded_noise(3, LATENT), gamma=0.5, start_step=start)
-    kw = dict(eta=0.8, start_step=start, stop_step=7, eta_kind=kind, mode=mode)
-
-    def noise():
-        return rf.seeded_noise_sampler(11, LATENT) if mode == "sde" else None
-
-    whole = rf.edit(gm.field([0]), x, y0, grid, noise_sampler=noise(), **kw)
-    high = rf.expert_steps(grid, 0.875, "high_noise")
-    low = rf.expert_steps(grid, 0.875, "low_noise")
-    first = rf.edit(gm.field([0]), x, y0, grid, noise_sampler=noise(), segment=high, **kw)
-    second = rf.edit(gm.field([0]), first, y0, grid, noise_sampler=noise(), segment=low, **kw)
+    plan = rf.edit_plan(grid, eta=0.8, start_step=start, stop_step=7, eta_schedule=kind, mode=mode)
+    noise = rf.step_noise(11, LATENT) if mode == "sde" else None
+    whole = rf.run_edit(gm.field([0]), x, y0, plan, noise=noise)
+    high = rf.expert_steps(plan.sigmas, 0.875, "high_noise")
+    low = rf.expert_steps(plan.sigmas, 0.875, "low_noise")
+    first = rf.run_edit(gm.field([0]), x, y0, plan, noise=noise, steps=(max(high[0], start), max(high[1], start)))
+    second = rf.run_edit(gm.field([0]), first, y0, plan, noise=noise, steps=(max(low[0], start), low[1]))
     assert torch.equal(second, whole)
-    if start >= high[1]:  # the edit starts below the boundary: the high-noise segment has nothing to do
+    if start >= high[1]:  # the edit starts below the boundary: the high-noise part has nothing to do
         assert torch.equal(first, x)
 
 
-def test_a_segment_records_the_grid_step_indices(gm, y0):
-    grid = rf.flux_sigmas(8)
+def test_a_part_reports_the_grid_step_indices(gm, y0):
+    plan = rf.edit_plan(flux_sigmas(8), eta=0.5, stop_step=3)
     seen = []
-    low = rf.expert_steps(grid, 0.875, "low_noise")
-    rf.edit(gm.field(), y0, y0, grid, eta=0.5, stop_step=3, segment=low, callback=lambda d: seen.append(d["i"]))
-    assert seen == list(range(low[1] - low[0]))  # indices within the run: the node adds the segment's first step
+    low = rf.expert_steps(plan.sigmas, 0.875, "low_noise")
+    rf.run_edit(gm.field(), y0, y0, plan, steps=low, callback=lambda d: seen.append(d["i"]))
+    assert seen == list(range(*low))  # the grid's own step indices

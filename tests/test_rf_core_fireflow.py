@@ -7,23 +7,16 @@ import pytest
 import torch
 
 import rf_core as rf
-from rf_helpers import LATENT, Counting, gen, mixture, randn
-from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
+from grids import flux_sigmas
+from mixtures import LATENT, Counting, mixture
+from seeded import gen, randn
 
-
-@pytest.fixture(scope="module")
-def gm():
-    return mixture(seed=91)
-
-
-@pytest.fixture(scope="module")
-def y0(gm):
-    return gm.sample(LATENT[0], gen(1))
+GM_SEED = 91  # the gm fixture's mixture (tests/conftest.py); y0: its samples from gen(1)
 
 
 @pytest.mark.parametrize("steps,start", [(1, 0), (2, 0), (10, 0), (10, 3), (28, 0)])
 def test_fireflow_takes_n_plus_one_model_evaluations_per_direction(gm, y0, steps, start):
-    s = rf.flux_sigmas(steps)
+    s = flux_sigmas(steps)
     n = steps - start
     inv = Counting(gm.field())
     z = rf.invert(inv, y0, s, rf.seeded_noise(2, LATENT), gamma=0.5, start_step=start, order="fireflow")
@@ -76,7 +69,7 @@ def _replay(calls, states, out, grid, field):
 
 
 def test_fireflow_inversion_replays_with_the_controller_fresh_at_each_point(gm, y0):
-    s = rf.flux_sigmas(8)
+    s = flux_sigmas(8)
     fwd = rf.flip_sigmas(s)
     y1 = rf.seeded_noise(4, LATENT)
     gammas = rf.gamma_schedule(0.6, 8, 2, 6)
@@ -95,14 +88,14 @@ def test_fireflow_inversion_replays_with_the_controller_fresh_at_each_point(gm, 
 
 @pytest.mark.parametrize("with_mask", [False, True])
 def test_fireflow_edit_replays_with_the_controller_fresh_at_each_point(gm, y0, with_mask):
-    s = rf.flux_sigmas(8)
+    s = flux_sigmas(8)
     x1 = randn(LATENT, 5)
     etas = rf.eta_schedule(0.7, 8, 0, 5)
     mask = None
     eta_field = etas
     if with_mask:
-        mask = torch.zeros(8, 8)
-        mask[:, :4] = 1.0
+        mask = torch.zeros(1, 1, 8, 8)
+        mask[..., :4] = 1.0
         eta_field = [1.0 - mask * (1.0 - e) for e in etas]
     v, states = Recording(gm.field([1])), []
     out = rf.controlled_reverse_ode(v, x1, s, y0, etas, mask=mask, order="fireflow", callback=states.append)
@@ -115,7 +108,7 @@ def test_fireflow_edit_replays_with_the_controller_fresh_at_each_point(gm, y0, w
 
 def test_fireflow_edit_starts_afresh_and_does_not_reuse_the_inversion(gm, y0):
     """The edit's first step evaluates the (edit-prompt) model at the inverted latent itself."""
-    s = rf.flux_sigmas(6)
+    s = flux_sigmas(6)
     z = rf.invert(gm.field(), y0, s, rf.seeded_noise(4, LATENT), gamma=0.5, order="fireflow")
     v = Recording(gm.field([0]))
     rf.edit(v, z, y0, s, eta=0.9, stop_step=2, order="fireflow")
@@ -128,7 +121,7 @@ def test_fireflow_at_22_evaluations_reconstructs_better_than_euler_at_56():
     y0 = gm.sample(LATENT[0], gen(1))
     errors, counts = {}, {}
     for order, steps in (("fireflow", 10), ("euler", 28), ("euler", 11)):
-        s = rf.flux_sigmas(steps)
+        s = flux_sigmas(steps)
         v = Counting(gm.field())
         z = rf.invert(v, y0, s, rf.seeded_noise(3, LATENT), gamma=0.0, order=order)
         x = rf.edit(v, z, y0, s, eta=0.0, stop_step=1, order=order)

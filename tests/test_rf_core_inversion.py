@@ -6,20 +6,11 @@ import pytest
 import torch
 
 import rf_core as rf
-from rf_helpers import LATENT, ORDERS, Counting, gen, mixture, randn
-from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
+from grids import flux_sigmas
+from mixtures import LATENT, ORDERS, Counting
 
 EPS32 = torch.finfo(torch.float32).eps
-
-
-@pytest.fixture(scope="module")
-def gm():
-    return mixture(seed=21)
-
-
-@pytest.fixture(scope="module")
-def y0(gm):
-    return gm.sample(LATENT[0], gen(1)).reshape(LATENT)
+GM_SEED = 21  # the gm fixture's mixture (tests/conftest.py); y0: its samples from gen(1)
 
 
 @pytest.fixture(scope="module")
@@ -30,18 +21,18 @@ def y1():
 @pytest.mark.parametrize("order", ORDERS)
 @pytest.mark.parametrize("steps", [1, 5, 28])
 def test_gamma_one_lands_on_y1(gm, y0, y1, order, steps):
-    out = rf.invert(gm.field(), y0, rf.flux_sigmas(steps), y1, gamma=1.0, order=order)
+    out = rf.invert(gm.field(), y0, flux_sigmas(steps), y1, gamma=1.0, order=order)
     tol = 16 * EPS32 * float(torch.maximum(y0.abs().max(), y1.abs().max()))
     assert (out - y1).abs().max().item() <= tol
     # and not by accident: gamma = 0.5 ends elsewhere
-    half = rf.invert(gm.field(), y0, rf.flux_sigmas(steps), y1, gamma=0.5, order=order)
+    half = rf.invert(gm.field(), y0, flux_sigmas(steps), y1, gamma=0.5, order=order)
     assert (half - y1).abs().max().item() > 100 * tol
 
 
 @pytest.mark.parametrize("order", ORDERS)
 def test_gamma_one_with_start_step_is_the_straight_line(gm, y0, y1, order):
     """gamma = 1 up to sigma_s: every step stays on the line (1 - sigma) y0 + sigma y1."""
-    s = rf.flux_sigmas(10)
+    s = flux_sigmas(10)
     k = 4
     out = rf.invert(gm.field(), y0, s, y1, gamma=1.0, start_step=k, order=order)
     sk = float(s[k])
@@ -59,7 +50,7 @@ def _plain_euler_inversion(v, y0, fwd):
 
 @pytest.mark.parametrize("start", [0, 3])
 def test_gamma_zero_is_plain_ode_inversion(gm, y0, y1, start):
-    s = rf.flux_sigmas(12)
+    s = flux_sigmas(12)
     out = rf.invert(gm.field(), y0, s, y1, gamma=0.0, start_step=start)
     expected = _plain_euler_inversion(gm.field(), y0, rf.flip_sigmas(s[start:]))
     assert torch.allclose(out, expected, atol=1e-6, rtol=0)
@@ -71,7 +62,7 @@ def test_gamma_zero_is_plain_ode_inversion(gm, y0, y1, start):
 @pytest.mark.parametrize("window", [(0, 3), (2, 5), (7, 10), (4, 5)])
 def test_gamma_window_applies_gamma_only_on_its_steps(gm, y0, y1, window):
     """Replays every step from the callback's states: controlled update inside the window, plain outside."""
-    s = rf.flux_sigmas(10)
+    s = flux_sigmas(10)
     gamma = 0.6
     states = []
     out = rf.invert(gm.field(), y0, s, y1, gamma=gamma, gamma_window=window, callback=states.append)
@@ -99,7 +90,7 @@ def test_gamma_window_applies_gamma_only_on_its_steps(gm, y0, y1, window):
 
 def test_gamma_window_before_step_equals_plain_inversion_prefix(gm, y0, y1):
     """Steps before the window are plain ODE inversion: the state at the window's start is identical."""
-    s = rf.flux_sigmas(10)
+    s = flux_sigmas(10)
     a = 6
     ctl, plain = [], []
     rf.invert(gm.field(), y0, s, y1, gamma=0.8, gamma_window=(a, 10), callback=ctl.append)
@@ -128,7 +119,7 @@ def _expected_calls(grid, order):
 @pytest.mark.parametrize("start", [0, 3])
 def test_velocity_called_at_grid_sigmas(gm, y0, y1, order, start):
     steps = 9
-    s = rf.flux_sigmas(steps, mu=1.15)
+    s = flux_sigmas(steps, mu=1.15)
     v_inv = Counting(gm.field())
     z = rf.invert(v_inv, y0, s, y1, gamma=0.5, start_step=start, order=order)
     assert v_inv.sigmas == _expected_calls(rf.flip_sigmas(s[start:]), order)
@@ -145,18 +136,18 @@ def test_velocity_called_at_grid_sigmas(gm, y0, y1, order, start):
 
 
 def test_velocity_called_at_grid_sigmas_sde(gm, y0, y1):
-    s = rf.flux_sigmas(7)
+    s = flux_sigmas(7)
     v = Counting(gm.field([0]))
-    rf.edit(v, y1, y0, s, eta=0.9, stop_step=3, mode="sde", noise_sampler=rf.seeded_noise_sampler(3, LATENT))
+    rf.edit(v, y1, y0, s, eta=0.9, stop_step=3, mode="sde", noise_sampler=rf.step_noise(3, LATENT))
     assert v.sigmas == _expected_calls(s, "euler")
     v = Counting(gm.field())
-    rf.stochastic_sampler(v, y1, s, noise_sampler=rf.seeded_noise_sampler(3, LATENT))
+    rf.stochastic_sampler(v, y1, s, noise_sampler=rf.step_noise(3, LATENT))
     assert v.sigmas == _expected_calls(s, "euler")
 
 
 def test_velocity_sees_the_latent_at_its_sigma(gm, y0, y1):
     """The x passed with sigma_i is the state the solver holds at sigma_i (the callback's x)."""
-    s = rf.flux_sigmas(6)
+    s = flux_sigmas(6)
     seen, states = [], []
 
     def v(x, sigma):

@@ -7,10 +7,12 @@ import pytest
 import torch
 
 import rf_core as rf
-from rf_helpers import CLASS_A, CLASS_B, LATENT, ORDERS, class_log_odds, class_mixture, gen, mixture, randn
-from rf_helpers import one_thread_per_module  # noqa: F401 (autouse fixture)
+from grids import flux_sigmas
+from mixtures import CLASS_A, CLASS_B, LATENT, ORDERS, class_log_odds, class_mixture, mixture
+from seeded import gen, randn
 
 EPS32 = torch.finfo(torch.float32).eps
+GM_SEED = 31  # the gm fixture's mixture (tests/conftest.py); y0: its samples from gen(1)
 
 
 def _ulps(*ts):
@@ -18,18 +20,8 @@ def _ulps(*ts):
     return 8 * EPS32 * max(float(t.abs().max()) for t in ts)
 
 
-@pytest.fixture(scope="module")
-def gm():
-    return mixture(seed=31)
-
-
-@pytest.fixture(scope="module")
-def y0(gm):
-    return gm.sample(LATENT[0], gen(1)).reshape(LATENT)
-
-
 def _ns(seed=0, shape=LATENT):
-    return rf.seeded_noise_sampler(seed, shape)
+    return rf.step_noise(seed, shape)
 
 
 # ---------------------------------------------------------------- eta = 1 returns the source
@@ -40,7 +32,7 @@ def _ns(seed=0, shape=LATENT):
 @pytest.mark.parametrize("solver", ["sde", *ORDERS])
 def test_eta_one_everywhere_returns_source(gm, y0, solver, scale, start_seed):
     x = randn(LATENT, start_seed, scale)
-    s = rf.flux_sigmas(9)
+    s = flux_sigmas(9)
     v = gm.field([1])
     if solver == "sde":
         out = rf.controlled_reverse_sde(v, x, s, y0, 1.0, noise_sampler=_ns())
@@ -55,7 +47,7 @@ def test_eta_one_everywhere_returns_source(gm, y0, solver, scale, start_seed):
 @pytest.mark.parametrize("mode,order", [("ode", "euler"), ("ode", "midpoint"), ("ode", "fireflow"), ("sde", "euler")])
 @pytest.mark.parametrize("start", [0, 4])
 def test_edit_eta_one_full_window_returns_source(gm, y0, mode, order, start):
-    s = rf.flux_sigmas(9)
+    s = flux_sigmas(9)
     x = randn(LATENT, 5, 3.0)
     out = rf.edit(gm.field([2]), x, y0, s, eta=1.0, start_step=start, stop_step=9, mode=mode, order=order,
                   noise_sampler=_ns(1))
@@ -74,7 +66,7 @@ def test_gamma_one_eta_one_prefix_is_sdedit(gm, y0, k, order):
 
     (Not fireflow: its step k reuses the model's output from step k - 1's midpoint, a fresh run would not.)"""
     steps = 10
-    s = rf.flux_sigmas(steps)
+    s = flux_sigmas(steps)
     y1 = rf.seeded_noise(9, LATENT)
     edit_v = gm.field([0])
     z = rf.invert(gm.field(), y0, s, y1, gamma=1.0, order=order)
@@ -98,7 +90,7 @@ def classes():
     gm = class_mixture(event=LATENT[1:], seed=3)
     y0 = gm.sample(6, gen(1), classes=CLASS_A)
     y1 = rf.seeded_noise(5, y0.shape)
-    s = rf.flux_sigmas(12)
+    s = flux_sigmas(12)
     z = rf.invert(gm.field(), y0, s, y1, gamma=0.5)  # null prompt = the whole mixture
     return gm, y0, s, z
 
@@ -125,11 +117,13 @@ def _edit_sweep(classes, mode, settings):
     return dists, odds
 
 
-@pytest.mark.parametrize("mode", ["ode", "sde"])
-def test_raising_eta_trades_editability_for_faithfulness(classes, mode):
+@pytest.mark.parametrize("mode, stop", [("ode", 6), ("sde", 8)])
+def test_raising_eta_trades_editability_for_faithfulness(classes, mode, stop):
+    """The SDE forgets the window faster: at stop 6 of 12 its gaps between etas are within the noise's spread (the
+    order held for 7 of 10 noise seeds), at stop 8 for all 10."""
     gm, y0, s, z = classes
     assert (class_log_odds(gm, y0, CLASS_A, CLASS_B) < 0).all()  # the source is class A
-    dists, odds = _edit_sweep(classes, mode, [dict(eta=eta, stop_step=6) for eta in [0.0, 0.25, 0.5, 0.75, 1.0]])
+    dists, odds = _edit_sweep(classes, mode, [dict(eta=eta, stop_step=stop) for eta in [0.0, 0.25, 0.5, 0.75, 1.0]])
     assert _strictly_decreasing(dists), dists
     assert _strictly_decreasing(odds), odds
     assert odds[0] > 0  # eta = 0: the class-B prompt wins
@@ -149,8 +143,9 @@ def test_later_stop_step_trades_editability_for_faithfulness(classes, mode):
 
 
 def _square_mask(h=8, w=8, top=2, left=3, size=4):
-    m = torch.zeros(h, w)
-    m[top : top + size, left : left + size] = 1.0
+    """A mask as rf_core takes it: (1, 1, H, W), 1 = edit."""
+    m = torch.zeros(1, 1, h, w)
+    m[..., top : top + size, left : left + size] = 1.0
     return m
 
 
@@ -161,12 +156,12 @@ SOLVERS = [("ode", "euler"), ("ode", "midpoint"), ("ode", "fireflow"), ("sde", "
 @pytest.mark.parametrize("start", [0, 3])
 @pytest.mark.parametrize("batched", [False, True])
 def test_mask_keeps_outside_and_edits_inside(gm, y0, mode, order, start, batched):
-    s = rf.flux_sigmas(10)
+    s = flux_sigmas(10)
     y1 = rf.seeded_noise(4, LATENT)
     z = rf.invert(gm.field(), y0, s, y1, gamma=0.5, start_step=start, order=order)
     if batched:  # one mask per batch item, different regions
-        mask = torch.stack([_square_mask(left=0), _square_mask(top=4, left=4)])
-        inside = mask[:, None].expand(LATENT).bool()
+        mask = torch.cat([_square_mask(left=0), _square_mask(top=4, left=4)])
+        inside = mask.expand(LATENT).bool()
     else:
         mask = _square_mask()
         inside = mask.expand(LATENT).bool()
@@ -191,7 +186,7 @@ def test_mask_inside_equals_unmasked_edit_for_independent_pixels(mode, order, st
     gm1 = mixture(seed=51, k=1)
     gm_edit = mixture(seed=52, k=1)  # the "edit prompt": another Gaussian
     y0 = gm1.sample(LATENT[0], gen(1))
-    s = rf.flux_sigmas(10)
+    s = flux_sigmas(10)
     z = rf.invert(gm1.field(), y0, s, rf.seeded_noise(4, LATENT), gamma=0.5, start_step=start, order=order)
     mask = _square_mask()
     inside = mask.expand(LATENT).bool()
@@ -204,31 +199,30 @@ def test_mask_inside_equals_unmasked_edit_for_independent_pixels(mode, order, st
 
 
 def test_mask_all_ones_is_the_unmasked_edit_and_all_zeros_the_source(gm, y0):
-    s = rf.flux_sigmas(8)
+    s = flux_sigmas(8)
     z = rf.invert(gm.field(), y0, s, rf.seeded_noise(4, LATENT), gamma=0.5)
     for mode in ("ode", "sde"):
         kw = dict(eta=0.7, stop_step=3, mode=mode, noise_sampler=_ns(6))
         plain = rf.edit(gm.field([1]), z, y0, s, **kw)
         kw["noise_sampler"] = _ns(6)
-        ones = rf.edit(gm.field([1]), z, y0, s, mask=torch.ones(8, 8), **kw)
+        ones = rf.edit(gm.field([1]), z, y0, s, mask=torch.ones(1, 1, 8, 8), **kw)
         kw["noise_sampler"] = _ns(6)
-        zeros = rf.edit(gm.field([1]), z, y0, s, mask=torch.zeros(8, 8), **kw)
+        zeros = rf.edit(gm.field([1]), z, y0, s, mask=torch.zeros(1, 1, 8, 8), **kw)
         assert torch.allclose(ones, plain, atol=1e-5, rtol=0)
         assert (zeros - y0).abs().max().item() <= _ulps(zeros, y0)
 
 
-@pytest.mark.parametrize("mask_shape", ["hw", "bhw", "b1hw", "b11hw"])
+@pytest.mark.parametrize("mask_shape", ["one", "per_item"])
 @pytest.mark.parametrize("mode", ["ode", "sde"])
 def test_mask_broadcasts_over_video_latents(mode, mask_shape):
     shape = (2, 3, 4, 6, 6)  # (B, C, T, H, W)
     gm = mixture(event=shape[1:], seed=41)
     y0 = gm.sample(2, gen(1))
-    s = rf.flux_sigmas(6)
+    s = flux_sigmas(6)
     z = rf.invert(gm.field(), y0, s, rf.seeded_noise(2, shape), gamma=0.5)
     m = torch.zeros(6, 6)
     m[1:4, 2:5] = 1.0
-    mask = {"hw": m, "bhw": m.expand(2, 6, 6), "b1hw": m.expand(2, 1, 1, 6, 6),
-            "b11hw": m[None, None, None]}[mask_shape]
+    mask = m.expand(1, 1, 4, 6, 6) if mask_shape == "one" else m.expand(2, 1, 4, 6, 6)
     out = rf.edit(gm.field([0]), z, y0, s, eta=0.3, stop_step=2, mode=mode, mask=mask,
                   noise_sampler=_ns(3, shape))
     inside = m.bool().expand(shape)

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import rf_core as rf
+from grids import flux_sigmas, flux_time_shift
 
 
 @pytest.mark.parametrize("steps,start,stop", [(10, 0, 4), (28, 3, 5), (28, 6, 25), (5, 0, 5)])
@@ -55,7 +56,7 @@ def test_gamma_schedule_window():
 @pytest.mark.parametrize("mu", [0.5, 1.0, 1.15, 3.0])
 @pytest.mark.parametrize("steps", [1, 4, 28])
 def test_flux_sigmas_match_formula(mu, steps):
-    s = rf.flux_sigmas(steps, mu=mu)
+    s = flux_sigmas(steps, mu=mu)
     assert s.dtype == torch.float32 and s.shape == (steps + 1,)
     assert s[0].item() == 1.0 and s[-1].item() == 0.0
     for i in range(1, steps):
@@ -71,14 +72,14 @@ def test_flux_sigmas_match_formula(mu, steps):
 
 def test_flux_time_shift_endpoints_and_identity():
     t = torch.tensor([0.0, 0.25, 0.5, 1.0], dtype=torch.float64)
-    out = rf.flux_time_shift(t, 0.0)  # mu = 0: identity
+    out = flux_time_shift(t, 0.0)  # mu = 0: identity
     assert torch.allclose(out, t, atol=1e-15)
-    out = rf.flux_time_shift(t, 1.15)
+    out = flux_time_shift(t, 1.15)
     assert out[0].item() == 0.0 and out[-1].item() == 1.0
 
 
 def test_flip_sigmas_alters_no_value():
-    s = rf.flux_sigmas(28)
+    s = flux_sigmas(28)
     f = rf.flip_sigmas(s)
     assert f[0].item() == 0.0  # ComfyUI's FlipSigmas would turn this into 1e-4
     assert f[-1].item() == 1.0
@@ -89,7 +90,7 @@ def test_flip_sigmas_alters_no_value():
 
 @pytest.mark.parametrize("start", [0, 1, 5])
 def test_inversion_sigmas_are_the_sampling_grid_tail(start):
-    s = rf.flux_sigmas(10)
+    s = flux_sigmas(10)
     inv = rf.inversion_sigmas(s, start)
     assert torch.equal(inv, torch.flip(s[start:], (0,)))
     assert inv[0].item() == 0.0 and inv[-1].item() == s[start].item()

@@ -7,8 +7,10 @@ import pytest
 import torch
 
 import rf_core as rf
-from rf_helpers import LATENT, gen, mixture, one_thread_per_module, randn  # noqa: F401 (autouse fixture)
-from rf_core.analytic import GaussianMixture
+from grids import flux_sigmas
+from mixtures import LATENT, mixture
+from seeded import gen, randn
+from exact_fields import GaussianMixture
 
 N = 12000  # samples in one batch: Monte-Carlo SE ~ 1 % of the data's std
 DIM = 2
@@ -21,7 +23,7 @@ def small():
 
 
 def _grid():
-    return rf.flux_sigmas(STEPS, mu=0.5)
+    return flux_sigmas(STEPS, mu=0.5)
 
 
 def _assert_matches_data(out: torch.Tensor, gm: GaussianMixture, z: float = 5.0):
@@ -43,7 +45,7 @@ def _assert_matches_data(out: torch.Tensor, gm: GaussianMixture, z: float = 5.0)
 @pytest.mark.parametrize("noise_scale", [1.0, 0.5, 0.0])
 def test_sampler_matches_data_mean_and_covariance(small, noise_scale):
     x = randn((N, DIM), 3)
-    out = rf.stochastic_sampler(small.field(), x, _grid(), noise_sampler=rf.seeded_noise_sampler(4, (N, DIM)),
+    out = rf.stochastic_sampler(small.field(), x, _grid(), noise_sampler=rf.step_noise(4, (N, DIM)),
                                 noise_scale=noise_scale)
     _assert_matches_data(out, small)
 
@@ -51,13 +53,13 @@ def test_sampler_matches_data_mean_and_covariance(small, noise_scale):
 def test_sampler_with_a_wrong_diffusion_would_fail(small):
     """The marginal check has teeth: noise of scale 0.5 with the drift of scale 1 is rejected."""
     sig = [float(a) for a in _grid()]
-    ns = rf.seeded_noise_sampler(4, (N, DIM))
+    ns = rf.step_noise(4, (N, DIM))
     X = randn((N, DIM), 3)
     for i, (a, b) in enumerate(zip(sig[:-1], sig[1:])):
         v = small.velocity(X, a)
         d = a - b
         if a < 1 and b > 0:
-            X = X + d * (-2 * v - X / (1 - a)) + 0.5 * (2 * a * d / (1 - a)) ** 0.5 * ns(i)
+            X = X + d * (-2 * v - X / (1 - a)) + 0.5 * (2 * a * d / (1 - a)) ** 0.5 * ns(a)
         else:
             X = X - d * v
     with pytest.raises(AssertionError, match="SE"):
@@ -67,18 +69,18 @@ def test_sampler_with_a_wrong_diffusion_would_fail(small):
 def test_noise_scale_zero_is_the_ode():
     gm = mixture(seed=71)
     x = randn(LATENT, 1)
-    s = rf.flux_sigmas(10)
-    sde = rf.stochastic_sampler(gm.field(), x, s, noise_sampler=rf.seeded_noise_sampler(2, LATENT), noise_scale=0.0)
+    s = flux_sigmas(10)
+    sde = rf.stochastic_sampler(gm.field(), x, s, noise_sampler=rf.step_noise(2, LATENT), noise_scale=0.0)
     ode = rf.controlled_reverse_ode(gm.field(), x, s, x, 0.0)
     assert torch.equal(sde, ode)
-    noisy = rf.stochastic_sampler(gm.field(), x, s, noise_sampler=rf.seeded_noise_sampler(2, LATENT))
+    noisy = rf.stochastic_sampler(gm.field(), x, s, noise_sampler=rf.step_noise(2, LATENT))
     assert (noisy - ode).abs().max() > 1e-2
 
 
 class _RecordingNoise:
     def __init__(self, seed, shape):
-        self.inner = rf.seeded_noise_sampler(seed, shape)
-        self.calls: list[int] = []
+        self.inner = rf.step_noise(seed, shape)
+        self.calls: list[float] = []
 
     def __call__(self, i):
         self.calls.append(i)
@@ -89,7 +91,7 @@ class _RecordingNoise:
 def test_first_step_from_sigma_one_is_finite_and_deterministic(noise_scale):
     gm = mixture(seed=72)
     x = randn(LATENT, 1)
-    s = rf.flux_sigmas(8)
+    s = flux_sigmas(8)
     assert float(s[0]) == 1.0
     states = []
     noise = _RecordingNoise(3, LATENT)
@@ -100,23 +102,23 @@ def test_first_step_from_sigma_one_is_finite_and_deterministic(noise_scale):
     # step 0 (sigma = 1, where 1 / (1 - sigma) is infinite) is a plain ODE step, step N-1 (to 0) too
     s1 = float(s[1])
     assert torch.allclose(states[1]["x"], x - (1.0 - s1) * gm.velocity(x, 1.0), atol=1e-6, rtol=0)
-    assert noise.calls == list(range(1, len(s) - 2))
+    assert noise.calls == [float(a) for a in s[1:len(s) - 2]]  # the steps' sigmas, not the first or last
 
 
 def test_controlled_sde_first_step_at_sigma_one_is_finite():
     gm = mixture(seed=72)
     x, y0 = randn(LATENT, 1), gm.sample(LATENT[0], gen(2))
-    out = rf.edit(gm.field([0]), x, y0, rf.flux_sigmas(6), eta=0.5, stop_step=6, mode="sde",
-                  noise_sampler=rf.seeded_noise_sampler(1, LATENT))
+    out = rf.edit(gm.field([0]), x, y0, flux_sigmas(6), eta=0.5, stop_step=6, mode="sde",
+                  noise_sampler=rf.step_noise(1, LATENT))
     assert torch.isfinite(out).all()
 
 
 @pytest.mark.parametrize("noise_scale", [1.0, 0.5])
 def test_last_step_lands_on_the_x0_estimate(noise_scale):
     gm = mixture(seed=73)
-    s = rf.flux_sigmas(8)
+    s = flux_sigmas(8)
     states = []
-    out = rf.stochastic_sampler(gm.field(), randn(LATENT, 1), s, noise_sampler=rf.seeded_noise_sampler(5, LATENT),
+    out = rf.stochastic_sampler(gm.field(), randn(LATENT, 1), s, noise_sampler=rf.step_noise(5, LATENT),
                                 noise_scale=noise_scale, callback=states.append)
     last = states[-1]
     assert last["sigma_next"] == 0.0
@@ -130,7 +132,7 @@ def test_point_mass_data_comes_out_as_the_point():
     point = randn((DIM,), 9)
     gm = GaussianMixture(point[None], torch.full((1, DIM), 1e-8))
     x = randn((2000, DIM), 1)
-    out = rf.stochastic_sampler(gm.field(), x, rf.flux_sigmas(12), noise_sampler=rf.seeded_noise_sampler(2, x.shape))
+    out = rf.stochastic_sampler(gm.field(), x, flux_sigmas(12), noise_sampler=rf.step_noise(2, x.shape))
     assert (out - point).abs().max().item() < 1e-3
 
 
@@ -141,9 +143,9 @@ def test_controlled_sde_with_eta_zero_keeps_the_marginals(small):
     x = randn((N, DIM), 3)
     y0 = torch.full((1, DIM), 3.0)  # a source far from the data: with eta = 0 it must not matter
     out = rf.controlled_reverse_sde(small.field(), x, _grid(), y0, 0.0,
-                                    noise_sampler=rf.seeded_noise_sampler(4, (N, DIM)))
+                                    noise_sampler=rf.step_noise(4, (N, DIM)))
     _assert_matches_data(out, small)
-    plain = rf.stochastic_sampler(small.field(), x, _grid(), noise_sampler=rf.seeded_noise_sampler(4, (N, DIM)))
+    plain = rf.stochastic_sampler(small.field(), x, _grid(), noise_sampler=rf.step_noise(4, (N, DIM)))
     assert torch.equal(out, plain)
 
 
@@ -151,15 +153,15 @@ def test_controlled_sde_eta_window_pulls_towards_the_source(small):
     n = 512
     x = randn((n, DIM), 3)
     y0 = small.sample(1, gen(8))
-    s = rf.flux_sigmas(40, mu=0.5)
+    s = flux_sigmas(40, mu=0.5)
     dist = {}
     for eta in (0.0, 0.5, 0.9, 1.0):
         out = rf.edit(small.field(), x, y0, s, eta=eta, stop_step=12, mode="sde",
-                      noise_sampler=rf.seeded_noise_sampler(4, (n, DIM)))
+                      noise_sampler=rf.step_noise(4, (n, DIM)))
         dist[eta] = (out - y0).norm(dim=1).mean().item()
     assert dist[0.0] > dist[0.5] > dist[0.9] > dist[1.0]
     full = rf.edit(small.field(), x, y0, s, eta=1.0, stop_step=40, mode="sde",
-                   noise_sampler=rf.seeded_noise_sampler(4, (n, DIM)))
+                   noise_sampler=rf.step_noise(4, (n, DIM)))
     assert (full - y0).abs().max().item() < 1e-5
 
 
@@ -167,19 +169,19 @@ def test_controlled_sde_noise_vanishes_where_eta_is_one():
     """Eq. 17's diffusion sqrt(2 (1 - eta) sigma delta / (1 - sigma)): eta = 1 steps ignore the noise."""
     gm = mixture(seed=74)
     x, y0 = randn(LATENT, 1), gm.sample(LATENT[0], gen(2))
-    s = rf.flux_sigmas(10)
+    s = flux_sigmas(10)
     k = 5
-    base = rf.seeded_noise_sampler(3, LATENT)
-    draws = [base(i) for i in range(10)]
+    base = rf.step_noise(3, LATENT)
+    window = [float(a) for a in s[:k]]
 
-    def poisoned(i):
-        return draws[i] * (1e6 if i < k else 1.0)
+    def poisoned(sigma):
+        return base(sigma) * (1e6 if sigma in window else 1.0)
 
-    a = rf.edit(gm.field([1]), x, y0, s, eta=1.0, stop_step=k, mode="sde", noise_sampler=lambda i: draws[i])
+    a = rf.edit(gm.field([1]), x, y0, s, eta=1.0, stop_step=k, mode="sde", noise_sampler=base)
     b = rf.edit(gm.field([1]), x, y0, s, eta=1.0, stop_step=k, mode="sde", noise_sampler=poisoned)
     assert torch.equal(a, b)
     # with eta 0.9 the noise still counts, scaled by sqrt(1 - eta)
-    c = rf.edit(gm.field([1]), x, y0, s, eta=0.9, stop_step=k, mode="sde", noise_sampler=lambda i: draws[i])
+    c = rf.edit(gm.field([1]), x, y0, s, eta=0.9, stop_step=k, mode="sde", noise_sampler=base)
     d = rf.edit(gm.field([1]), x, y0, s, eta=0.9, stop_step=k, mode="sde", noise_sampler=poisoned)
     assert not torch.equal(c, d)
 
@@ -194,17 +196,17 @@ def test_controlled_sde_steps_replay_eq17_with_known_noise(eta_kind, with_mask):
     gm = mixture(seed=75)
     x, y0 = randn(LATENT, 1), gm.sample(LATENT[0], gen(2))
     steps, stop = 10, 8
-    s = rf.flux_sigmas(steps)
+    s = flux_sigmas(steps)
     draws = [rf.seeded_noise(100 + i, LATENT) for i in range(steps)]
     mask = None
     if with_mask:
-        mask = torch.zeros(8, 8)
-        mask[:, :5] = 1.0
+        mask = torch.zeros(1, 1, 8, 8)
+        mask[..., :5] = 1.0
     states = []
-    out = rf.edit(gm.field([1]), x, y0, s, eta=0.5, stop_step=stop, eta_kind=eta_kind, mode="sde", mask=mask,
-                  noise_sampler=lambda i: draws[i], callback=states.append)
-    etas = rf.eta_schedule(0.5, steps, 0, stop, eta_kind)
     sig = [float(a) for a in s]
+    out = rf.edit(gm.field([1]), x, y0, s, eta=0.5, stop_step=stop, eta_schedule=eta_kind, mode="sde", mask=mask,
+                  noise_sampler=lambda sigma: draws[sig.index(sigma)], callback=states.append)
+    etas = rf.eta_schedule(0.5, steps, 0, stop, eta_kind)
     xs = [st["x"] for st in states] + [out]
     noisy_partial = 0
     for i in range(steps):

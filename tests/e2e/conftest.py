@@ -46,7 +46,7 @@ FRONTENDS, FRONTEND_NOTES = frontends.all_frontends()
 
 
 def _unavailable(reason):
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if e2e_server.in_ci():
         pytest.fail(f"end-to-end prerequisites missing under CI: {reason}", pytrace=False)
     pytest.skip(f"{reason}; {SETUP_HINT}")
 
@@ -100,6 +100,14 @@ def comfy_server(e2e_base_dir, request):
 @pytest.fixture(scope="session")
 def object_info(comfy_server):
     return comfy_server.object_info()
+
+
+@pytest.fixture(scope="session")
+def ours(object_info):
+    """node id -> pack folder, for the nodes the server loaded from this pack."""
+    found = e2e_server.pack_nodes(object_info)
+    assert found, "the server lists no node from this pack's folder"
+    return found
 
 
 @pytest.fixture(scope="session", params=FRONTENDS, ids=[f.id for f in FRONTENDS])

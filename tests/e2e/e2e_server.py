@@ -23,8 +23,9 @@ from pathlib import Path
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "tests"))
-from comfy_harness import comfyui_version, find_comfyui  # noqa: E402,F401  (one rule each, shared with the unit tests)
+sys.path.insert(0, str(REPO_ROOT / "tests" / "support"))
+# one rule each, shared with the unit tests: where ComfyUI is, its version, whether CI runs the tests
+from comfy_harness import comfyui_version, find_comfyui, in_ci  # noqa: E402,F401
 PACK_DIR_NAME = "comfyui-rf-inversion"
 STANDIN_DIR_NAME = "rf_inversion_e2e_standins"
 STANDIN_SRC = Path(__file__).resolve().parent / "standin_pack"

@@ -13,7 +13,6 @@ import requests
 import e2e_browser as browser
 from e2e_checks import PICTURE, help_panel_problems
 from e2e_config import DOCS
-from e2e_server import pack_nodes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
 
@@ -29,14 +28,6 @@ def help_page(server, folder, node_id, locale):
         if r.ok and "text/html" not in r.headers.get("content-type", ""):
             return path, r.content.decode("utf-8")  # fetch's Response.text() decodes UTF-8 whatever the header
     raise AssertionError(f"no help page for {node_id}: {tried}")
-
-
-@pytest.fixture(scope="module")
-def ours(object_info):
-    """node id -> pack folder, for the nodes the server loaded from this pack."""
-    found = pack_nodes(object_info)
-    assert found, "the server lists no node from this pack's folder"
-    return found
 
 
 def test_every_node_of_the_pack_has_a_page(ours):

@@ -12,21 +12,13 @@ import json
 import pytest
 
 import e2e_browser as browser
-import i18n_helpers as i18n
+import translations as i18n
 from e2e_checks import help_panel_problems
 from e2e_config import DOCS
-from e2e_server import pack_nodes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
 
 LANG = "zh"
-
-
-@pytest.fixture(scope="module")
-def ours(object_info):
-    found = pack_nodes(object_info)
-    assert found, "the server lists no node from this pack's folder"
-    return found
 
 
 @pytest.fixture(scope="module")

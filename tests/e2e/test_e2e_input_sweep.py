@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from builders import node_defaults
 from e2e_checks import input_specs
 from test_e2e_regional_edit import output_snapshot
 
@@ -94,11 +95,11 @@ def finish(p, result, sigmas=None):
 def all_in_one():
     p = Prompt()
     common(p)
-    p.add("invert", "RFInvert", model=p.link("unet"), conditioning=p.link("empty"), latent=p.link("src"), steps=2,
-          gamma=0.5, seed=0, guidance=0.0, start_step=0)
+    p.add("invert", "RFInvert", model=p.link("unet"), conditioning=p.link("empty"), latent=p.link("src"),
+          **dict(node_defaults("RFInvert"), steps=2))
     p.add("edit", "RFControlledSampler", model=p.link("unet"), conditioning=p.link("prompt"),
-          inverted=p.link("invert"), reference=p.link("src"), steps=2, start_step=0, stop_step=1, eta=0.9,
-          eta_schedule="constant", guidance=3.5, mode="ode", seed=0, mask=p.link("mask"))
+          inverted=p.link("invert"), reference=p.link("src"), mask=p.link("mask"),
+          **dict(node_defaults("RFControlledSampler"), steps=2, stop_step=1))
     return finish(p, "edit")
 
 
@@ -109,12 +110,12 @@ def sampler_chain():
     common(p)
     p.add("inv_sigmas", "RFInversionSigmas", sigmas=p.link("sched"), start_step=0)
     p.add("flip", "RFFlipSigmas", sigmas=p.link("inv_sigmas"))
-    p.add("inv_sampler", "RFInvertSampler", gamma=0.5, seed=0)
+    p.add("inv_sampler", "RFInvertSampler", **node_defaults("RFInvertSampler"))
     p.add("inv_guider", "BasicGuider", model=p.link("unet"), conditioning=p.link("flux_g0"))
     p.add("inv_sca", "SamplerCustomAdvanced", noise=p.link("no_noise"), guider=p.link("inv_guider"),
           sampler=p.link("inv_sampler"), sigmas=p.link("inv_sigmas"), latent_image=p.link("src"))
-    p.add("edit_sampler", "RFControlledSamplerSampler", inverted=p.link("inv_sca"), start_step=0, stop_step=1,
-          eta=0.9, eta_schedule="constant", mode="ode", seed=0, mask=p.link("mask"))
+    p.add("edit_sampler", "RFControlledSamplerSampler", inverted=p.link("inv_sca"), mask=p.link("mask"),
+          **dict(node_defaults("RFControlledSamplerSampler"), stop_step=1))
     p.add("edit_guider", "BasicGuider", model=p.link("unet"), conditioning=p.link("flux_g35"))
     p.add("edit_sca", "SamplerCustomAdvanced", noise=p.link("no_noise"), guider=p.link("edit_guider"),
           sampler=p.link("edit_sampler"), sigmas=p.link("flip"), latent_image=p.link("src"))

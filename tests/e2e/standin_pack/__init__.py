@@ -17,7 +17,7 @@ pointed at and build a deterministic, tiny model instead:
   around a 32-channel AutoencoderKL with 16 latent channels and 8x downscale for
   ``ae.safetensors``, around a width-4 Wan 2.1 VAE for the Wan / Qwen-Image VAE files.
 * family_standins.py: ``E2ETinyUNETLoader`` (for UNETLoader: the tiny model of the file's
-  family, Flux-dev as above or Qwen-Image-Edit / Wan 2.1 T2V from tests/model_zoo, recording
+  family, Flux-dev as above or Qwen-Image-Edit / Wan 2.1 T2V from tests/support/model_zoo, recording
   every evaluation), ``E2EFakeCLIPLoader`` (for CLIPLoader: qwen_image and wan text encoders
   of the tiny models' width) and ``E2EModelCalls`` (an output node that reports what the
   model was evaluated on: pass, sigma, cond/uncond, reference latents).

@@ -2,8 +2,8 @@
 model saw (tests only).
 
 * ``E2ETinyUNETLoader`` (for UNETLoader): the tiny model of the family its ``unet_name`` belongs to
-  (UNET_FAMILIES): Flux.1 dev is standins.build_tiny_flux, the others come from tests/model_zoo (Qwen-Image-Edit,
-  Wan 2.1 T2V). A fresh model on every run, with a CallRecorder as its model function wrapper, so E2EModelCalls
+  (UNET_FAMILIES): Flux.1 dev is standins.build_tiny_flux, the others come from tests/support/model_zoo
+  (Qwen-Image-Edit, Wan 2.1 T2V). A fresh model on every run, with a CallRecorder as its model function wrapper, so E2EModelCalls
   reports the evaluations of one prompt.
 * ``E2EFakeCLIPLoader`` (for CLIPLoader): a text encoder of the family's ``type`` (qwen_image, wan) whose context
   has the tiny models' width; the images TextEncodeQwenImageEdit hands its tokenizer go into the prompt's hash.
@@ -21,7 +21,7 @@ from .standins import Probe, StandIn, _seeded_state_dict, build_tiny_flux, build
 
 TEXT_TOKENS = 8
 
-# unet_name -> tests/model_zoo family (None: the Flux-dev stand-in of standins.py, which the Flux fakes fit)
+# unet_name -> tests/support/model_zoo family (None: the Flux-dev stand-in of standins.py, which the Flux fakes fit)
 UNET_FAMILIES = {
     "flux1-dev.safetensors": None,
     "qwen_image_edit_fp8_e4m3fn.safetensors": "Qwen-Image-Edit",
@@ -100,8 +100,7 @@ class FakeTextEncoder:
 
     def encode_from_tokens_scheduled(self, tokens, unprojected=False, add_dict={}, show_pbar=True):
         key = "|".join([self.clip_type, tokens["text"], *tokens["images"]])
-        gen = torch.Generator().manual_seed(zlib.crc32(key.encode("utf-8")))
-        cond = torch.randn((1, TEXT_TOKENS, self.width), generator=gen)
+        cond = tests_module("seeded").randn((1, TEXT_TOKENS, self.width), zlib.crc32(key.encode("utf-8")))
         return [[cond, {"pooled_output": None, **add_dict}]]
 
 

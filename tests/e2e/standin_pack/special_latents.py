@@ -4,7 +4,7 @@ latent's values (so an e2e test can compare regions, which statistics would hide
 draw takes its own seeded generator."""
 import torch
 
-from .standins import Probe
+from .standins import Probe, tests_module
 
 LATENT_KINDS = ["randn", "zeros", "nan", "inf"]
 MASK_KINDS = ["ones", "zeros", "left_half", "nan"]
@@ -35,7 +35,7 @@ class E2ESpecialLatent:
         shape = (batch, channels, *((frames,) if frames else ()), height, width)
         if kind == "zeros":
             return ({"samples": torch.zeros(shape)},)
-        samples = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+        samples = tests_module("seeded").randn(shape, seed)
         if kind in ("nan", "inf") and samples.numel():
             samples.view(-1)[0] = float(kind)
         return ({"samples": samples},)

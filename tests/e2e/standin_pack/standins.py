@@ -49,15 +49,16 @@ TINY_VAE_DDCONFIG = {
 TEXT_TOKENS = 16
 
 
-TESTS_DIR = Path(__file__).resolve().parents[2]
+SUPPORT_DIR = Path(__file__).resolve().parents[2] / "support"
 
 
 def tests_module(name):
-    """A module of tests/ by its own name (comfy_harness: the version-aware model helpers; model_zoo, which
-    imports its siblings by name): the server imports this pack from a symlink in its custom_nodes, where tests/
-    is not on sys.path, so tests/ joins the END of sys.path, in this throw-away server only."""
-    if str(TESTS_DIR) not in sys.path:
-        sys.path.append(str(TESTS_DIR))
+    """A module of tests/support/ by its own name (comfy_harness: the version-aware model helpers; model_zoo, which
+    imports its siblings by name; seeded: the tests' seeded draws): the server imports this pack from a symlink in
+    its custom_nodes, where tests/support/ is not on sys.path, so it joins the END of sys.path, in this throw-away
+    server only."""
+    if str(SUPPORT_DIR) not in sys.path:
+        sys.path.append(str(SUPPORT_DIR))
     return importlib.import_module(name)
 
 
@@ -67,7 +68,7 @@ def _comfy_harness():
 
 def _seeded_state_dict(module, seed):
     """Random weights with fan-in scaling; norms (and RMS-norm gammas) start at identity."""
-    gen = torch.Generator().manual_seed(seed)
+    gen = tests_module("seeded").gen(seed)
     out = {}
     for name, ref in module.state_dict().items():
         leaf = name.rsplit(".", 1)[-1]
@@ -137,8 +138,7 @@ class FakeFluxCLIP:
 
     def _embed(self, text, shape):
         seed = zlib.crc32(text.encode("utf-8"))
-        gen = torch.Generator().manual_seed(seed)
-        return torch.randn(shape, generator=gen)
+        return tests_module("seeded").randn(shape, seed)
 
     def encode_from_tokens(self, tokens, return_pooled=False, return_dict=False):
         t5_text = "".join(tokens.get("t5xxl", [""]))

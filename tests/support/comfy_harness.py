@@ -1,4 +1,5 @@
-"""Find and import the real ComfyUI on the CPU, and build real ComfyUI flow models with tiny random weights.
+"""Find and import the real ComfyUI on the CPU and this pack as ComfyUI loads it, and build real ComfyUI models
+with tiny random weights (tiny_model; the families themselves are in model_zoo).
 
 ComfyUI is found through COMFYUI_PATH, else this pack's place inside ComfyUI/custom_nodes/, else the current
 ComfyUI that .ci/run fetched into its cache.
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import torch
 
-PACK_ROOT = Path(__file__).resolve().parents[1]
+from seeded import gen
+
+PACK_ROOT = Path(__file__).resolve().parents[2]  # tests/support/ -> the pack
 PACK_MODULE = "comfyui_rf_inversion"
 CI_CACHE = Path(os.environ.get("RF_CACHE") or Path.home() / ".cache" / "comfyui-rf-inversion")
 CI_COMFYUI = CI_CACHE / "ComfyUI-0.30.0"  # what `bash .ci/run` fetches (the current ComfyUI)
@@ -25,6 +28,11 @@ SETUP_HINT = (
     "ComfyUI/custom_nodes/, with ComfyUI's requirements.txt and the test extras installed in this Python. "
     "See README.md, 'Running the tests'."
 )
+
+
+def in_ci() -> bool:
+    """CI=true (or 1, yes): a test that cannot find what it needs fails instead of skipping."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def find_comfyui() -> Path | None:
@@ -75,24 +83,48 @@ def import_comfyui(path: Path):
     return comfy
 
 
+def _pack_package():
+    """The pack as the package ComfyUI imports it as (named after its folder), registered in sys.modules; its
+    __init__ (which needs ComfyUI) runs only in load_pack."""
+    if PACK_MODULE not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            PACK_MODULE, PACK_ROOT / "__init__.py", submodule_search_locations=[str(PACK_ROOT)]
+        )
+        sys.modules[PACK_MODULE] = importlib.util.module_from_spec(spec)
+    return sys.modules[PACK_MODULE]
+
+
+def import_rf_core():
+    """The pack's rf_core (it needs no ComfyUI), imported once and also reachable as `rf_core`, so the tests and
+    the nodes share one module (one RFInputError)."""
+    _pack_package()
+    core = importlib.import_module(PACK_MODULE + ".rf_core")
+    sys.modules.setdefault("rf_core", core)
+    return core
+
+
 def load_pack():
     """Import this pack the way ComfyUI loads a custom node folder (a package named after its folder)."""
-    if PACK_MODULE in sys.modules:
-        return sys.modules[PACK_MODULE]
-    spec = importlib.util.spec_from_file_location(
-        PACK_MODULE, PACK_ROOT / "__init__.py", submodule_search_locations=[str(PACK_ROOT)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[PACK_MODULE] = module
-    spec.loader.exec_module(module)
-    importlib.import_module(PACK_MODULE + ".nodes")
-    importlib.import_module(PACK_MODULE + ".nodes.adapter")
+    module = _pack_package()
+    if not hasattr(module, "comfy_entrypoint"):
+        module.__spec__.loader.exec_module(module)
+        importlib.import_module(PACK_MODULE + ".nodes")
     return module
+
+
+def pack_node_classes(pack) -> list:
+    """The node classes the pack's comfy_entrypoint registers, in its order (what ComfyUI's loader receives)."""
+    import asyncio
+
+    async def node_list():
+        return await (await pack.comfy_entrypoint()).get_node_list()
+
+    return asyncio.run(node_list())
 
 
 def _randomize(module: torch.nn.Module, seed: int, scale: float = 0.05) -> None:
     """ComfyUI's ops skip weight init, so give every parameter seeded random values (own generator)."""
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     with torch.no_grad():
         for _, p in sorted(module.named_parameters(), key=lambda kv: kv[0]):
             p.copy_((torch.randn(p.shape, generator=g) * scale).to(p.dtype))
@@ -113,24 +145,14 @@ def _patcher(config, seed: int, dtype: torch.dtype, scale: float = 0.05):
     return comfy.model_patcher.ModelPatcher(model, load_device=mm.get_torch_device(), offload_device=mm.unet_offload_device())
 
 
-# Tiny dims shared by the model builders and the conditioning they expect.
+# Tiny dims shared by the model builders (here and in the zoo) and the conditioning they expect.
 CONTEXT_DIM = 32
 POOLED_DIM = 32
-# The transformer of the Flux-like builders (Flux, Chroma, HunyuanVideo): hidden size 64, one block of each kind.
-TINY_DIT = {
-    "hidden_size": 64,
-    "mlp_ratio": 2.0,
-    "num_heads": 2,
-    "depth": 1,
-    "depth_single_blocks": 1,
-    "axes_dim": [8, 12, 12],  # sums to hidden_size / num_heads
-    "qkv_bias": True,
-}
 
 
 def _txt_ids_dims_compat(params_cls) -> dict:
-    """txt_ids_dims is a required field of Flux's and Chroma's params where the version has it (0.16+); Flux.1
-    and Chroma use [] (no text position ids)."""
+    """txt_ids_dims is a required field of Flux's params where the version has it (0.16+); Flux.1 uses [] (no text
+    position ids)."""
     import dataclasses
 
     fields = {f.name for f in dataclasses.fields(params_cls)}
@@ -144,119 +166,42 @@ def flux_params_compat() -> dict:
     return _txt_ids_dims_compat(flux_model.FluxParams)
 
 
-def tiny_flux(schnell: bool = False, seed: int = 0, dtype: torch.dtype = torch.float32):
-    """A real ComfyUI Flux (dev: guidance embedding; schnell: none), hidden size 64, one block of each kind."""
-    import comfy.supported_models as sm
+def tiny_model(config: str, unet_config: dict, seed: int = 0, dtype: torch.dtype = torch.float32,
+               scale: float = 0.05):
+    """comfy.supported_models.<config>(unet_config) as a ModelPatcher, with seeded random weights of std scale."""
+    import comfy.supported_models
 
+    return _patcher(getattr(comfy.supported_models, config)(unet_config), seed, dtype, scale)
+
+
+def flux_unet_config(**over) -> dict:
+    """The tiny Flux.1 unet_config (dev: with the guidance embedding; hidden size 64, one block of each kind) for the
+    running version; over replaces fields. The zoo's Flux.1 families start from it too."""
     unet_config = {
         "image_model": "flux",
-        "guidance_embed": not schnell,
-        "in_channels": 16,
-        "out_channels": 16,
-        "patch_size": 2,
-        "vec_in_dim": POOLED_DIM,
-        "context_in_dim": CONTEXT_DIM,
-        "theta": 10000,
-        **TINY_DIT,
-    }
-    unet_config.update(flux_params_compat())
-    config = (sm.FluxSchnell if schnell else sm.Flux)(unet_config)
-    return _patcher(config, seed, dtype)
-
-
-def tiny_sd3(seed: int = 0, dtype: torch.dtype = torch.float32):
-    """A real ComfyUI SD3-family MMDiT (flow model, shift 3), hidden size 64, one joint block."""
-    import comfy.supported_models as sm
-
-    unet_config = {
-        "in_channels": 16,
-        "out_channels": 16,
-        "patch_size": 2,
-        "depth": 1,
-        "input_size": None,
-        "adm_in_channels": POOLED_DIM,
-        "context_embedder_config": {
-            "target": "torch.nn.Linear",
-            "params": {"in_features": CONTEXT_DIM, "out_features": 64},
-        },
-        "num_patches": 32 * 32,
-        "pos_embed_max_size": 32,
-        "pos_embed_scaling_factor": None,
-        "x_block_self_attn_layers": [],
-    }
-    return _patcher(sm.SD3(unet_config), seed, dtype)
-
-
-def tiny_chroma(seed: int = 0, dtype: torch.dtype = torch.float32):
-    """A real ComfyUI Chroma (Flux-like, 16-channel latents): no guidance embedding, but its conditioning READS
-    `guidance` (default 0) into the modulation approximator, so a value written there changes its output."""
-    import comfy.ldm.chroma.model as chroma_model
-    import comfy.supported_models as sm
-
-    unet_config = {
-        "image_model": "chroma",
-        "in_channels": 64,  # 16 latent channels x the 2 x 2 patch
-        "out_channels": 64,
-        "context_in_dim": CONTEXT_DIM,
-        "theta": 10000,
-        "patch_size": 2,
-        **TINY_DIT,
-        "in_dim": 64,
-        "out_dim": 64,
-        "hidden_dim": 64,
-        "n_layers": 1,
-        "vec_in_dim": 64,
-    }
-    unet_config.update(_txt_ids_dims_compat(chroma_model.ChromaParams))
-    return _patcher(sm.Chroma(unet_config), seed, dtype)
-
-
-def tiny_wan21(seed: int = 0, dtype: torch.dtype = torch.float32):
-    """A real ComfyUI Wan 2.1 text-to-video model (5-D latents (B, 16, T, H, W), discrete flow, shift 8)."""
-    import comfy.supported_models as sm
-
-    unet_config = {
-        "image_model": "wan2.1",
-        "model_type": "t2v",
-        "patch_size": (1, 2, 2),
-        "text_len": 8,
-        "in_dim": 16,
-        "dim": 32,
-        "ffn_dim": 64,
-        "freq_dim": 32,
-        "text_dim": CONTEXT_DIM,
-        "out_dim": 16,
-        "num_heads": 2,
-        "num_layers": 1,
-        "window_size": (-1, -1),
-        "qk_norm": True,
-        "cross_attn_norm": True,
-        "eps": 1e-6,
-    }
-    return _patcher(sm.WAN21_T2V(unet_config), seed, dtype)
-
-
-def tiny_hunyuan_video(seed: int = 0, dtype: torch.dtype = torch.float32):
-    """A real ComfyUI HunyuanVideo (5-D latents, discrete flow, shift 7) WITH a guidance embedding (default 6.0)."""
-    import comfy.supported_models as sm
-
-    unet_config = {
-        "image_model": "hunyuan_video",
-        "in_channels": 16,
-        "out_channels": 16,
-        "vec_in_dim": POOLED_DIM,
-        "context_in_dim": CONTEXT_DIM,
-        "theta": 256,
-        "patch_size": [1, 2, 2],
-        **TINY_DIT,
         "guidance_embed": True,
-        "byt5": False,
-        "meanflow": False,
-        "use_cond_type_embedding": False,
-        "vision_in_dim": None,
-        "meanflow_sum": False,
+        "in_channels": 16,
+        "out_channels": 16,
+        "patch_size": 2,
+        "vec_in_dim": POOLED_DIM,
+        "context_in_dim": CONTEXT_DIM,
+        "theta": 10000,
+        "hidden_size": 64,
+        "mlp_ratio": 2.0,
+        "num_heads": 2,
+        "depth": 1,
+        "depth_single_blocks": 1,
+        "axes_dim": [8, 12, 12],  # sums to hidden_size / num_heads
+        "qkv_bias": True,
+        **flux_params_compat(),
     }
-    return _patcher(sm.HunyuanVideo(unet_config), seed, dtype)
+    unet_config.update(over)
+    return unet_config
+
+
+def tiny_flux(schnell: bool = False, seed: int = 0, dtype: torch.dtype = torch.float32):
+    """A real ComfyUI Flux (dev: guidance embedding; schnell: none). The other families: model_zoo."""
+    return tiny_model("FluxSchnell" if schnell else "Flux", flux_unet_config(guidance_embed=not schnell), seed, dtype)
 
 
 def tiny_sd15(seed: int = 0, dtype: torch.dtype = torch.float32):
@@ -291,7 +236,7 @@ def tiny_sd15(seed: int = 0, dtype: torch.dtype = torch.float32):
 
 def conditioning(batch: int = 1, tokens: int = 4, seed: int = 0, **extra):
     """A CONDITIONING list of the tiny models' shape: [[context (B, L, D), {"pooled_output": (B, P), ...}]]."""
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     context = torch.randn((batch, tokens, CONTEXT_DIM), generator=g)
     pooled = torch.randn((batch, POOLED_DIM), generator=g)
     return [[context, {"pooled_output": pooled, **extra}]]

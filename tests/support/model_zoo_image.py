@@ -5,19 +5,11 @@ HunyuanImage 2.1. Every network has hidden size 32-64 and one block of each kind
 from __future__ import annotations
 
 import comfy_harness
-from model_zoo import CONTEXT_DIM, POOLED_DIM, FamilySpec, randn, takes, where_accepted
+from model_zoo import CONTEXT_DIM, POOLED_DIM, FamilySpec, takes, where_accepted
+from seeded import gen, randn
 
 
-def flux_unet(**over) -> dict:
-    cfg = {
-        "image_model": "flux", "guidance_embed": True, "in_channels": 16, "out_channels": 16, "patch_size": 2,
-        "vec_in_dim": POOLED_DIM, "context_in_dim": CONTEXT_DIM, "hidden_size": 64, "mlp_ratio": 2.0,
-        "num_heads": 2, "depth": 1, "depth_single_blocks": 1, "axes_dim": [8, 12, 12], "theta": 10000,
-        "qkv_bias": True,
-    }
-    cfg.update(comfy_harness.flux_params_compat())
-    cfg.update(over)
-    return cfg
+flux_unet = comfy_harness.flux_unet_config  # the Flux.1 dev of the fixtures (conftest's flux_dev)
 
 
 def reference_latents(seed, samples):
@@ -154,7 +146,7 @@ def hidream_o1_ids(seed, batch):
     import torch
     from comfy.text_encoders import hidream_o1 as te
 
-    words = torch.randint(1000, 2000, (3,), generator=torch.Generator().manual_seed(6000 + seed)).tolist()
+    words = torch.randint(1000, 2000, (3,), generator=gen(6000 + seed)).tolist()
     ids = [te.IM_START_ID, te.USER_ID, te.NEWLINE_ID, *words, te.IM_END_ID, te.NEWLINE_ID, te.IM_START_ID,
            te.ASSISTANT_ID, te.NEWLINE_ID, te.BOI_TOKEN_ID, te.TMS_TOKEN_ID]
     return torch.tensor([ids] * batch)

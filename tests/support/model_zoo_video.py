@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import torch
 
-from model_zoo import CONTEXT_DIM, POOLED_DIM, TOKENS, FamilySpec, clip_vision_output, randn
+from model_zoo import CONTEXT_DIM, POOLED_DIM, TOKENS, FamilySpec, clip_vision_output
+from seeded import randn
 
 FRAMES = 3
 

@@ -19,16 +19,15 @@ tests name the entry to translate again. After translating it, record its new so
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]  # tests/support/ -> the pack
 LOCALES = REPO / "locales"
 DOCS = REPO / "web" / "docs"
-SOURCES = Path(__file__).resolve().parent / "i18n_sources.json"
+SOURCES = REPO / "tests" / "i18n_sources.json"
 LANGS = ("zh",)
 
 # Labels kept as the paper's symbols / ComfyUI's own lower-case names (the core zh translation keeps cfg and
@@ -49,10 +48,9 @@ KEPT_WORDS = frozenset("""
 def node_infos(pack) -> dict[str, dict]:
     """node id -> GET_NODE_INFO_V1() (what /object_info serves) for every node the pack's comfy_entrypoint
     registers."""
-    async def node_list():
-        return await (await pack.comfy_entrypoint()).get_node_list()
+    import comfy_harness
 
-    return {info["name"]: info for info in (cls.GET_NODE_INFO_V1() for cls in asyncio.run(node_list()))}
+    return {info["name"]: info for info in (cls.GET_NODE_INFO_V1() for cls in comfy_harness.pack_node_classes(pack))}
 
 
 def schema_inputs(info: dict) -> dict[str, tuple[str, dict]]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import torch
 
-from model_zoo import CONTEXT_DIM, FamilySpec, randn, where_accepted
+from model_zoo import CONTEXT_DIM, FamilySpec, where_accepted
 from model_zoo_video import FRAMES, wan_unet
+from seeded import gen, randn
 
 
 def ace_unet() -> dict:
@@ -22,7 +23,7 @@ def ace_unet() -> dict:
 
 def ace_lyrics(seed, samples):
     """The lyric token ids ACE-Step's text encoder adds to the conditioning."""
-    g = torch.Generator().manual_seed(5000 + seed)
+    g = gen(5000 + seed)
     return {"conditioning_lyrics": torch.randint(0, 16, (samples.shape[0], 4), generator=g)}
 
 

@@ -1,27 +1,17 @@
-"""Shared helpers for the rf_core tests: Gaussian-mixture "perfect models", wrappers that count or record
-the model's evaluations, and a guard for torch's global RNG. No global seeding anywhere: every random draw
-takes an explicit torch.Generator."""
+"""What the rf_core tests run on: Gaussian mixtures (exact_fields.GaussianMixture, a "perfect model") of the
+tests' latent shape, a wrapper that counts a velocity's evaluations, and the measures the tests compare with.
+The module fixtures gm and y0 (tests/conftest.py) build a mixture and its samples from a module's GM_SEED."""
 
 from __future__ import annotations
 
-import contextlib
-
-import pytest
 import torch
 
-from rf_core.analytic import GaussianMixture
+from exact_fields import GaussianMixture
+from seeded import gen
 
 LATENT = (2, 4, 8, 8)  # (B, C, H, W): small image latents
 ORDERS = ("euler", "midpoint", "fireflow")  # the solver names rf_core must offer (pinned here, not read from it)
 EVENT = LATENT[1:]
-
-
-def gen(seed: int) -> torch.Generator:
-    return torch.Generator(device="cpu").manual_seed(seed)
-
-
-def randn(shape, seed: int, scale: float = 1.0) -> torch.Tensor:
-    return scale * torch.randn(tuple(shape), generator=gen(seed))
 
 
 def mixture(event=EVENT, k: int = 3, seed: int = 0, spread: float = 1.0, var_range=(0.1, 0.4)) -> GaussianMixture:
@@ -31,21 +21,6 @@ def mixture(event=EVENT, k: int = 3, seed: int = 0, spread: float = 1.0, var_ran
     lo, hi = var_range
     variances = lo + (hi - lo) * torch.rand((k, *event), generator=g)
     return GaussianMixture(means, variances)
-
-
-def mixture_fixtures(seed: int, sample_seed: int):
-    """Module fixtures for an rf_core test module: gm, a mixture(seed), and y0, a LATENT-shaped batch of its samples.
-    Use as `gm, y0 = mixture_fixtures(21, 1)`."""
-
-    @pytest.fixture(scope="module")
-    def gm():
-        return mixture(seed=seed)
-
-    @pytest.fixture(scope="module")
-    def y0(gm):
-        return gm.sample(LATENT[0], gen(sample_seed)).reshape(LATENT)
-
-    return gm, y0
 
 
 def class_mixture(event=EVENT, seed: int = 0, sep: float = 1.5, var: float = 0.15) -> GaussianMixture:
@@ -89,34 +64,6 @@ def class_log_odds(gm: GaussianMixture, x: torch.Tensor, a, b) -> torch.Tensor:
         return torch.logsumexp(lp, dim=1)
 
     return loglik(b) - loglik(a)
-
-
-@contextlib.contextmanager
-def global_rng_untouched():
-    """Asserts torch's global CPU RNG state is the same after the block as before it."""
-    before = torch.get_rng_state().clone()
-    yield
-    after = torch.get_rng_state()
-    assert torch.equal(before, after), "an rf_core call consumed or reseeded torch's global RNG"
-
-
-@contextlib.contextmanager
-def single_thread():
-    """Runs the block with one intra-op thread and restores the previous setting."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread_per_module():
-    """Import into a test module to run it single-threaded: the solvers issue thousands of tiny ops, and on a
-    shared 2-core machine intra-op threads only add contention (measured 2-10x slower under load)."""
-    with single_thread():
-        yield
 
 
 def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:

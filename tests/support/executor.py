@@ -14,9 +14,6 @@ import os
 import uuid
 from dataclasses import dataclass, field
 
-import pytest
-import torch
-
 import comfy_harness
 
 OBJECTS: dict[str, object] = {}
@@ -142,11 +139,7 @@ def setup(pack) -> None:
         if not asyncio.run(nodes.load_custom_node(os.path.join(extras, name), module_parent="comfy_extras")):
             raise RuntimeError(f"ComfyUI's {name} failed to load")
 
-    async def pack_nodes():
-        extension = await pack.comfy_entrypoint()
-        return await extension.get_node_list()
-
-    for node_cls in asyncio.run(pack_nodes()):  # what nodes.load_custom_node does with a V3 extension
+    for node_cls in comfy_harness.pack_node_classes(pack):  # what nodes.load_custom_node does with a V3 extension
         schema = node_cls.GET_SCHEMA()
         nodes.NODE_CLASS_MAPPINGS[schema.node_id] = node_cls
         node_cls.RELATIVE_PYTHON_MODULE = f"custom_nodes.{comfy_harness.PACK_MODULE}"
@@ -154,16 +147,6 @@ def setup(pack) -> None:
             nodes.NODE_DISPLAY_NAME_MAPPINGS[schema.node_id] = schema.display_name
     nodes.NODE_CLASS_MAPPINGS.update(TEST_NODES)
     _ready = True
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread_per_module():
-    """Import into a test module to run it with one intra-op thread: the tiny models issue many small ops, and on a
-    shared 2-core machine extra threads made these tests ~4x slower. Restores the previous setting."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 class ServerStub:
@@ -290,68 +273,12 @@ class Runner:
         return Run(self.executor.success, list(self.server.messages))
 
 
+def new_runner(pack) -> Runner:
+    """A Runner, with the pack's, the core custom-sampling and the test-only nodes registered (setup)."""
+    setup(pack)
+    return Runner()
+
+
 def take(name: str) -> dict:
     """The captured LATENT (removed from the store)."""
     return CAPTURED.pop(name)
-
-
-# graph builders shared by the node tests
-
-SHAPE = (1, 16, 8, 8)
-
-
-def randn(shape, seed):
-    return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
-
-
-def add_invert(g, model, cond, latent, steps, gamma=0.5, seed=0, guidance=0.0, start_step=0, **opt):
-    return g.add("RFInvert", model=model, conditioning=cond, latent=latent, steps=steps, gamma=gamma, seed=seed,
-                 guidance=guidance, start_step=start_step, **opt)
-
-
-def add_edit(g, model, cond, inverted, reference, steps, start_step=0, stop_step=7, eta=0.9,
-             eta_schedule="constant", guidance=3.5, mode="ode", seed=0, **opt):
-    return g.add("RFControlledSampler", model=model, conditioning=cond, inverted=inverted, reference=reference,
-                 steps=steps, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule,
-                 guidance=guidance, mode=mode, seed=seed, **opt)
-
-
-def invert_and_edit(runner, model, source, reference=None, src_cond=None, edit_cond=None, inv=None, ed=None):
-    """One graph: RFInvert -> RFControlledSampler. Returns (inverted LATENT, edited LATENT)."""
-    inv, ed = dict(inv or {}), dict(ed or {})
-    g = Graph()
-    m = g.model(model)
-    src = g.latent(source)
-    ref = src if reference is None else g.latent(reference)
-    i = add_invert(g, m, g.cond(src_cond or comfy_harness.conditioning(seed=0)), src, **inv)
-    e = add_edit(g, m, g.cond(edit_cond or comfy_harness.conditioning(seed=5)), g.out(i), ref, **ed)
-    names = g.capture(g.out(i)), g.capture(g.out(e))
-    run = runner.run(g)
-    assert run.success, run.error
-    return take(names[0]), take(names[1])
-
-
-def power_user_graph(g, model, source, steps, start_step, inv_opts, edit_opts, mask=None):
-    """The chain of workflows/power_user.json: DisableNoise + BasicGuider(FluxGuidance) + the SAMPLER forms."""
-    m = g.model(model)
-    src = g.latent(source)
-    sched = g.add("BasicScheduler", model=m, scheduler="simple", steps=steps, denoise=1.0)
-    if start_step == 0:
-        inv_sigmas = g.add("RFFlipSigmas", sigmas=g.out(sched))
-    else:
-        inv_sigmas = g.add("RFInversionSigmas", sigmas=g.out(sched), start_step=start_step)
-    empty = g.add("FluxGuidance", conditioning=g.cond(comfy_harness.conditioning(seed=0)), guidance=0.0)
-    inv = g.add(
-        "SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
-        guider=g.out(g.add("BasicGuider", model=m, conditioning=g.out(empty))),
-        sampler=g.out(g.add("RFInvertSampler", **inv_opts)), sigmas=g.out(inv_sigmas), latent_image=src,
-    )
-    prompt = g.add("FluxGuidance", conditioning=g.cond(comfy_harness.conditioning(seed=5)), guidance=3.5)
-    extra = {} if mask is None else {"mask": g.mask(mask)}
-    sampler = g.add("RFControlledSamplerSampler", inverted=g.out(inv), start_step=start_step, **edit_opts, **extra)
-    edit = g.add(
-        "SamplerCustomAdvanced", noise=g.out(g.add("DisableNoise")),
-        guider=g.out(g.add("BasicGuider", model=m, conditioning=g.out(prompt))),
-        sampler=g.out(sampler), sigmas=g.out(sched), latent_image=src,
-    )
-    return inv, edit

@@ -4,9 +4,9 @@ A probe Sampler run through CFGGuider.sample hands rf_core the guider's velocity
 the network's raw output in test_comfy_harness.py) and the latent in model space; what the probe returns goes
 back through process_latent_out, so results compare with the nodes' VAE-space outputs.
 
-What this checks is the glue, not the maths: core_edit calls rf_core.edit, the very function the edit nodes
-call, and core_invert calls rf_core.invert, which runs the same controlled_forward_ode on the same
-inversion_sigmas as the inversion nodes. So agreement here shows that the nodes hand rf_core the right velocity,
+What this checks is the glue, not the maths: core_edit calls rf_core.edit, which runs the same plan (rf_core.edit_plan)
+as the edit nodes, and core_invert calls rf_core.invert, which runs the same plan (rf_core.inversion_plan) as the
+inversion nodes. So agreement here shows that the nodes hand rf_core the right velocity,
 grid, start step, latents (model space), masks and seeds; it cannot catch a wrong formula inside rf_core. The
 maths is checked against exact Gaussian-mixture velocities (tests/test_rf_core_*.py), and the nodes against
 ComfyUI's own samplers, which share no code with rf_core (tests/test_nodes_references.py: with eta = 0 the edit
@@ -26,7 +26,7 @@ class ProbeSampler:
 
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
                disable_pbar=False):
-        velocity = self.pack.nodes.adapter.GuiderVelocity(model_wrap, extra_args)
+        velocity = self.pack.nodes.velocity.GuiderVelocity(model_wrap, extra_args)
         return self.fn(velocity, latent_image, model_wrap.inner_model)
 
 
@@ -64,7 +64,7 @@ def core_invert(pack, model, cond, source, steps, *, gamma, seed, start_step=0, 
 
 
 def core_edit(pack, model, cond, inverted, reference, steps, *, eta, start_step, stop_step, guidance,
-              eta_kind="constant", mode="ode", seed=0, mask=None, order="euler", record=None, noise_scale=1.0):
+              eta_schedule="constant", mode="ode", seed=0, mask=None, order="euler", record=None, noise_scale=1.0):
     """rf_core.edit from the VAE-space inverted latent; record (a list) receives rf_core's callback dicts;
     noise_scale multiplies the SDE noise."""
     import rf_core
@@ -73,9 +73,9 @@ def core_edit(pack, model, cond, inverted, reference, steps, *, eta, start_step,
 
     def fn(velocity, y0, inner):
         x = inner.process_latent_in(inverted.to(y0.device))
-        noise = rf_core.seeded_noise_sampler(seed, x.shape, scale=noise_scale) if mode == "sde" else None
+        noise = rf_core.step_noise(seed, x.shape, scale=noise_scale) if mode == "sde" else None
         cb = None if record is None else (lambda d: record.append({k: v for k, v in d.items()}))
         return rf_core.edit(velocity, x, y0, grid, eta=eta, start_step=start_step, stop_step=stop_step,
-                            eta_kind=eta_kind, mode=mode, mask=mask, noise_sampler=noise, order=order, callback=cb)
+                            eta_schedule=eta_schedule, mode=mode, mask=mask, noise_sampler=noise, order=order, callback=cb)
 
     return run_core(pack, model, cond, reference, fn, grid, guidance)

@@ -22,6 +22,7 @@ from typing import Callable
 import torch
 
 import comfy_harness
+from seeded import gen, randn
 
 CONTEXT_DIM = comfy_harness.CONTEXT_DIM
 POOLED_DIM = comfy_harness.POOLED_DIM
@@ -64,12 +65,11 @@ class FamilySpec:
             return f"comfy.model_base has no {self.model_class}"
         return self.requires()
 
-    def build(self, seed: int = 0, dtype: torch.dtype = torch.float32):
-        """The tiny model as a ModelPatcher, through the family's own config and model classes."""
-        import comfy.supported_models
-
-        config = getattr(comfy.supported_models, self.config)(self.unet_config())
-        patcher = comfy_harness._patcher(config, seed, dtype, self.weight_scale)
+    def build(self, seed: int = 0, dtype: torch.dtype = torch.float32, **unet_over):
+        """The tiny model as a ModelPatcher, through the family's own config and model classes; unet_over replaces
+        fields of its unet_config."""
+        patcher = comfy_harness.tiny_model(self.config, {**self.unet_config(), **unet_over}, seed, dtype,
+                                           self.weight_scale)
         if type(patcher.model).__name__ != self.model_class:
             built = type(patcher.model).__name__
             raise AssertionError(f"{self.config}.get_model built {built}, not {self.model_class}")
@@ -83,7 +83,7 @@ class FamilySpec:
     def conditioning(self, seed: int = 0, samples: torch.Tensor | None = None) -> list:
         """A CONDITIONING with what this family's model reads; samples is the latent it goes with (for
         reference / concat latents of the same size)."""
-        g = torch.Generator().manual_seed(seed)
+        g = gen(seed)
         batch = self.shape[0]
         tokens, dim = self.context if self.context is not None else (TOKENS, CONTEXT_DIM)
         context = torch.randn((batch, tokens, dim), generator=g)
@@ -113,10 +113,6 @@ def trained_like_x0(patcher):
 
     patcher.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.APPLY_MODEL, "rf_zoo_trained_like_x0", wrapper)
     return patcher
-
-
-def randn(shape, seed: int) -> torch.Tensor:
-    return torch.randn(tuple(shape), generator=torch.Generator().manual_seed(seed))
 
 
 def _accepted(module_path: str, cls_name: str) -> set[str] | None:
@@ -157,7 +153,7 @@ def clip_vision_output(tokens: int, dim: int, seed: int, **attrs):
     """A comfy.clip_vision.Output with random hidden states (what CLIPVisionEncode hands the conditioning)."""
     import comfy.clip_vision
 
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     out = comfy.clip_vision.Output()
     out.last_hidden_state = torch.randn((1, tokens, dim), generator=g)
     out.penultimate_hidden_states = torch.randn((1, tokens, dim), generator=g)

@@ -1,0 +1,92 @@
+"""What RF-Inversion needs to know of a ComfyUI model."""
+
+from __future__ import annotations
+
+import torch
+
+import comfy.model_base
+import comfy.model_sampling
+
+from ..rf_core import RFInputError
+
+_NOT_A_FLOW = {  # why, by prediction type
+    "EPS": "an epsilon model",
+    "V_PREDICTION": "a v-prediction model",
+    "IMG_TO_IMG_FLOW": "an image-to-image flow that never adds noise, so there is no noise to invert to",
+    "COSMOS_RFLOW": "a Cosmos flow on an EDM noise scale, not (1 - sigma) image + sigma noise",
+}
+SHAPE_LATENT_FORMATS = ("Hunyuan3Dv2", "Hunyuan3Dv2_1", "Hunyuan3Dv2mini")  # 3-D shape tokens (B, C, N)
+_LAYOUTS = {1: "(B, C, L), an audio latent", 2: "(B, C, H, W), an image latent", 3: "(B, C, T, H, W), a video latent"}
+
+
+def prediction_type(sampling) -> str:
+    """EPS, CONST, IMG_TO_IMG_FLOW, ...: the prediction class of a sampling object."""
+    return next((k.__name__ for k in type(sampling).__mro__
+                 if k.__module__ == comfy.model_sampling.__name__ and not issubclass(k, torch.nn.Module)),
+                type(sampling).__name__)
+
+
+def check_flow_model(patcher) -> None:
+    """A rectified flow (CONST, not image-to-image), not of 3-D shapes."""
+    sampling = patcher.get_model_object("model_sampling")
+    name = type(patcher.model).__name__
+    kind = prediction_type(sampling)
+    img_to_img = getattr(comfy.model_sampling, "IMG_TO_IMG_FLOW", None)
+    if not isinstance(sampling, comfy.model_sampling.CONST) or (img_to_img and isinstance(sampling, img_to_img)):
+        raise RFInputError(f"RF-Inversion needs a rectified-flow model (Flux, SD3, Qwen-Image, Wan, ...), but {name} "
+                           f"samples by {kind}: {_NOT_A_FLOW.get(kind, f'a {kind} model')}. Load a flow model.")
+    latent_format = type(patcher.get_model_object("latent_format")).__name__
+    if latent_format in SHAPE_LATENT_FORMATS:
+        raise RFInputError(f"RF-Inversion inverts image, video and audio latents, but {name} (Hunyuan3D) makes 3-D "
+                           f"shapes ({latent_format} latents): no node encodes a source to invert. Use core samplers.")
+
+
+def check_latent_layout(patcher, name: str, samples: torch.Tensor) -> None:
+    """samples has the model's latent layout and channel count."""
+    latent_format = patcher.get_model_object("latent_format")
+    dims = int(getattr(latent_format, "latent_dimensions", 2))
+    if samples.ndim != dims + 2:
+        raise RFInputError(f"{name} has shape {tuple(samples.shape)} but this model takes "
+                           f"{_LAYOUTS.get(dims, f'{dims + 2}-D latents')}: give it a latent of this model's VAE.")
+    channels = int(latent_format.latent_channels)
+    if samples.shape[1] != channels:
+        raise RFInputError(f"{name} has {samples.shape[1]} channels but this model works on {channels}-channel "
+                           "latents: encode the image with this model's VAE.")
+
+
+def predicts_x0(patcher) -> bool:
+    """Whether the network returns (x - x0_hat) / sigma: ComfyUI's `__x0__` marker, or HiDream-O1."""
+    net = patcher.get_model_object("diffusion_model")
+    hidream_o1 = getattr(comfy.model_base, "HiDreamO1", None)  # ComfyUI 0.16.3 has no HiDream-O1
+    return hasattr(net, "__x0__") or (hidream_o1 is not None and isinstance(patcher.model, hidream_o1))
+
+
+def noise_scale(patcher) -> float:
+    """The std of the model's prior noise (ComfyUI 0.30: 8 for HiDream-O1; else 1)."""
+    return float(getattr(patcher.get_model_object("model_sampling"), "noise_scale", 1.0))
+
+
+def check_velocity_at_sigma0(patcher) -> None:
+    """The raw output at sigma = 0 needs a torch module to hook (x0 networks are read at sigma_1)."""
+    net = patcher.get_model_object("diffusion_model")
+    if predicts_x0(patcher) or isinstance(net, torch.nn.Module):
+        return
+    raise RFInputError(f"RFInvert reads the network's raw output at sigma = 0, but this diffusion model is a "
+                       f"{type(net).__name__}, not a PyTorch module: give RFInvert the model from a standard loader.")
+
+
+def noise_levels(patcher) -> int | None:
+    """The model's noise levels: the most steps 'simple' gives without repeats."""
+    table = getattr(patcher.get_model_object("model_sampling"), "sigmas", None)
+    return int(table.numel()) if isinstance(table, torch.Tensor) else None
+
+
+def steps_limit_hint(patcher, steps: int) -> str:
+    """What to set when `steps` exceeds the model's noise levels; "" if it does not."""
+    levels = noise_levels(patcher)
+    if levels is None or int(steps) <= levels:
+        return ""
+    kinds = type(patcher.get_model_object("model_sampling")).__mro__
+    kind = next((k.__name__ for k in kinds if k.__name__.startswith("ModelSampling") and k.__name__ != "ModelSampling"),
+                kinds[0].__name__)
+    return f"steps ({int(steps)}) exceeds this model's {levels} noise levels ({kind}): set steps to {levels} or fewer."

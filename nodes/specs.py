@@ -1,0 +1,89 @@
+"""Where the inputs enter: each pass checked once into an rf_core plan, before the model loads or in sample()."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import torch
+
+from .. import rf_core
+from . import latents, masks, record
+from .models import check_flow_model, check_latent_layout, check_velocity_at_sigma0, predicts_x0, steps_limit_hint
+
+INVERTED_NOISE_MASK = "the inverted latent's noise_mask"  # names of upstream noise_masks in errors
+REFERENCE_NOISE_MASK = "the reference's noise_mask"
+
+
+@dataclass(frozen=True)
+class EditSpec:
+    plan: rf_core.EditPlan
+    mask: torch.Tensor | None  # (1 or B, 1, *spatial) of the latent's first part; 1 = edit
+    info: dict | None  # the inversion record, if the inverted latent has one
+
+
+@contextlib.contextmanager
+def comfy_terms(patcher, sigmas: torch.Tensor, walk: bool = False):
+    """rf_core's grid errors plus ComfyUI advice (the steps limit, RFFlipSigmas)."""
+    try:
+        yield
+    except rf_core.RFInputError as e:
+        hint = ""
+        if e.rule == "sigmas_repeat":
+            hint = steps_limit_hint(patcher, sigmas.numel() - 1)
+        elif e.rule == "sigmas_direction" and walk:
+            hint = "Connect RFFlipSigmas (or RFInversionSigmas) before SamplerCustomAdvanced's sigmas."
+        if not hint:
+            raise
+        raise rf_core.RFInputError(f"{e} {hint}") from None
+
+
+def check_source(patchers: list, name: str, tensors: list[torch.Tensor]) -> None:
+    """Rectified-flow models, and a latent of their layout with finite values."""
+    for p in patchers:
+        check_flow_model(p)
+        check_latent_layout(p, name, tensors[0])
+    latents.check_values(name, tensors)
+
+
+def inversion_plan(patchers: list, sigmas: torch.Tensor, source: list[torch.Tensor], *, walk: bool,
+                   name: str = "latent", **settings) -> rf_core.InversionPlan:
+    """On the sampling grid, or with walk on the walk itself; patchers[0] takes the first step."""
+    check_source(patchers, name, source)
+    check_velocity_at_sigma0(patchers[0])
+    build = rf_core.walk_plan if walk else rf_core.inversion_plan
+    with comfy_terms(patchers[0], sigmas, walk):
+        return build(sigmas, x0_network=predicts_x0(patchers[0]), **settings)
+
+
+def edit_spec(patchers: list, sigmas: torch.Tensor, inverted: list[torch.Tensor], reference: list[torch.Tensor],
+              edit_masks: dict, info: dict | None, boundary: float | None, reference_name: str = "reference",
+              **settings) -> EditSpec:
+    """settings as rf_core.edit_plan; boundary None for one model."""
+    for p in patchers:
+        check_flow_model(p)
+    with comfy_terms(patchers[0], sigmas):
+        plan = rf_core.edit_plan(sigmas, **settings)
+    record.check_matches(info, sigmas, plan.start_step, plan.order, boundary)
+    check_source(patchers, "inverted", inverted)
+    check_source(patchers, reference_name, reference)
+    if len(inverted) != len(reference):
+        raise rf_core.RFInputError(f"inverted has {len(inverted)} part(s) but {reference_name} {len(reference)} "
+                                   f"(LTX-2: video and audio): give {reference_name} the latent RFInvert inverted.")
+    for a, b in zip(inverted, reference):
+        rf_core.check_latent_pair("inverted", a, reference_name, b)
+    return EditSpec(plan, masks.edit_mask(edit_masks, inverted[0]), info)
+
+
+def check_mask_not_read_as_timesteps(model_wrap, denoise_mask: torch.Tensor | None, sampler: str) -> None:
+    """LTXV and Wan 2.2 TI2V read a noise_mask as per-token timesteps."""
+    if denoise_mask is None:
+        return
+    conds = getattr(model_wrap, "conds", None) or {}
+    if not any("denoise_mask" in c.get("model_conds", {}) for group in conds.values() for c in group):
+        return
+    raise rf_core.RFInputError(
+        f"latent_image's noise_mask reaches {type(model_wrap.model_patcher.model).__name__}, which reads it as "
+        f"per-token timesteps: connect the mask to {sampler}'s mask input instead, or use RFInvert and "
+        "RFControlledSampler."
+    )
