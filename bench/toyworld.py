@@ -2,6 +2,7 @@
 
     python bench/toyworld.py gates --seed 0                # the shipped weights: exit 0 on PASS, 1 on FAIL
     python bench/toyworld.py gates --seed 0 --random       # untrained seeded weights (must FAIL)
+    python bench/toyworld.py eval --seed 1 --edits 60 --json bench/_out/eval.json   # the benchmark (ComfyUI)
 
 Training is bench/toyworld_train.py; the gates' logic is bench/toyworld_gates.py.
 """
@@ -46,6 +47,19 @@ def record(path: Path, label: str, result: dict) -> None:
     weights.manifest_path(path).write_text(json.dumps(manifest, indent=2) + "\n")
 
 
+def evaluate(args) -> int:
+    """Run the benchmark's options through ComfyUI's executor; print a line per option, write the JSON."""
+    import toyworld_eval
+
+    names = args.options.split(",") if args.options else list(toyworld_eval.OPTIONS)
+    extra = toyworld_eval.sweep_options() if args.sweep else {}
+    results = toyworld_eval.evaluate(args.seed, args.edits, names + list(extra), extra, weights=args.weights)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"seed": args.seed, "edits": args.edits, "options": results}, indent=1) + "\n")
+    return 0 if toyworld_eval.finite(results) else 1
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -58,6 +72,14 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--cfg", type=float, default=3.0)
     g.add_argument("--record", action="store_true", help="add the result to the weights' manifest")
     g.set_defaults(run=gates)
+    e = sub.add_parser("eval", help="the benchmark: every option of the edit on a fresh test set (needs ComfyUI)")
+    e.add_argument("--seed", type=int, default=1, help="draws the test set of edits")
+    e.add_argument("--edits", type=int, default=60, help="how many edits (balanced over the edit kinds)")
+    e.add_argument("--json", type=Path, help="write the results here")
+    e.add_argument("--options", default="", help="comma-separated option names (default: all but the sweep)")
+    e.add_argument("--sweep", action="store_true", help="add the (eta, stop_step, gamma) grid for the frontier")
+    e.add_argument("--weights", type=Path, default=weights.WEIGHTS)
+    e.set_defaults(run=evaluate)
     return p
 
 
