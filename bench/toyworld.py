@@ -60,6 +60,19 @@ def evaluate(args) -> int:
     return 0 if toyworld_eval.finite(results) else 1
 
 
+def pictures(args) -> int:
+    """The picture grid (two edits of each kind, each option) and, from an eval JSON, the frontier plot."""
+    import toyworld_eval
+    import toyworld_plots
+
+    names = args.options.split(",")
+    print(toyworld_eval.pictures(args.seed, names, args.out, weights=args.weights))
+    if args.frontier_json:
+        results = json.loads(args.frontier_json.read_text())["options"]
+        print(toyworld_plots.frontier(results, args.out.with_name(args.out.stem + "_frontier.png")))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -80,6 +93,13 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--sweep", action="store_true", help="add the (eta, stop_step, gamma) grid for the frontier")
     e.add_argument("--weights", type=Path, default=weights.WEIGHTS)
     e.set_defaults(run=evaluate)
+    f = sub.add_parser("pictures", help="a grid of real edits per option, and the frontier plot of an eval JSON")
+    f.add_argument("--seed", type=int, default=7)
+    f.add_argument("--options", default="paper,fireflow_10_stop3,region_mask")
+    f.add_argument("--out", type=Path, default=Path("bench/_out/toyworld_edits.png"))
+    f.add_argument("--frontier-json", type=Path, help="an eval --sweep JSON: also draw <out>_frontier.png")
+    f.add_argument("--weights", type=Path, default=weights.WEIGHTS)
+    f.set_defaults(run=pictures)
     return p
 
 

@@ -83,6 +83,7 @@ class Bench:
         self.model = scene.load_scene_model(weights)
         self.encode = lambda text: scene.encode_caption(text, weights)
         self.passes: list[int] = []
+        self.total = 0  # network passes (images through the network) since run_option began
         self.counted = self._counting(self.model)
 
     def _counting(self, model):
@@ -119,6 +120,7 @@ class Bench:
         if not run.success:
             raise RuntimeError(f"{option}: {run.error}")
         images = ((ex.take(name)["samples"].float() + 1) / 2).clamp(0, 1)
+        self.total += sum(self.passes)
         return images, sum(self.passes) / sources.shape[0]
 
 
@@ -152,22 +154,9 @@ def scores(images: torch.Tensor, batch: list[edits.Edit]) -> dict[str, torch.Ten
 
 def run_option(bench: Bench, option: Option, batch: list[edits.Edit]) -> tuple[dict[str, torch.Tensor], float]:
     """Per-edit scores of one option on a batch of edits, and its network passes per edit."""
-    if option.rows:
-        parts = [(k, [e for e in batch if e.kind == k]) for k in PAPER_ROWS]
-        per = {}
-        for kind, sub in (p for p in parts if p[1]):
-            _, start, stop, eta = PAPER_ROWS[kind]
-            per[kind] = run_option(bench, dataclasses.replace(option, rows=False, start_step=start, stop_step=stop,
-                                                              eta=eta), sub)
-        order = [i for k, _ in parts for i, e in enumerate(batch) if e.kind == k]
-        merged = {m: torch.cat([per[k][0][m] for k in per]) for m in ("gt_psnr", "bg_psnr", "success", "unchanged")}
-        inverse = torch.tensor(order).argsort()
-        nfe = sum(per[k][1] * len([e for e in batch if e.kind == k]) for k in per) / len(batch)
-        return {m: v[inverse] for m, v in merged.items()}, nfe
-    sources = torch.stack([world.render(e.source) for e in batch])
-    masks = torch.stack([e.mask for e in batch]) if option.region_mask else None
-    images, nfe = bench.edit(sources, [e.target_caption for e in batch], option, masks)
-    return scores(images, batch), nfe
+    bench.total = 0
+    images = option_images(bench, option, batch)
+    return scores(images, batch), bench.total / len(batch)
 
 
 def round_trip(bench: Bench, option: Option, batch: list[edits.Edit], cache: dict) -> float:
@@ -210,3 +199,26 @@ def evaluate(seed: int, n: int, names: list[str], options: dict | None = None, b
 def finite(results: dict) -> bool:
     """No metric is NaN or infinite (a failed edit must show as a number, not vanish)."""
     return all(math.isfinite(v) for r in results.values() for k in r.values() for v in k.values())
+
+
+def option_images(bench: Bench, option: Option, batch: list[edits.Edit]) -> torch.Tensor:
+    """The option's edited images of a batch, in its order (per kind for the paper's rows)."""
+    if option.rows:
+        out = torch.empty(len(batch), 3, world.SIZE, world.SIZE)
+        for kind, (_, start, stop, eta) in PAPER_ROWS.items():
+            idx = [i for i, e in enumerate(batch) if e.kind == kind]
+            if idx:
+                sub = dataclasses.replace(option, rows=False, start_step=start, stop_step=stop, eta=eta)
+                out[idx] = option_images(bench, sub, [batch[i] for i in idx])
+        return out
+    sources = torch.stack([world.render(e.source) for e in batch])
+    masks = torch.stack([e.mask for e in batch]) if option.region_mask else None
+    return bench.edit(sources, [e.target_caption for e in batch], option, masks)[0]
+
+
+def pictures(seed: int, names: list[str], path: Path, weights: Path | None = None) -> Path:
+    """The picture grid of bench/toyworld_plots.py for two edits of each kind."""
+    import toyworld_plots
+
+    bench, rows = Bench(weights), toyworld_plots.examples(seed)
+    return toyworld_plots.grid(rows, {n: option_images(bench, OPTIONS[n], rows) for n in names}, path)
