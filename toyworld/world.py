@@ -71,6 +71,33 @@ def caption(scene: Scene) -> str:
     return f"{things} on a {scene.bg_texture} {scene.bg_colour} background"
 
 
+def _parse_object(words: list[str], taken: list[Obj]) -> Obj:
+    a, colour, texture, shape, at, slot = words
+    if a != "a" or at != "at" or colour not in COLOURS or texture not in TEXTURES or shape not in SHAPES \
+            or slot not in SLOTS or any(o.slot == slot for o in taken):
+        raise ValueError
+    return Obj(shape, colour, "large", texture, *SLOTS[slot])
+
+
+def parse(text: str) -> Scene:
+    """The scene a caption describes, objects left to right (caption's inverse)."""
+    things, _, bg = text.strip().partition(" on a ")
+    try:
+        bg_texture, bg_colour, word = bg.split()
+        if word != "background" or bg_texture not in BG_TEXTURES or bg_colour not in BACKGROUNDS:
+            raise ValueError
+        objects: list[Obj] = []
+        for part in things.split(" and "):
+            objects.append(_parse_object(part.split(), objects))
+    except ValueError:
+        example = "a red solid circle at left and a blue striped square at right on a plain white background"
+        raise ValueError(f"{text!r} is not a toy-world caption: write one or two 'a <colour> <solid|striped> <shape> "
+                         f"at <left|right>' joined by 'and', then 'on a <plain|striped> <colour> background', e.g. "
+                         f"{example!r} (colours {', '.join(COLOURS)}; shapes {', '.join(SHAPES)}; backgrounds "
+                         f"{', '.join(BACKGROUNDS)})") from None
+    return Scene(bg_colour, bg_texture, tuple(sorted(objects, key=lambda o: o.x)))
+
+
 def tokenize(text: str) -> torch.Tensor:
     """(TOKENS,) int64 word ids of a caption, padded with 0; "" gives the null prompt (all padding)."""
     words = text.split()
