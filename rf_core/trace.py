@@ -10,7 +10,7 @@ import torch
 @dataclass
 class InversionTrace:
     """The walk's sigmas t_0 = 0 < ... < t_n, its states Z_0..Z_n, and per step j the model's velocity u_j read at
-    (Z_j, read_j) (read_j = t_j, or t_1 for a first step that predicts x0 or is not finite at 0). Memory: (2 n + 1) latents."""
+    (Z_j, read_j) (t_j, or t_1 for an x0 network or one not finite at 0). Memory: (2 n + 1) latents."""
 
     sigmas: tuple
     states: list = field(default_factory=list)
