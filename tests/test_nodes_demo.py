@@ -1,0 +1,122 @@
+"""The demo's nodes (nodes/demo.py) through ComfyUI's executor, on the scene model that ships in toyworld/: the
+loader's model is a rectified flow the edit nodes take, captions outside the model's words are refused by name,
+render -> latent -> image gives the scene back, and the chain of workflows/scene_demo.json makes its edit."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from builders import DEMO, run_images, scene_demo
+from executor import Graph
+from toyworld import reader, world
+
+pytestmark = pytest.mark.comfyui
+
+SCENES = 12  # random scenes for the round trip, in one graph
+
+
+def image_of(image: torch.Tensor) -> torch.Tensor:
+    """One IMAGE (1, H, W, 3) as the reader's (3, H, W)."""
+    return image[0].movedim(-1, 0)
+
+
+def failure(runner, g: Graph, *images) -> tuple[str, str]:
+    """(exception type, message) of a graph that must fail, with its IMAGE links captured."""
+    for link in images:
+        g.capture_image(link)
+    run = runner.run(g)
+    assert not run.success, "the graph ran"
+    error = run.events("execution_error")[0]
+    return error["exception_type"], error["exception_message"]
+
+
+def test_the_loader_gives_a_rectified_flow_model_the_edit_nodes_take(pack, runner):
+    """A CONST (rectified-flow) model of 3-channel pixel latents; RFInvert and RFControlledSampler run on it, and
+    eta 1 on every step gives the source back exactly (the last step lands on the reference)."""
+    from comfyui_rf_inversion.nodes import demo, models
+
+    model = demo.RFDemoSceneModel.execute().result[0]
+    assert models.prediction_type(model.get_model_object("model_sampling")) == "CONST"
+    assert model.get_model_object("latent_format").latent_channels == 3
+    g = Graph()
+    source, edited = run_images(runner, g, *scene_demo(g, ed={"eta": 1.0, "stop_step": 28}))
+    assert torch.equal(edited, source)
+
+
+@pytest.mark.parametrize("caption, named", [
+    ("a purple solid circle at left on a plain white background", "'purple'"),
+    ("A blue solid circle at left on a plain white background.", "'A'"),
+    (" ".join(["a red solid circle at left and"] * 4), "28 words"),
+])
+def test_a_caption_the_model_cannot_read_is_refused_by_name(runner, caption, named):
+    g = Graph()
+    kind, message = failure(runner, g, *scene_demo(g, edit=caption))
+    assert kind.endswith("RFInputError"), kind
+    assert message.startswith("caption: ") and named in message, message
+    assert "lowercase" in message and "a red solid circle at left on a plain white background" in message, message
+
+
+def test_a_scene_caption_outside_the_grammar_is_refused_with_it(runner):
+    g = Graph()
+    kind, message = failure(runner, g, *scene_demo(g, source="a red circle at left on a plain white background"))
+    assert kind.endswith("RFInputError"), kind
+    assert "is not a toy-world caption: write one or two" in message, message
+
+
+def test_render_to_latent_to_image_gives_the_scene_back(runner):
+    """Exact but for float32 rounding ((x * 2 - 1 + 1) / 2), so the 8-bit picture Save Image writes (255 x, cut to
+    an integer) is the render's; scale 8 repeats each pixel as an 8 x 8 block."""
+    rng = random.Random(3)
+    scenes = [world.sample_scene(rng) for _ in range(SCENES)]
+    g, links = Graph(), []
+    for scene in scenes:
+        latent = g.out(g.add("RFDemoImageToLatent", image=g.out(g.add("RFDemoScene", caption=world.caption(scene)))))
+        links += [g.out(g.add("RFDemoLatentToImage", latent=latent, scale=s)) for s in (1, 8)]
+    images = run_images(runner, g, *links)
+    for scene, small, large in zip(scenes, images[::2], images[1::2]):
+        render = world.render(scene)
+        assert (image_of(small) - render).abs().max() <= 1e-7
+        assert torch.equal((image_of(small) * 255).floor(), (render * 255).floor())
+        assert torch.equal(large, small.repeat_interleave(8, 1).repeat_interleave(8, 2))
+
+
+def test_an_image_of_another_size_is_cropped_to_its_centre_and_resized(runner):
+    """A render enlarged 2x (2 x 2 blocks) in the middle of a wider image with noise on both sides comes back as the
+    render: the centre square, area-filtered to 32 x 32."""
+    render = world.render(world.parse(DEMO["source"])).movedim(0, -1)
+    noise = torch.rand((64, 16, 3), generator=torch.Generator().manual_seed(0))
+    wide = torch.cat([noise, render.repeat_interleave(2, 0).repeat_interleave(2, 1), noise], dim=1)[None]
+    g = Graph()
+    latent = g.out(g.add("RFDemoImageToLatent", image=g.image(wide)))
+    (back,) = run_images(runner, g, g.out(g.add("RFDemoLatentToImage", latent=latent, scale=1)))
+    assert (back[0] - render).abs().max() <= 1e-6
+
+
+@pytest.mark.parametrize("what, make, named", [
+    ("NaN latent", lambda g: g.latent(torch.full((1, 3, 32, 32), float("nan"))), "latent: it holds NaN"),
+    ("Flux latent", lambda g: g.latent(torch.zeros((1, 16, 8, 8))), "latent: got shape (1, 16, 8, 8)"),
+])
+def test_latent_to_image_refuses_what_it_cannot_show(runner, what, make, named):
+    g = Graph()
+    kind, message = failure(runner, g, g.out(g.add("RFDemoLatentToImage", latent=make(g), scale=8)))
+    assert kind.endswith("RFInputError") and message.startswith(named), (what, message)
+
+
+def test_image_to_latent_refuses_an_image_that_is_not_rgb(runner):
+    g = Graph()
+    g.capture(g.out(g.add("RFDemoImageToLatent", image=g.image(torch.zeros((1, 32, 32, 4))))))
+    kind, message = failure(runner, g)
+    assert kind.endswith("RFInputError") and message.startswith("image: got shape (1, 32, 32, 4)"), message
+
+
+def test_the_demo_edit_makes_the_named_change_and_keeps_the_rest(runner):
+    """The chain of workflows/scene_demo.json: the reader sees the source scene on the left and exactly the edit
+    caption's scene (the circle blue, all else as it was) on the right."""
+    g = Graph()
+    source, edited = run_images(runner, g, *scene_demo(g))
+    assert source.shape == edited.shape == (1, 32, 32, 3) and torch.isfinite(edited).all()
+    assert world.caption(reader.read(image_of(source))) == DEMO["source"]
+    assert world.caption(reader.read(image_of(edited))) == DEMO["edit"]
