@@ -52,10 +52,10 @@ def checked_samples(latent: dict) -> torch.Tensor:
     """The demo's pixel LATENT: (B, 3, H, W), finite."""
     samples = latent["samples"]
     if samples.ndim != 4 or samples.shape[1] != 3 or samples.shape[0] == 0:
-        raise RFInputError(f"latent: got shape {tuple(samples.shape)}, but this node shows the demo's 3-channel pixel "
-                           "latent (B, 3, H, W): decode another model's latent with VAE Decode.")
+        raise RFInputError(f"samples: got shape {tuple(samples.shape)}, but this node shows the demo's 3-channel "
+                           "pixel latent (B, 3, H, W): decode another model's latent with VAE Decode.")
     if not torch.isfinite(samples).all():
-        raise RFInputError("latent: it holds NaN or infinite values, so there is no image to show.")
+        raise RFInputError("samples: the latent holds NaN or infinite values, so there is no image to show.")
     return samples.float()
 
 
@@ -140,7 +140,7 @@ class RFDemoLatentToImage(io.ComfyNode):
             description="Shows the demo model's LATENT as an image, each pixel enlarged to a block (nearest "
             "neighbour) so the 32 x 32 scene is visible; values are clamped to [0, 1] as VAE Decode clamps.",
             inputs=[
-                io.Latent.Input("latent", tooltip="The demo model's LATENT: the source, or RFControlledSampler's edit."),
+                io.Latent.Input("samples", tooltip="The demo model's LATENT: the source, or RFControlledSampler's edit."),
                 io.Int.Input("scale", default=8, min=1, max=32,
                              tooltip="Each pixel becomes a scale x scale block, 1 to 32 (default 8: 256 x 256)."),
             ],
@@ -148,10 +148,10 @@ class RFDemoLatentToImage(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, latent: dict, scale: int) -> io.NodeOutput:
-        samples = checked_samples(latent)
-        h, w = samples.shape[-2:]
-        pixels = comfy.utils.common_upscale((samples + 1) / 2, w * scale, h * scale, "nearest-exact", "disabled")
+    def execute(cls, samples: dict, scale: int) -> io.NodeOutput:
+        latent = checked_samples(samples)
+        h, w = latent.shape[-2:]
+        pixels = comfy.utils.common_upscale((latent + 1) / 2, w * scale, h * scale, "nearest-exact", "disabled")
         return io.NodeOutput(pixels.clamp(0, 1).movedim(1, -1))
 
 

@@ -74,7 +74,7 @@ def test_render_to_latent_to_image_gives_the_scene_back(runner):
     g, links = Graph(), []
     for scene in scenes:
         latent = g.out(g.add("RFDemoImageToLatent", image=g.out(g.add("RFDemoScene", caption=world.caption(scene)))))
-        links += [g.out(g.add("RFDemoLatentToImage", latent=latent, scale=s)) for s in (1, 8)]
+        links += [g.out(g.add("RFDemoLatentToImage", samples=latent, scale=s)) for s in (1, 8)]
     images = run_images(runner, g, *links)
     for scene, small, large in zip(scenes, images[::2], images[1::2]):
         render = world.render(scene)
@@ -91,17 +91,24 @@ def test_an_image_of_another_size_is_cropped_to_its_centre_and_resized(runner):
     wide = torch.cat([noise, render.repeat_interleave(2, 0).repeat_interleave(2, 1), noise], dim=1)[None]
     g = Graph()
     latent = g.out(g.add("RFDemoImageToLatent", image=g.image(wide)))
-    (back,) = run_images(runner, g, g.out(g.add("RFDemoLatentToImage", latent=latent, scale=1)))
+    (back,) = run_images(runner, g, g.out(g.add("RFDemoLatentToImage", samples=latent, scale=1)))
     assert (back[0] - render).abs().max() <= 1e-6
 
 
+def test_latent_to_image_clamps_to_the_picture_range_as_vae_decode_does(runner):
+    latent = torch.tensor([-3.0, -1.0, 0.0, 1.0, 2.5]).reshape(1, 1, 1, 5).expand(1, 3, 1, 5)
+    g = Graph()
+    (image,) = run_images(runner, g, g.out(g.add("RFDemoLatentToImage", samples=g.latent(latent), scale=1)))
+    assert image[0, 0, :, 0].tolist() == [0.0, 0.0, 0.5, 1.0, 1.0]
+
+
 @pytest.mark.parametrize("what, make, named", [
-    ("NaN latent", lambda g: g.latent(torch.full((1, 3, 32, 32), float("nan"))), "latent: it holds NaN"),
-    ("Flux latent", lambda g: g.latent(torch.zeros((1, 16, 8, 8))), "latent: got shape (1, 16, 8, 8)"),
+    ("NaN latent", lambda g: g.latent(torch.full((1, 3, 32, 32), float("nan"))), "samples: the latent holds NaN"),
+    ("Flux latent", lambda g: g.latent(torch.zeros((1, 16, 8, 8))), "samples: got shape (1, 16, 8, 8)"),
 ])
 def test_latent_to_image_refuses_what_it_cannot_show(runner, what, make, named):
     g = Graph()
-    kind, message = failure(runner, g, g.out(g.add("RFDemoLatentToImage", latent=make(g), scale=8)))
+    kind, message = failure(runner, g, g.out(g.add("RFDemoLatentToImage", samples=make(g), scale=8)))
     assert kind.endswith("RFInputError") and message.startswith(named), (what, message)
 
 

@@ -62,7 +62,7 @@ DEMO_CONTRACT = {  # the demo's nodes (nodes/demo.py), in their own category
     "RFDemoCaption": {"required": {"caption": ("STRING", DEMO_CAPTION)}, "optional": {}, "output": ["CONDITIONING"]},
     "RFDemoScene": {"required": {"caption": ("STRING", DEMO_CAPTION)}, "optional": {}, "output": ["IMAGE"]},
     "RFDemoImageToLatent": {"required": {"image": ("IMAGE", None)}, "optional": {}, "output": ["LATENT"]},
-    "RFDemoLatentToImage": {"required": {"latent": ("LATENT", None), "scale": ("INT", 8)}, "optional": {},
+    "RFDemoLatentToImage": {"required": {"samples": ("LATENT", None), "scale": ("INT", 8)}, "optional": {},
                             "output": ["IMAGE"]},
 }
 CATEGORIES = {**dict.fromkeys(CONTRACT, "sampling/rf_inversion"),

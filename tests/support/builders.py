@@ -222,7 +222,7 @@ def scene_demo(g: Graph, source: str = DEMO["source"], edit: str = DEMO["edit"],
     empty = demo_caption(g, "")
     _, e = invert_then_edit(g, model, latent, inv=inv, ed={**DEMO["ed"], "negative": empty, **(ed or {})},
                             src_cond=empty, edit_cond=demo_caption(g, edit))
-    return tuple(g.out(g.add("RFDemoLatentToImage", latent=link, scale=scale)) for link in (latent, g.out(e)))
+    return tuple(g.out(g.add("RFDemoLatentToImage", samples=link, scale=scale)) for link in (latent, g.out(e)))
 
 
 # --- running -------------------------------------------------------------------------------------------------
