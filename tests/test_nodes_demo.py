@@ -127,3 +127,24 @@ def test_the_demo_edit_makes_the_named_change_and_keeps_the_rest(runner):
     assert source.shape == edited.shape == (1, 32, 32, 3) and torch.isfinite(edited).all()
     assert world.caption(reader.read(image_of(source))) == DEMO["source"]
     assert world.caption(reader.read(image_of(edited))) == DEMO["edit"]
+
+
+def distances_from_source(runner, settings: list[dict]) -> list[float]:
+    """Mean absolute pixel difference between the demo's edit and its source, for each {"inv": ..., "ed": ...}."""
+    g, links = Graph(), []
+    for s in settings:
+        links += scene_demo(g, inv=s.get("inv"), ed=s.get("ed"))
+    images = run_images(runner, g, *links)
+    return [float((edit - source).abs().mean()) for source, edit in zip(images[::2], images[1::2])]
+
+
+@pytest.mark.parametrize("knob, settings", [
+    ("eta", [{"ed": {"eta": eta}} for eta in (0.5, 0.9, 1.0)]),
+    ("stop_step", [{"ed": {"stop_step": stop}} for stop in (3, 7, 14)]),
+    ("gamma", [{"inv": {"gamma": gamma}} for gamma in (1.0, 0.5, 0.0)]),
+])
+def test_what_the_demo_note_says_each_knob_does(runner, knob, settings):
+    """workflows/scene_demo.json's note: a higher eta, a later stop_step and a lower gamma each keep more of the
+    source (the edit's distance from it falls along each list)."""
+    distances = distances_from_source(runner, settings)
+    assert distances == sorted(distances, reverse=True) and distances[0] > distances[-1], (knob, distances)

@@ -386,7 +386,7 @@ def scene_demo():
     the empty caption as negative) -> RFDemoLatentToImage of source and edit -> ImageStitch -> PreviewImage."""
     source = "a red solid circle at left on a plain white background"
     nodes = [
-        note(DEMO_NOTE, (-520, 0), (460, 720)),
+        note(DEMO_NOTE, (-520, 0), (460, 600)),
         dict(key="model", type="RFDemoSceneModel", pos=[0, 0], color=LOADER_COLOR),
         dict(key="scene", type="RFDemoScene", pos=[0, 110], size=[340, 150], title="Source scene",
              widgets={"caption": source}),
