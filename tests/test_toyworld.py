@@ -99,8 +99,6 @@ def test_manifest_sha256_matches_the_weights():
     assert manifest["gates"] and manifest["training"]["train_seed"] is not None
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped weights FAIL the gates (3256 CPU steps: shapes not learned, "
-                   "two-object scenes weak; see toyworld/scene_model.json); drop this mark with weights that pass")
 def test_gates_pass_on_the_shipped_weights():
     net, text = weights.load()
     result = toyworld_gates.run_gates(net, text, seed=1, n=GATE_SAMPLES)
