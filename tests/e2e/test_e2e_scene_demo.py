@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import e2e_checks as checks
-from e2e_config import load_workflow_file
+from e2e_config import load_workflow_file, say
 from test_e2e_execute import STANDINS, _images, executed, workflow_run  # noqa: F401 (fixtures)
 from toyworld import reader, world
 
@@ -32,10 +32,18 @@ def captions(api) -> tuple[str, str]:
     return scene["inputs"]["caption"], api[edit["inputs"]["conditioning"][0]]["inputs"]["caption"]
 
 
-def test_the_demo_runs_with_nothing_swapped(executed):  # noqa: F811
+def run_seconds(history) -> float:
+    """The server's time from execution_start to execution_success (its status messages, in ms)."""
+    stamps = dict(history["status"]["messages"])
+    return (stamps["execution_success"]["timestamp"] - stamps["execution_start"]["timestamp"]) / 1000
+
+
+def test_the_demo_runs_with_nothing_swapped(executed, request):  # noqa: F811
+    """Every node as the workflow has it, the model loaded from toyworld/; the terminal says how long it took."""
     api, history, _ = executed(NAME)
     assert history["status"]["status_str"] == "success", history["status"]
     assert not {e["class_type"] for e in api.values()} & set(STANDINS), "the demo should load no model file"
+    say(request.config, f"{NAME} ran in {run_seconds(history):.1f} s on the server (CPU; the probes included)")
 
 
 def test_the_edit_changes_the_named_attribute_and_keeps_the_rest(executed, comfy_server):  # noqa: F811

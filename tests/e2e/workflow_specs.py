@@ -365,13 +365,17 @@ again from that noise with the edit caption (right). Press **Run**.
    Load Image node and connect it to *Image to Latent* instead.
 2. *Edit caption*: the source caption with one thing changed: a colour,
    a shape, solid or striped, the background, an object added or removed.
-3. **eta** (edit node, 0 to 1): how hard the first steps are pulled back
-   to the source. Higher keeps more of it; 1 on all 28 steps
-   (stop_step 28) gives the source back unchanged.
-4. **stop_step** (edit node): on how many of the 28 steps eta pulls.
-   More steps keep more of the source, fewer let the caption change more.
-5. **gamma** (invert node, 0 to 1): 0 inverts faithfully, 1 steers the
-   inversion to plain noise, so the edit has more freedom.
+3. **eta** and **stop_step** (edit node): how hard, and for how many of
+   the 28 steps, the edit is pulled back to the source. The caption here
+   names every detail of the scene, so the edit wins easily: with eta
+   0.9 the circle still turns blue at stop_step 21 and stays red at
+   stop_step 27; eta 1 with stop_step 28 gives the source back exactly.
+4. **gamma** (invert node, 0 to 1): how far the inversion is steered to
+   the seed's plain noise. It barely changes this edit. To see it, empty
+   the *Edit caption* and set cfg 1 and eta 0, so that the edit only
+   redraws the inverted noise: gamma 0 gives the source back (nearly:
+   28 steps do not invert exactly), and the higher gamma, the more the
+   seed's noise draws a new scene instead.
 
 **Settings** (kept here): 28 steps, gamma 0.5, eta 0.9 on steps [0, 7)
 as in *rf_inversion_edit*; the empty caption for the inversion and as
