@@ -140,7 +140,8 @@ class RFDemoLatentToImage(io.ComfyNode):
             description="Shows the demo model's LATENT as an image, each pixel enlarged to a block (nearest "
             "neighbour) so the 32 x 32 scene is visible; values are clamped to [0, 1] as VAE Decode clamps.",
             inputs=[
-                io.Latent.Input("samples", tooltip="The demo model's LATENT: the source, or RFControlledSampler's edit."),
+                io.Latent.Input("samples",
+                                tooltip="The demo model's LATENT: the source, or RFControlledSampler's edit."),
                 io.Int.Input("scale", default=8, min=1, max=32,
                              tooltip="Each pixel becomes a scale x scale block, 1 to 32 (default 8: 256 x 256)."),
             ],

@@ -11,16 +11,12 @@ import torch
 
 from builders import DEMO, run_images, scene_demo
 from executor import Graph
+from scenes import edit_problems, picture
 from toyworld import reader, world
 
 pytestmark = pytest.mark.comfyui
 
 SCENES = 12  # random scenes for the round trip, in one graph
-
-
-def image_of(image: torch.Tensor) -> torch.Tensor:
-    """One IMAGE (1, H, W, 3) as the reader's (3, H, W)."""
-    return image[0].movedim(-1, 0)
 
 
 def failure(runner, g: Graph, *images) -> tuple[str, str]:
@@ -69,8 +65,9 @@ def test_a_scene_caption_outside_the_grammar_is_refused_with_it(runner):
 
 
 def test_render_to_latent_to_image_gives_the_scene_back(runner):
-    """Exact but for float32 rounding ((x * 2 - 1 + 1) / 2), so the 8-bit picture Save Image writes (255 x, cut to
-    an integer) is the render's; scale 8 repeats each pixel as an 8 x 8 block."""
+    """The caption's scene (objects at their slots' centres, full light), exact but for float32 rounding
+    ((x * 2 - 1 + 1) / 2), so the 8-bit picture Save Image writes (255 x, cut to an integer) is the render's; scale
+    8 repeats each pixel as an 8 x 8 block."""
     rng = random.Random(3)
     scenes = [world.sample_scene(rng) for _ in range(SCENES)]
     g, links = Graph(), []
@@ -79,9 +76,9 @@ def test_render_to_latent_to_image_gives_the_scene_back(runner):
         links += [g.out(g.add("RFDemoLatentToImage", samples=latent, scale=s)) for s in (1, 8)]
     images = run_images(runner, g, *links)
     for scene, small, large in zip(scenes, images[::2], images[1::2]):
-        render = world.render(scene)
-        assert (image_of(small) - render).abs().max() <= 1e-7
-        assert torch.equal((image_of(small) * 255).floor(), (render * 255).floor())
+        render = world.render(world.parse(world.caption(scene)))
+        assert (picture(small) - render).abs().max() <= 1e-7
+        assert torch.equal((picture(small) * 255).floor(), (render * 255).floor())
         assert torch.equal(large, small.repeat_interleave(8, 1).repeat_interleave(8, 2))
 
 
@@ -122,13 +119,13 @@ def test_image_to_latent_refuses_an_image_that_is_not_rgb(runner):
 
 
 def test_the_demo_edit_makes_the_named_change_and_keeps_the_rest(runner):
-    """The chain of workflows/scene_demo.json: the reader sees the source scene on the left and exactly the edit
-    caption's scene (the circle blue, all else as it was) on the right."""
+    """The chain of workflows/scene_demo.json: the reader sees the source scene, and in the edit exactly the edit
+    caption's scene (the circle blue) with the circle where it was and the background's light kept."""
     g = Graph()
     source, edited = run_images(runner, g, *scene_demo(g))
     assert source.shape == edited.shape == (1, 32, 32, 3) and torch.isfinite(edited).all()
-    assert world.caption(reader.read(image_of(source))) == DEMO["source"]
-    assert world.caption(reader.read(image_of(edited))) == DEMO["edit"]
+    assert world.caption(reader.read(picture(source))) == DEMO["source"]
+    assert edit_problems(picture(source), picture(edited), DEMO["edit"]) == []
 
 
 def demo_runs(runner, settings: list[dict], edit: str = DEMO["edit"]) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -141,7 +138,7 @@ def demo_runs(runner, settings: list[dict], edit: str = DEMO["edit"]) -> list[tu
 
 
 def read_back(image: torch.Tensor) -> world.Scene:
-    return reader.read(image_of(image))
+    return reader.read(picture(image))
 
 
 def test_the_demo_edit_shows_unless_the_pull_lasts_almost_to_the_end(runner):
