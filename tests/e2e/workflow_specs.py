@@ -365,23 +365,25 @@ again from that noise with the edit caption (right). Press **Run**.
    Load Image node and connect it to *Image to Latent* instead.
 2. *Edit caption*: the source caption with one thing changed: a colour,
    a shape, solid or striped, the background, an object added or removed.
-3. **eta** and **stop_step** (edit node): how hard, and for how many of
-   the 28 steps, the edit is pulled back to the source. The caption here
-   names every detail of the scene, so the edit wins easily: with eta
-   0.9 the circle still turns blue at stop_step 21 and stays red at
-   stop_step 27; eta 1 with stop_step 28 gives the source back exactly.
+3. **stop_step** and **eta** (edit node): for how many of the 28 steps,
+   and how hard, the edit is pulled back to the source. No caption says
+   where exactly the circle sits or how bright the background is: the
+   pull keeps those. With eta 0.9, stop_step 14 turns the circle blue in
+   its place; at stop_step 7 it turns blue but drifts a pixel or two; at
+   stop_step 27 it stays red. eta 1 with stop_step 28 gives the source
+   back exactly.
 4. **gamma** (invert node, 0 to 1): how far the inversion is steered to
-   the seed's plain noise. It barely changes this edit. To see it, empty
-   the *Edit caption* and set cfg 1 and eta 0, so that the edit only
-   redraws the inverted noise: gamma 0 gives the source back (nearly:
-   28 steps do not invert exactly), and the higher gamma, the more the
-   seed's noise draws a new scene instead.
+   the seed's plain noise. This edit looks the same with gamma 0, 0.5 or
+   1. To see what it does, empty the *Edit caption* and set cfg 1 and
+   eta 0, so that the edit only redraws the inverted noise: gamma 0
+   draws the source again (nearly: 28 steps do not invert exactly), and
+   the higher gamma, the more the seed's noise draws a new scene instead.
 
-**Settings** (kept here): 28 steps, gamma 0.5, eta 0.9 on steps [0, 7)
-as in *rf_inversion_edit*; the empty caption for the inversion and as
-the negative, cfg 3 (the demo model has no guidance embedding, so
-guidance does nothing here). No model files: the weights are in the
-pack's toyworld/ folder.
+**Settings** (kept here): 28 steps, gamma 0.5, eta 0.9 on steps [0, 14)
+(twice the 7 of *rf_inversion_edit*: at 7 the circle drifts); the empty
+caption for the inversion and as the negative, cfg 3 (the demo model has
+no guidance embedding, so guidance does nothing here). No model files:
+the weights are in the pack's toyworld/ folder.
 """
 
 
@@ -399,7 +401,7 @@ def scene_demo():
              title="Source caption (keep empty)", widgets={"caption": ""}),
         dict(key="edit_caption", type="RFDemoCaption", pos=[400, 180], size=[380, 150], title="Edit caption",
              widgets={"caption": source.replace("red", "blue")}),
-        *rf_nodes(860, 28, 7, 0.0, cfg=3.0),
+        *rf_nodes(860, 28, 14, 0.0, cfg=3.0),
         dict(key="show_source", type="RFDemoLatentToImage", pos=[1300, 0], title="Source image",
              widgets={"scale": 8}),
         dict(key="show_edit", type="RFDemoLatentToImage", pos=[1300, 160], title="Edited image",

@@ -204,7 +204,7 @@ def sampled(g: Graph, model, latent, sampler, steps: int = 6, *, noise_seed: int
 
 DEMO = {"source": "a red solid circle at left on a plain white background",
         "edit": "a blue solid circle at left on a plain white background",
-        "ed": {"cfg": 3.0, "guidance": 0.0}}  # the edit's settings over DEFAULTS; the negative is the empty caption
+        "ed": {"stop_step": 14, "cfg": 3.0, "guidance": 0.0}}  # the edit's settings over DEFAULTS; negative: ""
 
 
 def demo_caption(g: Graph, caption: str) -> list:
