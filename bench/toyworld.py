@@ -3,6 +3,7 @@
     python bench/toyworld.py gates --seed 0                # the shipped weights: exit 0 on PASS, 1 on FAIL
     python bench/toyworld.py gates --seed 0 --random       # untrained seeded weights (must FAIL)
     python bench/toyworld.py eval --seed 1 --edits 60 --json bench/_out/eval.json   # the benchmark (ComfyUI)
+    python bench/toyworld.py report bench/_out/eval.json   # its markdown tables
 
 Training is bench/toyworld_train.py; the gates' logic is bench/toyworld_gates.py.
 """
@@ -74,6 +75,15 @@ def pictures(args) -> int:
     return 0
 
 
+def report(args) -> int:
+    """Markdown tables of an eval JSON (bench/toyworld_report.py)."""
+    import toyworld_report
+
+    results = json.loads(args.json.read_text())["options"]
+    print(toyworld_report.report(results, args.options.split(",") if args.options else None))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -102,6 +112,10 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--frontier-json", type=Path, help="an eval --sweep JSON: also draw <out>_frontier.png")
     f.add_argument("--weights", type=Path, default=weights.WEIGHTS)
     f.set_defaults(run=pictures)
+    r = sub.add_parser("report", help="markdown tables of an eval JSON")
+    r.add_argument("json", type=Path)
+    r.add_argument("--options", default="", help="comma-separated option names (default: all but the sweep)")
+    r.set_defaults(run=report)
     return p
 
 
