@@ -52,10 +52,11 @@ def evaluate(args) -> int:
     """Run the benchmark's options through ComfyUI's executor; print a line per option, write the JSON."""
     import toyworld_eval
 
-    names = args.options.split(",") if args.options else list(toyworld_eval.OPTIONS)
-    extra = {**(toyworld_eval.sweep_options() if args.sweep else {}),
-             **(toyworld_eval.question_options() if args.questions else {})}
-    results = toyworld_eval.evaluate(args.seed, args.edits, names + list(extra), extra, weights=args.weights)
+    extra = {**toyworld_eval.sweep_options(), **toyworld_eval.question_options()}
+    names = args.options.split(",") if args.options else [
+        *toyworld_eval.OPTIONS, *(toyworld_eval.sweep_options() if args.sweep else ()),
+        *(toyworld_eval.question_options() if args.questions else ())]
+    results = toyworld_eval.evaluate(args.seed, args.edits, names, extra, weights=args.weights)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"seed": args.seed, "edits": args.edits, "options": results}, indent=1) + "\n")
@@ -100,7 +101,8 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=1, help="draws the test set of edits")
     e.add_argument("--edits", type=int, default=60, help="how many edits (balanced over the edit kinds)")
     e.add_argument("--json", type=Path, help="write the results here")
-    e.add_argument("--options", default="", help="comma-separated option names (default: all but the sweep)")
+    e.add_argument("--options", default="", help="comma-separated option names, the sweep's and the questions' "
+                   "included (default: the main options, and --sweep's and --questions' when given)")
     e.add_argument("--sweep", action="store_true", help="add the (eta, stop_step, gamma) grid for the frontier")
     e.add_argument("--questions", action="store_true", help="add the settings users ask about (steps, shift, cfg)")
     e.add_argument("--weights", type=Path, default=weights.WEIGHTS)
