@@ -16,7 +16,7 @@ from .checks import (
     check_unit_interval,
     check_window,
 )
-from . import levers
+from .levers import MovingReference, aligned, auto_mask
 from .noise import NoiseSampler
 from .schedules import ETA_SCHEDULES, gamma_schedule, window_values
 from .schemes import ORDERS, Callback, Velocity, chained
@@ -152,23 +152,33 @@ def run_inversion(velocity: Velocity, y0: torch.Tensor, y1: torch.Tensor, plan: 
     return y
 
 
+def edit_levers(plan: EditPlan, y0: torch.Tensor, trace: Optional[InversionTrace],
+                mask: Optional[torch.Tensor] = None) -> dict:
+    """The plan's moving reference and auto mask on the inversion's trace, once per edit: a run in parts (two
+    experts) passes the same ones to each part, so the reference moves on from where the last part left it."""
+    lever = {}
+    if plan.reference == "moving":
+        ref = MovingReference(y0.detach().to(torch.float32), trace, mask, plan.align)
+        lever.update(reference=ref, on_step=ref.step)
+    if plan.auto_mask:
+        lever["eta_field"] = auto_mask(list(plan.etas), trace, list(plan.sigmas), mask, plan.align)
+    return lever
+
+
 def run_edit(velocity: Velocity, x: torch.Tensor, y0: torch.Tensor, plan: EditPlan, *,
              mask: Optional[torch.Tensor] = None, noise: Optional[NoiseSampler] = None,
              steps: Optional[Sequence[int]] = None, callback: Optional[Callback] = None,
-             trace: Optional[InversionTrace] = None) -> torch.Tensor:
-    """The plan's Eq. 15 / 17 from x, the state at the first of `steps`; its levers read the inversion's trace."""
+             trace: Optional[InversionTrace] = None, levers: Optional[dict] = None) -> torch.Tensor:
+    """The plan's Eq. 15 / 17 from x, the state at the first of `steps`; its levers read the inversion's trace
+    (levers: edit_levers' result, shared by the parts of one edit)."""
     steps = range(plan.start_step, plan.steps) if steps is None else range(*steps)
-    sigmas, lever = list(plan.sigmas), {}
-    if plan.align:
-        velocity = levers.aligned(velocity, trace)
     user = None if mask is None else mask.to(x.device, torch.float32)
-    if plan.reference == "moving":
-        ref = levers.MovingReference(y0.detach().to(x.device, torch.float32), trace, user)
-        lever.update(reference=ref, on_step=ref.step)
-    if plan.auto_mask:
-        lever["eta_field"] = levers.auto_mask(list(plan.etas), trace, sigmas, user)
-    return reverse_walk(velocity, x, y0, sigmas, plan.etas, plan.order, steps, mask,
-                        noise if plan.mode == "sde" else None, callback=callback, **lever)
+    if plan.align:
+        velocity = aligned(velocity, trace)
+    if levers is None:
+        levers = edit_levers(plan, y0.to(x.device), trace, user)
+    return reverse_walk(velocity, x, y0, list(plan.sigmas), plan.etas, plan.order, steps, mask,
+                        noise if plan.mode == "sde" else None, callback=callback, **levers)
 
 
 def invert(velocity: Velocity, y0: torch.Tensor, sigmas: torch.Tensor, y1: torch.Tensor, *,
