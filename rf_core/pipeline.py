@@ -79,12 +79,13 @@ def inversion_sigmas(sigmas: torch.Tensor, start_step: int = 0) -> torch.Tensor:
 
 
 def inversion_plan(sigmas: torch.Tensor, *, gamma: float = 0.5, start_step: int = 0,
-                   gamma_window: Optional[tuple[int, int]] = None, order: str = "euler",
-                   x0_network: bool = False) -> InversionPlan:
-    """The inversion of the sampling grid up to sigma_{start_step}."""
+                   gamma_window: Optional[tuple[int, int]] = None, gamma_schedule: str = "constant",
+                   order: str = "euler", x0_network: bool = False) -> InversionPlan:
+    """The inversion of the sampling grid up to sigma_{start_step}; gamma on the walk's steps gamma_window (counted
+    from the image; default all), varied by gamma_schedule as eta_schedule varies eta."""
     grid = check_sigmas(sigmas, increasing=False)
     walk = grid[check_start_step(start_step, len(grid) - 1):][::-1]
-    return _inversion_plan(walk, gamma, gamma_window, order, x0_network)
+    return _inversion_plan(walk, gamma, gamma_window, order, x0_network, gamma_schedule)
 
 
 def walk_plan(walk: torch.Tensor, *, gamma: float = 0.5, order: str = "euler",
@@ -93,11 +94,11 @@ def walk_plan(walk: torch.Tensor, *, gamma: float = 0.5, order: str = "euler",
     return _inversion_plan(check_sigmas(walk, increasing=True), gamma, None, order, x0_network)
 
 
-def _inversion_plan(walk: list, gamma, gamma_window, order, x0_network) -> InversionPlan:
+def _inversion_plan(walk: list, gamma, gamma_window, order, x0_network, kind="constant") -> InversionPlan:
     check_option("order", order, ORDERS)
     n = len(walk) - 1
     a, b = gamma_window if gamma_window is not None else (0, n)
-    return InversionPlan(tuple(walk), tuple(gamma_schedule(gamma, n, a, b)), order, bool(x0_network))
+    return InversionPlan(tuple(walk), tuple(gamma_schedule(gamma, n, a, b, kind)), order, bool(x0_network))
 
 
 def edit_plan(sigmas: torch.Tensor, *, eta: float = 0.9, start_step: int = 0, stop_step: int = 7,
