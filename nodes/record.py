@@ -12,10 +12,11 @@ from ..rf_core import RFInputError
 KEY = "rf_inversion"
 
 
-def make(grid: torch.Tensor, start_step: int, order: str, boundary: float | None, conditioning) -> dict:
-    """boundary: None for one model."""
+def make(grid: torch.Tensor, start_step: int, order: str, boundary: float | None, conditioning,
+         trace=None) -> dict:
+    """boundary: None for one model; trace: the rf_core.InversionTrace kept for the edit's levers (keep_trace)."""
     return {"sigmas": grid.clone(), "start_step": int(start_step), "order": order, "boundary": boundary,
-            "reference_latents": reference_fingerprints(d for _, d in conditioning)}
+            "reference_latents": reference_fingerprints(d for _, d in conditioning), "trace": trace}
 
 
 def read(latent: dict) -> dict | None:

@@ -23,6 +23,7 @@ from .pipeline import (
     EditPlan,
     InversionPlan,
     edit,
+    edit_expert_steps,
     edit_levers,
     edit_plan,
     inversion_plan,

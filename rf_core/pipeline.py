@@ -18,7 +18,7 @@ from .checks import (
 )
 from .levers import MovingReference, aligned, auto_mask
 from .noise import NoiseSampler
-from .schedules import ETA_SCHEDULES, gamma_schedule, window_values
+from .schedules import ETA_SCHEDULES, expert_steps, gamma_schedule, window_values
 from .schemes import ORDERS, Callback, Velocity, chained
 from .solvers import forward_walk, reverse_walk
 from .trace import InversionTrace
@@ -88,10 +88,10 @@ def inversion_plan(sigmas: torch.Tensor, *, gamma: float = 0.5, start_step: int 
     return _inversion_plan(walk, gamma, gamma_window, order, x0_network, gamma_schedule)
 
 
-def walk_plan(walk: torch.Tensor, *, gamma: float = 0.5, order: str = "euler",
-              x0_network: bool = False) -> InversionPlan:
+def walk_plan(walk: torch.Tensor, *, gamma: float = 0.5, gamma_window: Optional[tuple[int, int]] = None,
+              gamma_schedule: str = "constant", order: str = "euler", x0_network: bool = False) -> InversionPlan:
     """The inversion on a walk given as it is (increasing sigmas)."""
-    return _inversion_plan(check_sigmas(walk, increasing=True), gamma, None, order, x0_network)
+    return _inversion_plan(check_sigmas(walk, increasing=True), gamma, gamma_window, order, x0_network, gamma_schedule)
 
 
 def _inversion_plan(walk: list, gamma, gamma_window, order, x0_network, kind="constant") -> InversionPlan:
@@ -137,6 +137,13 @@ def check_edit_window(start_step: int, stop_step: int, steps: int) -> tuple[int,
         raise RFInputError(f"stop_step ({int(stop_step)}) is beyond steps ({steps}): set stop_step to {quarter} (a "
                            f"quarter, like 7 of 28) or any value from {start_step + 1} to {steps}.")
     return check_window("eta acts on [start_step, stop_step)", start_step, stop_step, steps, "start_step", "stop_step")
+
+
+def edit_expert_steps(plan: EditPlan, boundary: float, expert: str) -> tuple[int, int]:
+    """The edit's steps [a, b) an expert serves, by the sigma each step reads the model at: its start, or under
+    align its end, where the inversion read it (so each expert retraces its own inversion steps)."""
+    reads = plan.sigmas[1:] + (0.0,) if plan.align else plan.sigmas
+    return expert_steps(torch.tensor(reads, dtype=torch.float64), boundary, expert)
 
 
 def run_inversion(velocity: Velocity, y0: torch.Tensor, y1: torch.Tensor, plan: InversionPlan, *,

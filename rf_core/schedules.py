@@ -45,7 +45,8 @@ def gamma_schedule(gamma: float, steps: int, start: int = 0, stop: int | None = 
     """gamma_i for the inversion's steps i = 0..steps-1 (from the image): on [start, stop) by kind as eta's, 0
     outside."""
     gamma = check_unit_interval("gamma", gamma)
-    start, stop = check_window("gamma step window", start, steps if stop is None else stop, steps)
+    start, stop = check_window("gamma acts on the inversion's steps [gamma_start, gamma_stop)", start,
+                               steps if stop is None else stop, steps, "gamma_start", "gamma_stop")
     check_option("gamma_schedule", kind, ETA_SCHEDULES)
     return window_values(gamma, steps, start, stop, kind)
 
