@@ -3,9 +3,10 @@
 from comfy_api.latest import ComfyExtension, io
 
 from .edit_nodes import RFControlledSampler, RFInvert
+from .flowedit import RFFlowEdit
 from .sampler_nodes import NODES as SAMPLER_NODES
 
-NODE_LIST: list[type[io.ComfyNode]] = [RFInvert, RFControlledSampler, *SAMPLER_NODES]
+NODE_LIST: list[type[io.ComfyNode]] = [RFInvert, RFControlledSampler, *SAMPLER_NODES, RFFlowEdit]
 
 
 class RFInversionExtension(ComfyExtension):

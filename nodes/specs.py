@@ -63,6 +63,13 @@ def inversion_plan(patchers: list, sigmas: torch.Tensor, source: list[torch.Tens
         return build(sigmas, x0_network=predicts_x0(patchers[0]), gamma_window=window, **settings)
 
 
+def flowedit_plan(patchers: list, sigmas: torch.Tensor, source: list[torch.Tensor], **settings) -> rf_core.FlowEditPlan:
+    """FlowEdit's plan (settings as rf_core.flowedit_plan) for a source latent of the models' layout."""
+    check_source(patchers, "latent", source)
+    with comfy_terms(patchers[0], sigmas):
+        return rf_core.flowedit_plan(sigmas, **settings)
+
+
 def edit_spec(patchers: list, sigmas: torch.Tensor, inverted: list[torch.Tensor], references: list[torch.Tensor],
               edit_masks: dict, info: dict | None, boundary: float | None, reference_name: str = "reference",
               **settings) -> EditSpec:
