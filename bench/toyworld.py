@@ -52,7 +52,8 @@ def evaluate(args) -> int:
     import toyworld_eval
 
     names = args.options.split(",") if args.options else list(toyworld_eval.OPTIONS)
-    extra = toyworld_eval.sweep_options() if args.sweep else {}
+    extra = {**(toyworld_eval.sweep_options() if args.sweep else {}),
+             **(toyworld_eval.question_options() if args.questions else {})}
     results = toyworld_eval.evaluate(args.seed, args.edits, names + list(extra), extra, weights=args.weights)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +92,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--json", type=Path, help="write the results here")
     e.add_argument("--options", default="", help="comma-separated option names (default: all but the sweep)")
     e.add_argument("--sweep", action="store_true", help="add the (eta, stop_step, gamma) grid for the frontier")
+    e.add_argument("--questions", action="store_true", help="add the settings users ask about (steps, shift, cfg)")
     e.add_argument("--weights", type=Path, default=weights.WEIGHTS)
     e.set_defaults(run=evaluate)
     f = sub.add_parser("pictures", help="a grid of real edits per option, and the frontier plot of an eval JSON")

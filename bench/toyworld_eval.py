@@ -25,7 +25,9 @@ METRICS = ("gt_psnr", "bg_psnr", "success", "unchanged", "rec_psnr", "nfe")
 
 @dataclasses.dataclass(frozen=True)
 class Option:
-    """One setting of the edit (28-step grid unless said); rows: the paper's per-task row for each edit kind."""
+    """One setting of the edit (28-step grid unless said); rows: the paper's per-task row for each edit kind;
+    shift: ModelSamplingSD3's shift on the model (None: the model's own, 1); source_prompt: invert with the source
+    caption instead of the empty one."""
 
     steps: int = 28
     order: str = "euler"
@@ -37,6 +39,8 @@ class Option:
     cfg: float = 3.0
     region_mask: bool = False
     rows: bool = False
+    shift: float | None = None
+    source_prompt: bool = False
 
 
 # The paper's per-task rows (start_step, stop_step, eta at 28 steps), mapped by us to the edit kinds they fit best:
@@ -61,6 +65,17 @@ def sweep_options(etas=(0.5, 0.7, 0.9, 1.0), stops=(2, 3, 5, 7, 10, 14), gammas=
     """The (eta, stop_step, gamma) grid for the faithfulness-editability frontier (euler 28)."""
     return {f"sweep_eta{e}_stop{s}_gamma{g}": Option(eta=e, stop_step=s, gamma=g)
             for e in etas for s in stops for g in gammas}
+
+
+def question_options() -> dict:
+    """The settings users ask about: steps, the fast orders' stop_step, shift, the inversion's prompt, cfg."""
+    out = {f"euler_{n}_stop{round(n / 4)}": Option(steps=n, stop_step=round(n / 4)) for n in (8, 14, 50)}
+    out.update({f"fireflow_10_stop{k}": Option(steps=10, order="fireflow", stop_step=k) for k in (2, 4)})
+    out.update({f"midpoint_14_stop{k}": Option(steps=14, order="midpoint", stop_step=k) for k in (2, 4)})
+    out.update({f"shift_{s}": Option(shift=s) for s in (0.5, 3.0)})
+    out.update({f"cfg_{c}": Option(cfg=c) for c in (1.0, 2.0, 5.0)})
+    out["source_prompt"] = Option(source_prompt=True)
+    return out
 
 
 class Bench:
@@ -102,11 +117,21 @@ class Bench:
         """One CONDITIONING whose context holds one caption per batch item (ComfyUI pairs them with the latents)."""
         return [[torch.cat([self.encode(t)[0][0] for t in texts]), {}]]
 
-    def edit(self, sources: torch.Tensor, targets: list[str], option: Option, masks=None) -> tuple[torch.Tensor, float]:
+    def shifted(self, shift: float | None):
+        """The counting model, or its clone with ModelSamplingSD3's shift (ComfyUI's own node)."""
+        if shift is None:
+            return self.counted
+        from comfy_extras.nodes_model_advanced import ModelSamplingSD3
+
+        return ModelSamplingSD3().patch(self.counted, shift)[0]
+
+    def edit(self, sources: torch.Tensor, targets: list[str], option: Option, masks=None,
+             sources_captions: list[str] | None = None) -> tuple[torch.Tensor, float]:
         """Edited images (N, 3, H, W) in [0, 1], and network passes per edit."""
         g, ex = self.executor.Graph(), self.executor
-        m, src = g.model(self.counted), g.latent(sources * 2 - 1)
-        inv = g.add("RFInvert", model=m, conditioning=g.cond(self.encode("")), latent=src, steps=option.steps,
+        m, src = g.model(self.shifted(option.shift)), g.latent(sources * 2 - 1)
+        prompt = self.captions(sources_captions) if option.source_prompt else self.encode("")
+        inv = g.add("RFInvert", model=m, conditioning=g.cond(prompt), latent=src, steps=option.steps,
                     gamma=option.gamma, seed=0, guidance=0.0, start_step=option.start_step, order=option.order)
         extra = {} if masks is None else {"mask": g.mask(masks.float())}
         cfg = {} if option.cfg == 1.0 else {"negative": g.cond(self.encode("")), "cfg": option.cfg}
@@ -213,7 +238,7 @@ def option_images(bench: Bench, option: Option, batch: list[edits.Edit]) -> torc
         return out
     sources = torch.stack([world.render(e.source) for e in batch])
     masks = torch.stack([e.mask for e in batch]) if option.region_mask else None
-    return bench.edit(sources, [e.target_caption for e in batch], option, masks)[0]
+    return bench.edit(sources, [e.target_caption for e in batch], option, masks, [e.source_caption for e in batch])[0]
 
 
 def pictures(seed: int, names: list[str], path: Path, weights: Path | None = None) -> Path:

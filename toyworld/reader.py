@@ -59,7 +59,17 @@ def read_background(image: torch.Tensor) -> tuple[str, str, torch.Tensor]:
     striped = (alt - base).norm() > STRIPED
     texture = "striped" if striped else "plain"
     expected = torch.where(stripe & striped, alt.reshape(3, 1, 1), base.reshape(3, 1, 1))
-    return _nearest(base, {k: v[0] for k, v in world.BACKGROUNDS.items()}), texture, expected
+    return _lit_nearest(base, {k: v[0] for k, v in world.BACKGROUNDS.items()}), texture, expected
+
+
+def _lit_nearest(rgb: torch.Tensor, palette: dict) -> str:
+    """The palette name whose colour, under the light that fits it best (world.LIGHT's range), is nearest."""
+    def distance(colour) -> float:
+        c = torch.tensor(colour)
+        light = float((rgb @ c) / (c @ c))
+        return float((rgb - min(max(light, world.LIGHT[0]), world.LIGHT[1]) * c).norm())
+
+    return min(palette, key=lambda name: distance(palette[name]))
 
 
 def _grow4(labels: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,8 @@
 """A seeded procedural world of 32 x 32 RGB scenes: one or two flat objects, each in the left or right slot, on a
-plain or striped background. render(scene) draws it with hard edges (so edits are exact), caption(scene) names
-every attribute in a 21-word vocabulary, tokenize(caption) gives fixed-length ids ("" is the null prompt)."""
+plain or striped background. render(scene) draws it with hard edges (so edits are exact), caption(scene) names the
+attributes in a 21-word vocabulary, tokenize(caption) gives fixed-length ids ("" is the null prompt). What the
+caption does not say, the objects' exact positions within their slots and the background's light, is what an edit
+must keep from its source."""
 
 from __future__ import annotations
 
@@ -24,7 +26,9 @@ BACKGROUNDS = {  # background colour: (base, stripe); pale, so every object colo
 }
 SHAPES = ("circle", "square", "triangle")
 SIZES = {"large": 6}  # half-width: the object's box is 13 pixels (one size: shapes learn in 45 CPU minutes)
-SLOTS = {"left": (8, 16), "right": (24, 16)}  # object centres (x = column, y = row)
+SLOTS = {"left": (8, 16), "right": (24, 16)}  # slot centres (x = column, y = row)
+JITTER = (2, 3)  # an object's centre lies up to this many pixels (x, y) from its slot's, uncaptioned
+LIGHT = (0.85, 1.0)  # the background's brightness factor, uncaptioned
 TEXTURES = ("solid", "striped")  # striped objects: 2-pixel columns of the colour and a darker shade
 BG_TEXTURES = ("plain", "striped")  # striped backgrounds: 2-pixel rows of base and stripe colour
 DARK = 0.35  # the darker shade of a striped object is colour * DARK
@@ -63,6 +67,7 @@ class Scene:
     bg_colour: str
     bg_texture: str
     objects: tuple[Obj, ...]
+    light: float = 1.0
 
 
 def caption(scene: Scene) -> str:
@@ -142,12 +147,12 @@ def _rgb(colour) -> torch.Tensor:
     return torch.tensor(colour, dtype=torch.float32).reshape(3, 1, 1)
 
 
-def background(colour: str, texture: str) -> torch.Tensor:
-    """(3, SIZE, SIZE) background: base colour, with stripe-colour rows 2 of every 4 if striped."""
+def background(colour: str, texture: str, light: float = 1.0) -> torch.Tensor:
+    """(3, SIZE, SIZE) background: base colour, with stripe-colour rows 2 of every 4 if striped, times light."""
     base, stripe = BACKGROUNDS[colour]
     rows, _ = _grid()
     striped = (rows % 4 >= 2) if texture == "striped" else torch.zeros(SIZE, SIZE, dtype=torch.bool)
-    return torch.where(striped, _rgb(stripe), _rgb(base))
+    return torch.where(striped, _rgb(stripe), _rgb(base)) * light
 
 
 def paint(obj: Obj) -> torch.Tensor:
@@ -160,7 +165,7 @@ def paint(obj: Obj) -> torch.Tensor:
 
 def render(scene: Scene) -> torch.Tensor:
     """The scene as a (3, SIZE, SIZE) float tensor in [0, 1]."""
-    image = background(scene.bg_colour, scene.bg_texture)
+    image = background(scene.bg_colour, scene.bg_texture, scene.light)
     for obj in scene.objects:
         image = torch.where(object_mask(obj), paint(obj), image)
     return image
@@ -184,12 +189,16 @@ def fits(obj: Obj, others=()) -> bool:
     return True
 
 
-def place(rng: random.Random, obj: Obj, others=()) -> Obj | None:
-    """The object moved to a random free slot, or None if both are taken."""
+def place(rng: random.Random, obj: Obj, others=(), tries: int = 100) -> Obj | None:
+    """The object moved to a random free slot, jittered where it fits; None if no slot is free."""
     free = [xy for name, xy in SLOTS.items() if all(o.slot != name for o in others)]
     if not free:
         return None
     x, y = rng.choice(free)
+    for _ in range(tries):
+        moved = replace(obj, x=x + rng.randint(-JITTER[0], JITTER[0]), y=y + rng.randint(-JITTER[1], JITTER[1]))
+        if fits(moved, others):
+            return moved
     return replace(obj, x=x, y=y)
 
 
@@ -202,15 +211,11 @@ def sample_object(rng: random.Random) -> Obj:
 def sample_scene(rng: random.Random) -> Scene:
     """A random scene: background, then one or two objects (even odds) placed without overlap."""
     bg = (rng.choice(list(BACKGROUNDS)), rng.choice(BG_TEXTURES))
-    while True:
-        objects = []
-        for _ in range(rng.choice((1, 2))):
-            obj = place(rng, sample_object(rng), objects)
-            if obj is None:
-                break
-            objects.append(obj)
-        else:
-            return Scene(*bg, tuple(objects))
+    light = round(rng.uniform(*LIGHT), 3)
+    objects: list[Obj] = []
+    for _ in range(rng.choice((1, 2))):
+        objects.append(place(rng, sample_object(rng), objects))
+    return Scene(*bg, tuple(objects), light)
 
 
 def description(scene: Scene) -> str:
