@@ -14,7 +14,9 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:  # run as a script; imported by the tests, the order stays (ComfyUI's nodes.py first)
+    sys.path.insert(0, ROOT)
 
 from toyworld import network, reader, sampling, world  # noqa: E402
 

@@ -137,3 +137,13 @@ def test_parse_gives_the_captions_scene_and_refuses_other_text():
                 "a red solid circle at left on a plain black background"):
         with pytest.raises(ValueError, match="is not a toy-world caption: write one or two"):
             world.parse(bad)
+
+
+def test_importing_the_gates_leaves_sys_path_alone():
+    """bench/toyworld_gates.py once put the repo root first on import, so in the full test run `import nodes` found
+    this pack's nodes/ instead of ComfyUI's nodes.py."""
+    import importlib
+
+    before = list(sys.path)
+    importlib.reload(toyworld_gates)
+    assert sys.path == before
