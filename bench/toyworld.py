@@ -107,7 +107,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # tiny tensors: on the shared 2-core machine a second intra-op thread only adds contention
     return args.run(args)
 
 
