@@ -87,6 +87,7 @@ def beyond_options() -> dict:
            "moving_auto_mask": Option(moving_reference=True, auto_mask=True),
            "align_moving_auto_mask": Option(align=True, moving_reference=True, auto_mask=True),
            "gamma_first_half": Option(gamma_stop=14), "gamma_second_half": Option(gamma_start=14),
+           "align_gamma_first_half": Option(align=True, gamma_stop=14),
            "gamma_linear_decrease": Option(gamma_schedule="linear_decrease"),
            "gamma_linear_increase": Option(gamma_schedule="linear_increase"),
            "eta_linear_increase": Option(eta_schedule="linear_increase"),
