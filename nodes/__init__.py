@@ -3,9 +3,10 @@
 from comfy_api.latest import ComfyExtension, io
 
 from .edit_nodes import RFControlledSampler, RFInvert
+from .ladder_nodes import RFEditLadder
 from .sampler_nodes import NODES as SAMPLER_NODES
 
-NODE_LIST: list[type[io.ComfyNode]] = [RFInvert, RFControlledSampler, *SAMPLER_NODES]
+NODE_LIST: list[type[io.ComfyNode]] = [RFInvert, RFControlledSampler, RFEditLadder, *SAMPLER_NODES]
 
 
 class RFInversionExtension(ComfyExtension):

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import logging
 from dataclasses import dataclass
 
 import torch
 
 from .. import rf_core
 from . import latents, masks, record
-from .models import check_flow_model, check_latent_layout, check_velocity_at_sigma0, predicts_x0, steps_limit_hint
+from .inputs import ETA_STEP
+from .models import (check_flow_model, check_latent_layout, check_velocity_at_sigma0, distilled_name, predicts_x0,
+                     steps_limit_hint)
 
 INVERTED_NOISE_MASK = "the inverted latent's noise_mask"  # names of upstream noise_masks in errors
 REFERENCE_NOISE_MASK = "the reference's noise_mask"
@@ -20,6 +24,7 @@ class EditSpec:
     plan: rf_core.EditPlan
     mask: torch.Tensor | None  # (1 or B, 1, *spatial) of the latent's first part; 1 = edit
     info: dict | None  # the inversion record, if the inverted latent has one
+    ladder: rf_core.EditLadder | None = None  # an edit ladder's rungs; plan is then the setting given
 
 
 @contextlib.contextmanager
@@ -53,7 +58,24 @@ def inversion_plan(patchers: list, sigmas: torch.Tensor, source: list[torch.Tens
     check_velocity_at_sigma0(patchers[0])
     build = rf_core.walk_plan if walk else rf_core.inversion_plan
     with comfy_terms(patchers[0], sigmas, walk):
-        return build(sigmas, x0_network=predicts_x0(patchers[0]), **settings)
+        plan = build(sigmas, x0_network=predicts_x0(patchers[0]), **settings)
+    warn_few_steps(patchers[0], plan.steps if walk else sigmas.numel() - 1, plan.order)
+    return plan
+
+
+def warn_few_steps(patcher, steps: int, order: str) -> None:
+    """On the console: what to expect, and to try, from a distilled model or a grid too short to invert."""
+    name = distilled_name(patcher)
+    if name is not None:
+        logging.warning("RF-Inversion: %s is a step-distilled model: it is trained to sample in a few large steps, "
+                        "not to be walked back up, so its inversion often fails to return the source at any step "
+                        "count. Expect weak or lost likeness; for faithful edits, invert and edit with the "
+                        "undistilled model (e.g. Flux.1 dev).", name)
+    reason = rf_core.few_steps_reason(steps, order)
+    if reason is not None:
+        logging.warning("RF-Inversion: %s Distilled models (Flux schnell, Z-Image Turbo, lightning LoRAs) ask for "
+                        "such few steps but invert poorly at any count. Set the same steps and order on RFInvert and "
+                        "the edit.", reason)
 
 
 def edit_spec(patchers: list, sigmas: torch.Tensor, inverted: list[torch.Tensor], reference: list[torch.Tensor],
@@ -73,6 +95,15 @@ def edit_spec(patchers: list, sigmas: torch.Tensor, inverted: list[torch.Tensor]
     for a, b in zip(inverted, reference):
         rf_core.check_latent_pair("inverted", a, reference_name, b)
     return EditSpec(plan, masks.edit_mask(edit_masks, inverted[0]), info)
+
+
+def ladder_spec(patchers: list, sigmas: torch.Tensor, inverted: list[torch.Tensor], reference: list[torch.Tensor],
+                edit_masks: dict, info: dict | None, boundary: float | None, *, sweep: str, rungs: int,
+                **settings) -> EditSpec:
+    """edit_spec with the ladder's rungs; eta rungs on the eta input's resolution."""
+    spec = edit_spec(patchers, sigmas, inverted, reference, edit_masks, info, boundary, **settings)
+    ladder = rf_core.edit_ladder(sigmas, sweep=sweep, rungs=rungs, resolution=ETA_STEP, **settings)
+    return dataclasses.replace(spec, ladder=ladder)
 
 
 def check_mask_not_read_as_timesteps(model_wrap, denoise_mask: torch.Tensor | None, sampler: str) -> None:

@@ -62,6 +62,10 @@ class RFTestSigmas(_Get):
     RETURN_TYPES = ("SIGMAS",)
 
 
+class RFTestVae(_Get):
+    RETURN_TYPES = ("VAE",)
+
+
 class RFTestCapture:
     """Output node: keeps the LATENT it receives under CAPTURED[name]."""
 
@@ -76,6 +80,24 @@ class RFTestCapture:
 
     def capture(self, latent, name):
         CAPTURED[name] = latent
+        return {}
+
+
+class RFTestCaptureOutputs:
+    """Output node: keeps the IMAGE and the STRING it receives (either may be absent) under CAPTURED[name]."""
+
+    RETURN_TYPES = ()
+    FUNCTION = "capture"
+    OUTPUT_NODE = True
+    CATEGORY = "_rf_tests"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"name": ("STRING", {"default": "out"})},
+                "optional": {"image": ("IMAGE",), "text": ("STRING", {"forceInput": True})}}
+
+    def capture(self, name, image=None, text=None):
+        CAPTURED[name] = {"image": image, "text": text}
         return {}
 
 
@@ -120,7 +142,9 @@ TEST_NODES = {
     "RFTestLatent": RFTestLatent,
     "RFTestMask": RFTestMask,
     "RFTestSigmas": RFTestSigmas,
+    "RFTestVae": RFTestVae,
     "RFTestCapture": RFTestCapture,
+    "RFTestCaptureOutputs": RFTestCaptureOutputs,
     "RFTestInterruptAfter": RFTestInterruptAfter,
 }
 
@@ -200,6 +224,9 @@ class Graph:
 
     def sigmas(self, s) -> list:
         return self.out(self.add("RFTestSigmas", key=put(s)))
+
+    def vae(self, v) -> list:
+        return self.out(self.add("RFTestVae", key=put(v)))
 
     def capture(self, latent_link: list, name: str | None = None) -> str:
         name = name or f"cap{uuid.uuid4().hex}"

@@ -17,7 +17,7 @@ import zlib
 
 import torch
 
-from .standins import Probe, StandIn, _seeded_state_dict, build_tiny_flux, build_tiny_vae, tests_module
+from .standins import Probe, StandIn, build_tiny_flux, build_tiny_vae, tests_module
 
 TEXT_TOKENS = 8
 
@@ -117,15 +117,7 @@ class E2EFakeCLIPLoader(StandIn):
 
 
 def build_tiny_wan21_vae():
-    """A real comfy.sd.VAE that detects a Wan 2.1 VAE (16 latent channels, 8x space, 4x time) of width 4."""
-    import comfy.ldm.wan.vae
-    import comfy.sd
-
-    probe = comfy.ldm.wan.vae.WanVAE(dim=4, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
-                                     temperal_downsample=[False, True, True])
-    sd = _seeded_state_dict(probe, 4322)
-    del probe
-    return comfy.sd.VAE(sd=sd)
+    return tests_module("tiny_vaes").wan21_vae()
 
 
 class E2ETinyVAELoader(StandIn):
