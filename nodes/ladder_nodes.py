@@ -55,9 +55,12 @@ class RFEditLadder(io.ComfyNode):
                              "its picture."),
             ],
             outputs=[
-                io.Latent.Output(tooltip="Every rung's edited latents, strongest edit first (rungs x images)."),
-                io.Image.Output(tooltip="The rungs side by side, each setting written under its picture (needs vae)."),
-                io.String.Output(tooltip="Each rung's setting, one line per rung, as the single edit takes it."),
+                io.Latent.Output("latents", display_name="edited latents",
+                                 tooltip="Every rung's edited latents, strongest edit first (rungs x images)."),
+                io.Image.Output("grid", display_name="labelled grid",
+                                tooltip="The rungs side by side, each setting written under its picture (needs vae)."),
+                io.String.Output("labels", tooltip="Each rung's setting, one line per rung, as the single edit "
+                                 "takes it."),
             ],
         )
 

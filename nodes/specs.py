@@ -67,15 +67,15 @@ def warn_few_steps(patcher, steps: int, order: str) -> None:
     """On the console: what to expect, and to try, from a distilled model or a grid too short to invert."""
     name = distilled_name(patcher)
     if name is not None:
-        logging.warning("RF-Inversion: %s is a step-distilled model: it is trained to sample in a few large steps, "
-                        "not to be walked back up, so its inversion often fails to return the source at any step "
-                        "count. Expect weak or lost likeness; for faithful edits, invert and edit with the "
+        logging.warning("RF-Inversion: %s is a step-distilled model: it is trained to jump to the image in a few "
+                        "large steps, not to be walked back, and users report that its inversion fails whatever the "
+                        "steps. Expect weak or lost likeness; for faithful edits, invert and edit with the "
                         "undistilled model (e.g. Flux.1 dev).", name)
     reason = rf_core.few_steps_reason(steps, order)
     if reason is not None:
-        logging.warning("RF-Inversion: %s Distilled models (Flux schnell, Z-Image Turbo, lightning LoRAs) ask for "
-                        "such few steps but invert poorly at any count. Set the same steps and order on RFInvert and "
-                        "the edit.", reason)
+        logging.warning("RF-Inversion: %s Step-distilled models (Flux schnell, Z-Image Turbo, lightning LoRAs) ask "
+                        "for such few steps, and users report that their inversion fails whatever the steps. Set the "
+                        "same steps and order on RFInvert and the edit.", reason)
 
 
 def edit_spec(patchers: list, sigmas: torch.Tensor, inverted: list[torch.Tensor], reference: list[torch.Tensor],

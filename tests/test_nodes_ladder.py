@@ -203,7 +203,7 @@ def test_rfinvert_says_on_the_console_what_few_steps_and_distilled_models_do(run
         run_invert(runner, flux_dev, randn((1, 16, 8, 8), 38), 4)
     text = caplog.text
     assert "4 steps of order euler invert unreliably: below 17" in text and "order fireflow (reliable from 4)" in text
-    assert "Z-Image Turbo, lightning LoRAs" in text and "step-distilled" not in text
+    assert "Z-Image Turbo, lightning LoRAs" in text and "is a step-distilled model" not in text
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         run_invert(runner, flux_dev, randn((1, 16, 8, 8), 39), 4, order="fireflow")

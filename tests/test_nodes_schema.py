@@ -36,6 +36,20 @@ CONTRACT = {
         },
         "output": ["LATENT"],
     },
+    "RFEditLadder": {
+        "required": {
+            "model": ("MODEL", None), "conditioning": ("CONDITIONING", None), "inverted": ("LATENT", None),
+            "reference": ("LATENT", None), "steps": ("INT", 28), "start_step": ("INT", 0), "stop_step": ("INT", 7),
+            "eta": ("FLOAT", 0.9), "eta_schedule": ("COMBO", "constant"), "guidance": ("FLOAT", 3.5),
+            "mode": ("COMBO", "ode"), "seed": ("INT", 0), "sweep": ("COMBO", "stop_step"), "rungs": ("INT", 4),
+        },
+        "optional": {
+            "mask": ("MASK", None), "negative": ("CONDITIONING", None), "cfg": ("FLOAT", 1.0),
+            "sigmas": ("SIGMAS", None), "order": ("COMBO", "euler"), "model_low_noise": ("MODEL", None),
+            "boundary": ("FLOAT", 0.875), "vae": ("VAE", None),
+        },
+        "output": ["LATENT", "IMAGE", "STRING"],
+    },
     "StochasticFluxSampler": {"required": {"noise_scale": ("FLOAT", 1.0)}, "optional": {}, "output": ["SAMPLER"]},
     "RFInvertSampler": {
         "required": {"gamma": ("FLOAT", 0.5), "seed": ("INT", 0)},
@@ -62,6 +76,7 @@ COMBOS = {
     "mode": ["ode", "sde"],
     "order": ["euler", "midpoint", "fireflow"],
     "expert": ["both", "high_noise", "low_noise"],
+    "sweep": ["stop_step", "eta"],
 }
 
 
@@ -103,6 +118,8 @@ def test_ranges(infos):
     for spec in (inv["gamma"], edit["eta"], infos["StochasticFluxSampler"]["input"]["required"]["noise_scale"]):
         assert (spec[1]["min"], spec[1]["max"]) == (0.0, 1.0)
     assert inv["steps"][1]["min"] == 1 and edit["stop_step"][1]["min"] == 1
+    rungs = infos["RFEditLadder"]["input"]["required"]["rungs"][1]
+    assert (rungs["min"], rungs["max"]) == (2, 8)  # 1 is the single edit; 8 keeps the batch's memory in bounds
     assert inv["seed"][1]["max"] == edit["seed"][1]["max"] == 0xFFFFFFFFFFFFFFFF
     # the inversion's seed must not change after each run by default, or the cached inversion is thrown away
     assert inv["seed"][1].get("control_after_generate") is False
