@@ -73,6 +73,15 @@ def test_each_rung_is_the_single_edit_at_the_same_model_evaluations(runner, flux
                                    rtol=0, atol=1e-5)
 
 
+def test_with_a_negative_prompt_each_rung_is_the_single_edit(runner, flux_dev):
+    """cfg 3: the prompt and the negative of every rung share the calls, as the single edit's do."""
+    ed = dict(sweep="stop_step", rungs=2, stop_step=6, negative=comfy_harness.conditioning(seed=9), cfg=3.0)
+    ladder, singles, counts = ladder_and_singles(runner, flux_dev, randn((1, 16, 8, 8), 41), ed, [3, 6])
+    for r, single in enumerate(singles):
+        torch.testing.assert_close(ladder["samples"][r:r + 1], single["samples"], rtol=0, atol=1e-5)
+    assert counts["ladder"] == counts["single0"] == counts["single1"] == STEPS
+
+
 def capture_outputs(g, ladder) -> str:
     """RFTestCaptureOutputs of the ladder's grid and labels; the name they are captured under."""
     name = f"outputs{len(g.prompt)}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 import builders
+from paper import paper_rows
 
 pytestmark = pytest.mark.comfyui
 
@@ -139,26 +140,13 @@ def test_the_pack_registers_as_comfyui_loads_it(pack):
         n.GET_SCHEMA().validate()
 
 
-def _paper_rows():
-    """The paper's per-task table as README.md lists it: task -> (start_step, stop_step, eta)."""
-    from pathlib import Path
-
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    table = readme[readme.index("| task | start_step | stop_step | eta |"):].split("\n\n")[0].splitlines()[2:]
-    rows = {}
-    for line in table:
-        task, start, stop, eta = (c.strip() for c in line.strip("|").split("|"))
-        rows[task] = (int(start), int(stop), float(eta))
-    return rows
-
-
 def test_the_default_edit_window_is_credited_to_its_real_source(infos):
     """eta 0.9 on [0, 7) is the diffusers community pipeline's README example: no paper row stops at 7 (issue 10,
     claim 9). The help pages say so next to the paper's real rows (README's table); the tooltips state only the
     default, and provenance lives once, in the help pages."""
     import translations
 
-    rows = _paper_rows()
+    rows = paper_rows()
     assert len(rows) == 6 and all(stop != 7 for _, stop, _ in rows.values())
     edit = infos["RFControlledSampler"]["input"]["required"]
     for name in ("stop_step", "eta"):
