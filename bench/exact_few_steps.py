@@ -7,7 +7,7 @@ mixture component than their own (a "flip": the composition changed, exact_data.
 threshold is the fewest steps from which every step count up to 28 is reliable; rf_core.RELIABLE_STEPS holds the
 thresholds this script prints, and it exits 1 when they differ.
 
-    python bench/exact_few_steps.py            # about a minute on a 2-vCPU VM
+    python bench/exact_few_steps.py            # about 2 minutes on a shared 2-vCPU VM
 """
 
 from __future__ import annotations

@@ -9,10 +9,9 @@ import pytest
 import torch
 
 import builders
-import comfy_harness
 from executor import Graph
 from family_runs import as_mask, recording_clone, region, tensors, video_part
-from matrix_record import family_params
+from matrix_record import family_params, zoo_or_none
 
 pytestmark = pytest.mark.comfyui
 
@@ -22,20 +21,7 @@ STEPS, STOPS = 3, (1, 2)  # a ladder of 2 rungs, stop_step 1 and 2 of 3
 BATCH_NOISE = {"ACE-Step 1.5": 1e-3}
 
 
-def _zoo():
-    path = comfy_harness.find_comfyui()
-    if path is None:
-        return None
-    try:
-        comfy_harness.import_comfyui(path)
-    except ImportError:
-        return None
-    import model_zoo
-
-    return model_zoo
-
-
-ZOO = _zoo()
+ZOO = zoo_or_none()
 FAMILIES = family_params(ZOO, pytest) if ZOO is not None else [pytest.param(None, id="no-comfyui")]
 
 

@@ -18,6 +18,7 @@ sys.path.insert(0, str(HERE))
 
 import build_workflows as workflows  # noqa: E402
 import e2e_server  # noqa: E402
+from paper import paper_rows  # noqa: E402  (tests/support, on sys.path from e2e_server)
 
 SUBGRAPH_DIR = e2e_server.REPO_ROOT / "subgraphs"
 
@@ -52,16 +53,9 @@ RF_EDIT = {
     "links": [("invert", 0, "edit", "inverted")],  # inside the blueprint
     "output": ("edited latent", ("edit", 0), "VAEDecode", "samples"),
 }
-# The paper's per-task settings (Rout et al., ICLR 2025, the table of per-task hyper-parameters; README.md lists it):
-# task -> (start_step, stop_step, eta), all at 28 steps, gamma 0.5, guidance 0 / 3.5. One blueprint per task.
-PAPER_TASKS = {
-    "stroke to image": (3, 5, 0.9),
-    "object insert": (0, 6, 1.0),
-    "gender": (0, 8, 1.0),
-    "age": (0, 5, 1.0),
-    "glasses": (6, 25, 0.7),
-    "stylization": (0, 6, 0.9),
-}
+# The paper's per-task settings (Rout et al., ICLR 2025, the table of per-task hyper-parameters), as README.md lists
+# them: task -> (start_step, stop_step, eta), all at 28 steps, gamma 0.5, guidance 0 / 3.5. One blueprint per task.
+PAPER_TASKS = paper_rows()
 
 
 def preset(task, start_step, stop_step, eta):

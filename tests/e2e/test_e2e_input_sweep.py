@@ -92,15 +92,16 @@ def finish(p, result, sigmas=None):
     return p
 
 
-def all_in_one():
+def all_in_one(edit="RFControlledSampler", name="edit", **settings):
+    """RFInvert -> the edit node (named name), 2 steps, stop_step 1 unless settings say otherwise."""
     p = Prompt()
     common(p)
     p.add("invert", "RFInvert", model=p.link("unet"), conditioning=p.link("empty"), latent=p.link("src"),
           **dict(node_defaults("RFInvert"), steps=2))
-    p.add("edit", "RFControlledSampler", model=p.link("unet"), conditioning=p.link("prompt"),
+    p.add(name, edit, model=p.link("unet"), conditioning=p.link("prompt"),
           inverted=p.link("invert"), reference=p.link("src"), mask=p.link("mask"),
-          **dict(node_defaults("RFControlledSampler"), steps=2, stop_step=1))
-    return finish(p, "edit")
+          **{**node_defaults(edit), "steps": 2, "stop_step": 1, **settings})
+    return finish(p, name)
 
 
 def sampler_chain():
@@ -135,14 +136,7 @@ def stochastic():
 
 def ladder():
     """all_in_one with RFEditLadder (2 rungs) for the edit."""
-    p = Prompt()
-    common(p)
-    p.add("invert", "RFInvert", model=p.link("unet"), conditioning=p.link("empty"), latent=p.link("src"),
-          **dict(node_defaults("RFInvert"), steps=2))
-    p.add("ladder", "RFEditLadder", model=p.link("unet"), conditioning=p.link("prompt"),
-          inverted=p.link("invert"), reference=p.link("src"), mask=p.link("mask"),
-          **dict(node_defaults("RFEditLadder"), steps=2, stop_step=2, rungs=2))
-    return finish(p, "ladder")
+    return all_in_one("RFEditLadder", "ladder", stop_step=2, rungs=2)
 
 
 BASES = {"all_in_one": all_in_one, "sampler_chain": sampler_chain, "stochastic": stochastic, "ladder": ladder}

@@ -66,13 +66,15 @@ class RFTestVae(_Get):
     RETURN_TYPES = ("VAE",)
 
 
-class RFTestCapture:
-    """Output node: keeps the LATENT it receives under CAPTURED[name]."""
-
-    RETURN_TYPES = ()
+class _Capture:
+    RETURN_TYPES: tuple = ()
     FUNCTION = "capture"
     OUTPUT_NODE = True
     CATEGORY = "_rf_tests"
+
+
+class RFTestCapture(_Capture):
+    """Output node: keeps the LATENT it receives under CAPTURED[name]."""
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -83,13 +85,8 @@ class RFTestCapture:
         return {}
 
 
-class RFTestCaptureOutputs:
+class RFTestCaptureOutputs(_Capture):
     """Output node: keeps the IMAGE and the STRING it receives (either may be absent) under CAPTURED[name]."""
-
-    RETURN_TYPES = ()
-    FUNCTION = "capture"
-    OUTPUT_NODE = True
-    CATEGORY = "_rf_tests"
 
     @classmethod
     def INPUT_TYPES(cls):
