@@ -60,7 +60,7 @@ def labelled_grid(rungs: list[torch.Tensor], labels: list[str]) -> torch.Tensor:
         under = label_image(label, width, strip)
         for b, image in enumerate(images):
             x, y = r * (width + gap), b * (height + strip + gap)
-            pixels = (image.detach().float().cpu().clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+            pixels = (image.detach().float().cpu().clamp(0, 1) * 255).round().to(torch.uint8).numpy()  # as SaveImage
             canvas.paste(Image.fromarray(pixels[..., :3]), (x, y))
             canvas.paste(under, (x, y + height))
     return torch.from_numpy(np.asarray(canvas).astype(np.float32) / 255.0)[None]

@@ -166,7 +166,8 @@ def test_a_ladder_it_cannot_make_is_refused_with_what_to_change(runner, flux_dev
 def test_an_audio_latent_gets_no_grid_but_its_ladder(runner, zoo):
     family = zoo.BY_NAME["ACE-Step 1.5"]
     model, latent = family.build(seed=1), family.latent(36)
-    conds = dict(src_cond=family.conditioning(0, latent["samples"]), edit_cond=family.conditioning(5, latent["samples"]))
+    samples = latent["samples"]
+    conds = dict(src_cond=family.conditioning(0, samples), edit_cond=family.conditioning(5, samples))
     g = Graph()
     _, ladder = invert_then_edit(g, model, latent, 4, node="RFEditLadder", ed=dict(rungs=2, stop_step=2, guidance=0.0,
                                                                                   vae=tiny_vaes.flux_vae()), **conds)
