@@ -42,7 +42,9 @@ def label_image(text: str, width: int, height: int) -> Image.Image:
     size = max(6, round(height * 0.6))
     while size > 6 and draw.textlength(text, font=font(size)) > width - 4:
         size -= 1
-    draw.text((width / 2, height / 2), text, fill="black", font=font(size), anchor="mm")
+    face = font(size)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=face)  # anchors need FreeType: centre by the box
+    draw.text(((width - right - left) / 2, (height - bottom - top) / 2), text, fill="black", font=face)
     return strip
 
 
