@@ -261,15 +261,14 @@ def rf_inversion_ladder():
     graph = _edit_graph(LADDER_NOTE, "a photo of a girl with blonde hair wearing a red dress, standing on a green hill",
                         0, 7, 0.9, False, "rf_inversion/ladder_choice", note_size=(440, 660))
     edit = next(n for n in graph["nodes"] if n["key"] == "edit")
-    edit["title"] = "Your edit: copy the rung you like here"
-    ladder = dict(key="ladder", type="RFEditLadder", pos=[1300, -700], color=RF_COLOR,
-                  title="RF-Inversion: edit ladder (4 rungs, one edit's cost)",
-                  widgets={**edit["widgets"], "sweep": "stop_step", "rungs": 4})
+    edit.update(title="Your edit: copy a rung's setting here", size=[360, 0])
+    ladder = dict(key="ladder", type="RFEditLadder", pos=[1300, -820], size=[380, 0], color=RF_COLOR,
+                  title="RF-Inversion: edit ladder", widgets={**edit["widgets"], "sweep": "stop_step", "rungs": 4})
     graph["nodes"] += [
         ladder,
-        dict(key="grid", type="PreviewImage", pos=[1740, -700], size=[720, 420],
+        dict(key="grid", type="PreviewImage", pos=[1760, -820], size=[720, 420],
              title="Ladder: every rung with its setting"),
-        dict(key="labels", type="PreviewAny", pos=[1740, -220], size=[320, 160], title="Ladder settings"),
+        dict(key="labels", type="PreviewAny", pos=[1760, -340], size=[320, 140], title="Ladder settings"),
     ]
     graph["links"] += [
         ("unet", "MODEL", "ladder", "model"), ("edit_prompt", "CONDITIONING", "ladder", "conditioning"),
