@@ -11,7 +11,7 @@ from PIL import Image
 import e2e_browser as browser
 import e2e_checks as checks
 from e2e_config import load_workflow_file
-from test_e2e_execute import STANDINS
+from test_e2e_execute import STANDINS, collect_model_calls, executed, workflow_run  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
 
@@ -50,8 +50,6 @@ def test_the_grid_shows_every_rung_with_its_setting_and_the_labels_say_it(execut
 def test_the_ladder_costs_the_model_evaluations_of_one_edit(executed):
     """The workflow runs RFInvert, the ladder and the single edit on one model: 28 evaluations each, the ladder's
     on a batch of its 4 rungs."""
-    from test_e2e_execute import collect_model_calls
-
     api, history, _ = executed(NAME)
     edit_id, _ = checks.only(api, "RFControlledSampler")
     calls = collect_model_calls(history)[edit_id]
