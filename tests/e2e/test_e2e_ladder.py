@@ -31,7 +31,9 @@ def test_the_grid_shows_every_rung_with_its_setting_and_the_labels_say_it(execut
     api, history, _ = executed(NAME)
     inputs, labels = ladder_settings(api)
     assert inputs["sweep"] == "stop_step" and labels == ["stop_step 2", "stop_step 4", "stop_step 5", "stop_step 7"]
-    preview_id, _ = checks.only(api, "PreviewImage")
+    ladder_id, _ = checks.only(api, "RFEditLadder")
+    previews = checks.nodes_of(api, "PreviewImage")
+    (preview_id,) = [k for k, e in previews.items() if e["inputs"]["images"] == [ladder_id, 1]]  # the grid
     (info,) = history["outputs"][preview_id]["images"]
     grid = np.asarray(Image.open(io.BytesIO(comfy_server.fetch_output_file(info))).convert("RGB"))
     draw = pack.nodes.grid
@@ -96,8 +98,8 @@ const node = window.app.graph.nodes.find(n => n.title === title);
 const out = node && window.app.nodeOutputs && window.app.nodeOutputs[String(node.id)];
 const image = out && out.images && out.images[0];
 if (!image) { done(null); return; }
-const url = window.api.apiURL(`/view?filename=${encodeURIComponent(image.filename)}&type=${image.type}` +
-                              `&subfolder=${encodeURIComponent(image.subfolder || "")}`);
+const url = `/view?filename=${encodeURIComponent(image.filename)}&type=${image.type}` +
+            `&subfolder=${encodeURIComponent(image.subfolder || "")}`;  // the page's own server
 const img = new Image();
 img.onload = () => done({width: img.naturalWidth, height: img.naturalHeight, url});
 img.onerror = () => done({error: "the grid did not load from " + url});
@@ -113,7 +115,7 @@ def test_the_editor_shows_the_grid_after_a_run_queued_from_it(chrome):
     assert report["missing"] == [] and report["dialogs"] == [], report["dialogs"]
     queued = chrome.execute_async_script(_RUN_WITH_STANDINS, STANDINS)
     assert "error" not in queued, queued
-    title = next(n["title"] for n in workflow["nodes"] if n["type"] == "PreviewImage")
+    title = next(n["title"] for n in workflow["nodes"] if n["type"] == "PreviewImage" and "rung" in n["title"])
     from selenium.webdriver.support.ui import WebDriverWait
 
     shown = WebDriverWait(chrome, 300, poll_frequency=0.5).until(

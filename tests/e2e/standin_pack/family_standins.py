@@ -149,18 +149,19 @@ class E2ETinyVAELoader(StandIn):
 class E2EModelCalls(Probe):
     """Output node: the evaluations a stand-in model recorded (see CallRecorder); each reference latent is
     compared with the model's own process_latent_in of ``reference`` (what ReferenceLatent of it hands the
-    network). ``after`` only orders this node after the sampling that produced it."""
+    network). ``after`` (and ``also_after``) only order this node after the samplings that produced them."""
 
     @classmethod
     def INPUT_TYPES(cls):
         return {"required": {"label": ("STRING", {"default": ""}), "model": ("MODEL",),
-                             "reference": ("LATENT",), "after": ("LATENT",)}}
+                             "reference": ("LATENT",), "after": ("LATENT",)},
+                "optional": {"also_after": ("LATENT",)}}
 
     @classmethod
     def IS_CHANGED(cls, **inputs):
         return float("nan")  # reports on every prompt, also when the sampling before it was cached
 
-    def report(self, label, model, reference, after):
+    def report(self, label, model, reference, after, also_after=None):
         recorder = model.model_options.get("model_function_wrapper")
         if not isinstance(recorder, CallRecorder):
             raise ValueError("E2EModelCalls needs a model from E2ETinyUNETLoader (its CallRecorder)")
