@@ -148,7 +148,7 @@ class RFInvert(io.ComfyNode):
             result = run_guider(guider, sampler, walk, latent, current, seed)
             current = result["samples"]
         result[record.KEY] = record.make(grid, start_step, order, expert_split(model_low_noise, boundary),
-                                         conditioning)  # guidance adds no latents
+                                         conditioning, seed)  # guidance adds no latents
         return io.NodeOutput(result)
 
 
@@ -185,7 +185,8 @@ class RFControlledSampler(io.ComfyNode):
             return EditSampler(current, seed=seed, expert=expert, boundary=boundary, spec=spec)
 
         return io.NodeOutput(run_passes(runs, (conditioning, negative, guidance, cfg), sampler, inverted,
-                                        {**reference, "samples": ref}, grid, seed))
+                                        {**reference, "samples": ref}, grid,
+                                        record.model_seed(spec.info, seed)))
 
 
 def expert_split(model_low_noise, boundary: float) -> float | None:
@@ -206,8 +207,7 @@ def edit_setup(model, inverted: dict, reference: dict, steps: int, sigmas, mask,
 def run_passes(runs: list, prompts: tuple, sampler, inverted: dict, reference: dict, grid: torch.Tensor,
                seed: int) -> dict:
     """guider.sample once per expert, each from the state the last one left; prompts: (conditioning, negative,
-    guidance, cfg); sampler(current LATENT, expert) gives the Sampler. The reference LATENT's samples are the
-    guider's latent_image."""
+    guidance, cfg); sampler(current LATENT, expert) gives the Sampler; seed: the one the model sees."""
     conditioning, negative, guidance, cfg = prompts
     current = inverted
     for m, expert in runs:

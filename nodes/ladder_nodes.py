@@ -86,7 +86,8 @@ class RFEditLadder(io.ComfyNode):
             return LadderSampler(current, seed=seed, expert=expert, boundary=boundary, spec=spec)
 
         out = run_passes(runs, (conditioning, negative, guidance, cfg), sampler, latents.tile_rungs(inverted, count),
-                         latents.tile_rungs({**reference, "samples": ref}, count), sampling_grid, seed)
+                         latents.tile_rungs({**reference, "samples": ref}, count), sampling_grid,
+                         record.model_seed(spec.info, seed))
         names = labels(spec.ladder)
         picture = ExecutionBlocker(NO_VAE) if vae is None else grid.labelled_grid(
             grid.decoded_rungs(vae, out["samples"], count), names)

@@ -55,7 +55,7 @@ class InvertSampler(comfy.samplers.Sampler):
         noise_parts = latents.seed_noise(self.seed, shapes or [latent_image.shape], self.batch_index,
                                          noise_scale(patcher))
         y1 = latents.pack(noise_parts).to(latent_image.device)
-        with progress(callback, first, plan.steps, disable_pbar) as on_step:
+        with specs.comfy_terms(patcher, sigmas), progress(callback, first, plan.steps, disable_pbar) as on_step:
             return rf_core.run_inversion(GuiderVelocity(model_wrap, extra_args), latent_image, y1, plan,
                                          steps=(first, end), callback=on_step)
 
