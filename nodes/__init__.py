@@ -5,9 +5,11 @@ from comfy_api.latest import ComfyExtension, io
 from .demo import NODES as DEMO_NODES
 from .edit_nodes import RFControlledSampler, RFInvert
 from .flowedit import RFFlowEdit
+from .ladder_nodes import RFEditLadder
 from .sampler_nodes import NODES as SAMPLER_NODES
 
-NODE_LIST: list[type[io.ComfyNode]] = [RFInvert, RFControlledSampler, *SAMPLER_NODES, RFFlowEdit, *DEMO_NODES]
+NODE_LIST: list[type[io.ComfyNode]] = [RFInvert, RFControlledSampler, RFEditLadder, *SAMPLER_NODES, RFFlowEdit,
+                                       *DEMO_NODES]
 
 
 class RFInversionExtension(ComfyExtension):

@@ -55,6 +55,42 @@ def sampling_grid(model, steps: int, sigmas: torch.Tensor | None) -> torch.Tenso
     return comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "simple", int(steps)).cpu()
 
 
+def edit_inputs(required_extra: tuple = ()) -> list:
+    """RFControlledSampler's inputs; required_extra goes after its required ones (the ladder's)."""
+    return [
+        io.Model.Input("model", tooltip="The same rectified-flow model as the inversion (LoRAs allowed)."),
+        io.Conditioning.Input("conditioning", tooltip="The edit prompt: describe the image you want."),
+        io.Latent.Input("inverted", tooltip="RFInvert's output (structured noise)."),
+        io.Latent.Input(
+            "reference",
+            tooltip="The source latent the edit is pulled towards: the one RFInvert inverted (batch 1 or the "
+            "inverted batch). A noise_mask on it limits the edit as the mask input does.",
+        ),
+        inputs.steps(),
+        inputs.start_step(for_edit=True),
+        inputs.stop_step(),
+        inputs.eta(),
+        inputs.eta_schedule(),
+        inputs.guidance(3.5, for_edit=True),
+        inputs.mode(),
+        inputs.sde_seed(),
+        *required_extra,
+        inputs.mask(),
+        io.Conditioning.Input(
+            "negative", optional=True,
+            tooltip="Optional negative prompt, used with cfg > 1 (two model calls per step).",
+        ),
+        io.Float.Input(
+            "cfg", default=1.0, min=0.0, max=100.0, step=0.1, optional=True,
+            tooltip="Classifier-free guidance scale with the negative prompt, 0 to 100; 1 = off.",
+        ),
+        inputs.sigmas(for_edit=True),
+        inputs.order(),
+        inputs.model_low_noise(for_edit=True),
+        inputs.boundary(),
+    ]
+
+
 class RFInvert(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
@@ -117,9 +153,9 @@ class RFInvert(io.ComfyNode):
                                     plan=plan, trace=trace)
             result = run_guider(guider, sampler, walk, latent, current, seed)
             current = result["samples"]
-        split = None if model_low_noise is None else float(boundary)
         kept = None if trace is None else trace.to(comfy.model_management.intermediate_device())
-        result[record.KEY] = record.make(grid, start_step, order, split, conditioning, seed, kept)  # guidance adds no latents
+        result[record.KEY] = record.make(grid, start_step, order, expert_split(model_low_noise, boundary),
+                                         conditioning, seed, kept)  # guidance adds no latents
         return io.NodeOutput(result)
 
 
@@ -134,38 +170,7 @@ class RFControlledSampler(io.ComfyNode):
             category=inputs.CATEGORY,
             description="Edits an inverted image with RF-Inversion's controlled reverse ODE/SDE (Rout et al., ICLR "
             "2025, Algorithm 2): the edit prompt drives it while eta pulls towards the reference on the first steps.",
-            inputs=[
-                io.Model.Input("model", tooltip="The same rectified-flow model as the inversion (LoRAs allowed)."),
-                io.Conditioning.Input("conditioning", tooltip="The edit prompt: describe the image you want."),
-                io.Latent.Input("inverted", tooltip="RFInvert's output (structured noise)."),
-                io.Latent.Input(
-                    "reference",
-                    tooltip="The source latent the edit is pulled towards: the one RFInvert inverted (batch 1 or the "
-                    "inverted batch). A noise_mask on it limits the edit as the mask input does.",
-                ),
-                inputs.steps(),
-                inputs.start_step(for_edit=True),
-                inputs.stop_step(),
-                inputs.eta(),
-                inputs.eta_schedule(),
-                inputs.guidance(3.5, for_edit=True),
-                inputs.mode(),
-                inputs.sde_seed(),
-                inputs.mask(),
-                io.Conditioning.Input(
-                    "negative", optional=True,
-                    tooltip="Optional negative prompt, used with cfg > 1 (two model calls per step).",
-                ),
-                io.Float.Input(
-                    "cfg", default=1.0, min=0.0, max=100.0, step=0.1, optional=True,
-                    tooltip="Classifier-free guidance scale with the negative prompt, 0 to 100; 1 = off.",
-                ),
-                inputs.sigmas(for_edit=True),
-                inputs.order(),
-                inputs.model_low_noise(for_edit=True),
-                inputs.boundary(),
-                *inputs.levers(),
-            ],
+            inputs=[*edit_inputs(), *inputs.levers()],
             outputs=[io.Latent.Output(tooltip="The edited latent (VAE space): decode it with the model's VAE.")],
         )
 
@@ -174,29 +179,54 @@ class RFControlledSampler(io.ComfyNode):
                 guidance, mode, seed, mask=None, negative=None, cfg=1.0, sigmas=None, order="euler",
                 model_low_noise=None, boundary=inputs.WAN22_BOUNDARY_T2V, align=False, moving_reference=False,
                 auto_mask=False) -> io.NodeOutput:
-        runs = expert_runs(model, model_low_noise, "high_noise")
-        ref = comfy.sample.fix_empty_latent_channels(model, reference["samples"])
-        check_wiring(inverted, reference)
-        edit_masks = {"mask": mask, specs.INVERTED_NOISE_MASK: inverted.get("noise_mask"),
-                      specs.REFERENCE_NOISE_MASK: reference.get("noise_mask")}
-        grid = sampling_grid(model, steps, sigmas)
+        runs, grid, ref, edit_masks = edit_setup(model, inverted, reference, steps, sigmas, mask, model_low_noise)
         spec = specs.edit_spec(
-            [m for m, _ in runs], grid, latents.parts(inverted["samples"]),
-            latents.parts(ref), edit_masks, record.read(inverted), None if model_low_noise is None else float(boundary),
+            [m for m, _ in runs], grid, latents.parts(inverted["samples"]), latents.parts(ref), edit_masks,
+            record.read(inverted), expert_split(model_low_noise, boundary),
             start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule, mode=mode, order=order,
             **specs.lever_settings(align, moving_reference, auto_mask),
         )
         cfg = check_cfg(cfg, negative)
         if ref.shape[0] != inverted["samples"].shape[0]:
             ref = latents.expand_batch(ref, inverted["samples"].shape[0])
-        current, shared = inverted, {}
-        for m, expert in runs:
-            neg = None if negative is None else conditioning_with_guidance(m, negative, guidance, "negative")
-            guider = guider_for(m, conditioning_with_guidance(m, conditioning, guidance), neg, cfg)
-            sampler = EditSampler(current, seed=seed, expert=expert, boundary=boundary, spec=spec, shared=shared)
-            out = run_guider(guider, sampler, grid, reference, ref, record.model_seed(spec.info, seed))
-            current = {**inverted, "samples": out["samples"]}  # the next expert starts here
-        return io.NodeOutput(out)
+
+        shared = {}  # the levers one edit's experts share
+
+        def sampler(current, expert):
+            return EditSampler(current, seed=seed, expert=expert, boundary=boundary, spec=spec, shared=shared)
+
+        return io.NodeOutput(run_passes(runs, (conditioning, negative, guidance, cfg), sampler, inverted,
+                                        {**reference, "samples": ref}, grid,
+                                        record.model_seed(spec.info, seed)))
+
+
+def expert_split(model_low_noise, boundary: float) -> float | None:
+    """The sigma where two experts hand over; None for one model."""
+    return None if model_low_noise is None else float(boundary)
+
+
+def edit_setup(model, inverted: dict, reference: dict, steps: int, sigmas, mask, model_low_noise):
+    """An edit's expert runs, grid, reference samples and masks, with the wiring checked."""
+    runs = expert_runs(model, model_low_noise, "high_noise")
+    ref = comfy.sample.fix_empty_latent_channels(model, reference["samples"])
+    check_wiring(inverted, reference)
+    edit_masks = {"mask": mask, specs.INVERTED_NOISE_MASK: inverted.get("noise_mask"),
+                  specs.REFERENCE_NOISE_MASK: reference.get("noise_mask")}
+    return runs, sampling_grid(model, steps, sigmas), ref, edit_masks
+
+
+def run_passes(runs: list, prompts: tuple, sampler, inverted: dict, reference: dict, grid: torch.Tensor,
+               seed: int) -> dict:
+    """guider.sample once per expert, each from the state the last one left; prompts: (conditioning, negative,
+    guidance, cfg); sampler(current LATENT, expert) gives the Sampler; seed: the one the model sees."""
+    conditioning, negative, guidance, cfg = prompts
+    current = inverted
+    for m, expert in runs:
+        neg = None if negative is None else conditioning_with_guidance(m, negative, guidance, "negative")
+        guider = guider_for(m, conditioning_with_guidance(m, conditioning, guidance), neg, cfg)
+        out = run_guider(guider, sampler(current, expert), grid, reference, reference["samples"], seed)
+        current = {**inverted, "samples": out["samples"]}  # the next expert starts here
+    return out
 
 
 def check_wiring(inverted: dict, reference: dict) -> None:

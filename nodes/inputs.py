@@ -12,6 +12,7 @@ MAX_STEPS = 10000
 MAX_SEED = 0xFFFFFFFFFFFFFFFF
 WAN22_BOUNDARY_T2V = 0.875  # Wan 2.2 A14B's expert hand-over in sigma, from its own configs
 WAN22_BOUNDARY_I2V = 0.9
+ETA_STEP = 0.01  # the eta input's resolution: the values its widget holds
 
 
 def steps() -> io.Int.Input:
@@ -60,7 +61,7 @@ def stop_step() -> io.Int.Input:
 
 def eta() -> io.Float.Input:
     return io.Float.Input(
-        "eta", default=0.9, min=0.0, max=1.0, step=0.01,
+        "eta", default=0.9, min=0.0, max=1.0, step=ETA_STEP,
         tooltip="Edit controller strength inside the step window, 0 to 1 (default 0.9). 1 = stay on the reference, "
         "0 = free generation from the inverted noise.",
     )

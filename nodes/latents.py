@@ -6,6 +6,7 @@ import torch
 
 import comfy.utils
 
+from .. import rf_core
 from ..rf_core import RFInputError
 
 
@@ -50,6 +51,15 @@ def expand_batch(samples, batch: int):
     """samples with batch 1 repeated to `batch` items (each part of a NestedTensor)."""
     out = [t.expand(batch, *t.shape[1:]).contiguous() for t in parts(samples)]
     return _nested(out) if getattr(samples, "is_nested", False) else out[0]
+
+
+def tile_rungs(latent: dict, rungs: int) -> dict:
+    """The LATENT as `rungs` copies of its batch, rung-major (each part of a NestedTensor); its noise_mask and
+    batch_index, which describe the source batch, are left out."""
+    samples = latent["samples"]
+    out = [rf_core.tile_rungs(t, rungs, t.shape[0]) for t in parts(samples)]
+    rest = {k: v for k, v in latent.items() if k not in ("samples", "noise_mask", "batch_index")}
+    return {**rest, "samples": _nested(out) if getattr(samples, "is_nested", False) else out[0]}
 
 
 def check_values(name: str, tensors: list[torch.Tensor]) -> None:

@@ -101,6 +101,14 @@ def check_velocity_at_sigma0(patcher) -> None:
                        f"{type(net).__name__}, not a PyTorch module: give RFInvert the model from a standard loader.")
 
 
+DISTILLED = {"FluxSchnell": "Flux.1 schnell"}  # ComfyUI model configs of step-distilled models, by class name
+
+
+def distilled_name(patcher) -> str | None:
+    """The model's name if ComfyUI's config marks it as a step-distilled model."""
+    return DISTILLED.get(type(getattr(patcher.model, "model_config", None)).__name__)
+
+
 def noise_levels(patcher) -> int | None:
     """The model's noise levels: the most steps 'simple' gives without repeats."""
     table = getattr(patcher.get_model_object("model_sampling"), "sigmas", None)

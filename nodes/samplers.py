@@ -101,6 +101,14 @@ class EditSampler(comfy.samplers.Sampler):
             store["levers"] = rf_core.edit_levers(spec.plan, reference, spec.trace, mask)
         return store["levers"]
 
+    def rungs(self, spec: specs.EditSpec) -> int:
+        """How many edits of the inverted batch the state holds (a ladder's rungs)."""
+        return 1
+
+    def walk(self, velocity, x, y0, spec: specs.EditSpec, mask=None, **run) -> torch.Tensor:
+        levers = self._levers(spec, y0, None if mask is None else mask.to(x.device, torch.float32))
+        return rf_core.run_edit(velocity, x, y0, spec.plan, mask=mask, trace=spec.trace, levers=levers, **run)
+
     @torch.no_grad()
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
                disable_pbar=False):
@@ -116,15 +124,25 @@ class EditSampler(comfy.samplers.Sampler):
             return x
         if first == plan.start_step:  # the run that starts the edit
             record.warn_reference_mismatch(spec.info, (getattr(model_wrap, "conds", None) or {}).get("positive", []))
+        batch = x.shape[0] // self.rungs(spec)
         noise_sampler = None
         if plan.mode == "sde":
-            noise_sampler = rf_core.step_noise(self.seed, x.shape, noise_scale(model_wrap.model_patcher))
-        mask = masks.packed(spec.mask, latents.unpack(x, shapes), shapes)
-        levers = self._levers(spec, latent_image, None if mask is None else mask.to(x.device, torch.float32))
+            noise_sampler = rf_core.step_noise(self.seed, (batch, *x.shape[1:]), noise_scale(model_wrap.model_patcher))
+        mask = masks.packed(spec.mask, latents.unpack(x[:batch], shapes), shapes)
         with progress(callback, first, plan.steps, disable_pbar) as on_step:
-            return rf_core.run_edit(GuiderVelocity(model_wrap, extra_args), x, latent_image, plan, mask=mask,
-                                    noise=noise_sampler, steps=(first, end), callback=on_step, trace=spec.trace,
-                                    levers=levers)
+            return self.walk(GuiderVelocity(model_wrap, extra_args), x, latent_image[:batch], spec, mask=mask,
+                             noise=noise_sampler, steps=(first, end), callback=on_step)
+
+
+class LadderSampler(EditSampler):
+    """An edit ladder's rungs as one batch; `inverted` is rung-major (rf_core.tile_rungs) and spec.ladder set. The
+    ladder's plans carry no levers (RFEditLadder has no lever inputs)."""
+
+    def rungs(self, spec: specs.EditSpec) -> int:
+        return len(spec.ladder.plans)
+
+    def walk(self, velocity, x, y0, spec: specs.EditSpec, **run) -> torch.Tensor:
+        return rf_core.run_ladder(velocity, x, y0, spec.ladder.plans, tiled=True, **run)
 
 
 class StochasticSampler(comfy.samplers.Sampler):

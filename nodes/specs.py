@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 from dataclasses import dataclass
 
 import torch
 
 from .. import rf_core
 from . import latents, masks, record
-from .inputs import MAX_STEPS
-from .models import check_flow_model, check_latent_layout, check_velocity_at_sigma0, predicts_x0, steps_limit_hint
+from .inputs import ETA_STEP, MAX_STEPS
+from .models import (check_flow_model, check_latent_layout, check_velocity_at_sigma0, distilled_name, predicts_x0,
+                     steps_limit_hint)
 
 INVERTED_NOISE_MASK = "the inverted latent's noise_mask"  # names of upstream noise_masks in errors
 REFERENCE_NOISE_MASK = "the reference's noise_mask"
@@ -23,6 +25,7 @@ class EditSpec:
     mask: torch.Tensor | None  # (1 or B, 1, *spatial) of the latent's first part; 1 = edit
     info: dict | None  # the inversion record, if the inverted latent has one
     trace: rf_core.InversionTrace | None = None  # the inversion's trace, where the plan's levers read it
+    ladder: rf_core.EditLadder | None = None  # an edit ladder's rungs; plan is then the setting given
 
 
 @contextlib.contextmanager
@@ -63,7 +66,24 @@ def inversion_plan(patchers: list, sigmas: torch.Tensor, source: list[torch.Tens
     walk_steps = sigmas.numel() - 1 - (0 if walk else int(settings.get("start_step", 0)))
     window = (int(gamma_start), min(int(gamma_stop), max(walk_steps, 1)))
     with comfy_terms(patchers[0], sigmas, walk):
-        return build(sigmas, x0_network=predicts_x0(patchers[0]), gamma_window=window, **settings)
+        plan = build(sigmas, x0_network=predicts_x0(patchers[0]), gamma_window=window, **settings)
+    warn_few_steps(patchers[0], plan.steps if walk else sigmas.numel() - 1, plan.order)
+    return plan
+
+
+def warn_few_steps(patcher, steps: int, order: str) -> None:
+    """On the console: what to expect, and to try, from a distilled model or a grid too short to invert."""
+    name = distilled_name(patcher)
+    if name is not None:
+        logging.warning("RF-Inversion: %s is a step-distilled model: it is trained to jump to the image in a few "
+                        "large steps, not to be walked back, and users report that its inversion fails whatever the "
+                        "steps. Expect weak or lost likeness; for faithful edits, invert and edit with the "
+                        "undistilled model (e.g. Flux.1 dev).", name)
+    reason = rf_core.few_steps_reason(steps, order)
+    if reason is not None:
+        logging.warning("RF-Inversion: %s Step-distilled models (Flux schnell, Z-Image Turbo, lightning LoRAs) ask "
+                        "for such few steps, and users report that their inversion fails whatever the steps. Set the "
+                        "same steps and order on RFInvert and the edit.", reason)
 
 
 def flowedit_plan(patchers: list, sigmas: torch.Tensor, source: list[torch.Tensor], **settings) -> rf_core.FlowEditPlan:
@@ -114,6 +134,15 @@ def edit_trace(plan: rf_core.EditPlan, info: dict | None) -> rf_core.InversionTr
         raise rf_core.RFInputError(f"the inverted latent's trace does not cover this edit's steps: invert with the "
                                    f"same steps and start_step, keep_trace on, or turn {LEVERS} off.")
     return dataclasses.replace(trace, sigmas=walk)  # record.check_matches has checked the grids agree (1e-6)
+
+
+def ladder_spec(patchers: list, sigmas: torch.Tensor, inverted: list[torch.Tensor], reference: list[torch.Tensor],
+                edit_masks: dict, info: dict | None, boundary: float | None, *, sweep: str, rungs: int,
+                **settings) -> EditSpec:
+    """edit_spec with the ladder's rungs; eta rungs on the eta input's resolution."""
+    spec = edit_spec(patchers, sigmas, inverted, reference, edit_masks, info, boundary, **settings)
+    ladder = rf_core.edit_ladder(sigmas, sweep=sweep, rungs=rungs, resolution=ETA_STEP, **settings)
+    return dataclasses.replace(spec, ladder=ladder)
 
 
 def check_mask_not_read_as_timesteps(model_wrap, denoise_mask: torch.Tensor | None, sampler: str) -> None:

@@ -9,13 +9,13 @@ The sigma convention, used everywhere in this package:
 
 fields: the controlled velocities. schemes: solver steps over them. solvers: the controlled ODEs / SDEs on a grid.
 pipeline: invert and edit on one sampling grid, as checked plans. ladder: several edits as one batch.
-schedules, noise, checks: strengths, draws, rules.
+schedules, noise, checks: strengths, draws, rules. reliability: the steps each solver needs to invert reliably.
 """
 
 from . import levers
 from .checks import RFInputError, check_latent_pair, check_mask, check_steps
 from .flowedit import FlowEditPlan, flowedit, flowedit_plan, run_flowedit
-from .ladder import SWEEPS, ladder_plans, run_ladder
+from .ladder import SWEEPS, EditLadder, edit_ladder, ladder_plans, run_ladder, tile_rungs
 from .noise import NoiseSampler, seeded_noise, step_noise
 from .pipeline import (
     MODES,
@@ -33,6 +33,7 @@ from .pipeline import (
     run_inversion,
     walk_plan,
 )
+from .reliability import RELIABLE_STEPS, few_steps_reason
 from .schedules import ETA_SCHEDULES, EXPERTS, eta_schedule, expert_steps, flip_sigmas, gamma_schedule
 from .schemes import ORDERS
 from .solvers import controlled_forward_ode, controlled_reverse_ode, controlled_reverse_sde, stochastic_sampler

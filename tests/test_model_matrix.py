@@ -21,7 +21,7 @@ import torch
 import comfy_harness
 from family_runs import (as_mask, invert_only, mean_abs, model_inputs, recording_clone, region, run_flowedit, run_pair,
                           tensors, video_part)
-from matrix_record import Record, SummaryLines, family_params, presence_lines, uncovered_configs
+from matrix_record import Record, SummaryLines, family_params, presence_lines, uncovered_configs, zoo_or_none
 from builders import add_edit_sampler, add_invert_sampler, advanced, invert_then_edit, run_ok, scheduler
 from core_reference import model_grid
 from executor import Graph
@@ -32,22 +32,7 @@ STEPS = 4
 ROUND_TRIP_STEPS = (4, 8, 16)
 TAG = {"rf_matrix_tag": "kept"}  # an extra LATENT key every node must carry through
 
-
-def _zoo():
-    """The zoo, importable only with ComfyUI (families are decided by introspecting it); None without it."""
-    path = comfy_harness.find_comfyui()
-    if path is None:
-        return None
-    try:
-        comfy_harness.import_comfyui(path)
-    except ImportError:
-        return None
-    import model_zoo
-
-    return model_zoo
-
-
-ZOO = _zoo()
+ZOO = zoo_or_none()
 
 
 # The checks that apply to some families only: test name -> which families (the others are not collected for it).

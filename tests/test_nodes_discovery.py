@@ -14,6 +14,7 @@ pytestmark = pytest.mark.comfyui
 MUST_FIND = {
     "RFInvert": ["inversion", "invert", "unsample", "unsampler"],
     "RFControlledSampler": ["edit", "image edit", "flux edit", "controlled sampler"],
+    "RFEditLadder": ["edit ladder", "strength sweep", "eta sweep"],
     "StochasticFluxSampler": ["sde sampler", "stochastic sampler"],
     "RFInvertSampler": ["inversion", "unsampler"],
     "RFControlledSamplerSampler": ["controlled sampler", "image edit"],

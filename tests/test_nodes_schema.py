@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 import builders
+from paper import paper_rows
 
 pytestmark = pytest.mark.comfyui
 
@@ -37,6 +38,20 @@ CONTRACT = {
             "boundary": ("FLOAT", 0.875), **LEVERS,
         },
         "output": ["LATENT"],
+    },
+    "RFEditLadder": {
+        "required": {
+            "model": ("MODEL", None), "conditioning": ("CONDITIONING", None), "inverted": ("LATENT", None),
+            "reference": ("LATENT", None), "steps": ("INT", 28), "start_step": ("INT", 0), "stop_step": ("INT", 7),
+            "eta": ("FLOAT", 0.9), "eta_schedule": ("COMBO", "constant"), "guidance": ("FLOAT", 3.5),
+            "mode": ("COMBO", "ode"), "seed": ("INT", 0), "sweep": ("COMBO", "stop_step"), "rungs": ("INT", 4),
+        },
+        "optional": {
+            "mask": ("MASK", None), "negative": ("CONDITIONING", None), "cfg": ("FLOAT", 1.0),
+            "sigmas": ("SIGMAS", None), "order": ("COMBO", "euler"), "model_low_noise": ("MODEL", None),
+            "boundary": ("FLOAT", 0.875), "vae": ("VAE", None),
+        },
+        "output": ["LATENT", "IMAGE", "STRING"],
     },
     "StochasticFluxSampler": {"required": {"noise_scale": ("FLOAT", 1.0)}, "optional": {}, "output": ["SAMPLER"]},
     "RFInvertSampler": {
@@ -89,6 +104,7 @@ COMBOS = {
     "mode": ["ode", "sde"],
     "order": ["euler", "midpoint", "fireflow"],
     "expert": ["both", "high_noise", "low_noise"],
+    "sweep": ["stop_step", "eta"],
 }
 
 
@@ -132,6 +148,8 @@ def test_ranges(infos):
     for spec in (inv["gamma"], edit["eta"], infos["StochasticFluxSampler"]["input"]["required"]["noise_scale"]):
         assert (spec[1]["min"], spec[1]["max"]) == (0.0, 1.0)
     assert inv["steps"][1]["min"] == 1 and edit["stop_step"][1]["min"] == 1
+    rungs = infos["RFEditLadder"]["input"]["required"]["rungs"][1]
+    assert (rungs["min"], rungs["max"]) == (2, 8)  # 1 is the single edit; 8 keeps the batch's memory in bounds
     assert inv["seed"][1]["max"] == edit["seed"][1]["max"] == 0xFFFFFFFFFFFFFFFF
     # the inversion's seed must not change after each run by default, or the cached inversion is thrown away
     assert inv["seed"][1].get("control_after_generate") is False
@@ -151,26 +169,13 @@ def test_the_pack_registers_as_comfyui_loads_it(pack):
         n.GET_SCHEMA().validate()
 
 
-def _paper_rows():
-    """The paper's per-task table as README.md lists it: task -> (start_step, stop_step, eta)."""
-    from pathlib import Path
-
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    table = readme[readme.index("| task | start_step | stop_step | eta |"):].split("\n\n")[0].splitlines()[2:]
-    rows = {}
-    for line in table:
-        task, start, stop, eta = (c.strip() for c in line.strip("|").split("|"))
-        rows[task] = (int(start), int(stop), float(eta))
-    return rows
-
-
 def test_the_default_edit_window_is_credited_to_its_real_source(infos):
     """eta 0.9 on [0, 7) is the diffusers community pipeline's README example: no paper row stops at 7 (issue 10,
     claim 9). The help pages say so next to the paper's real rows (README's table); the tooltips state only the
     default, and provenance lives once, in the help pages."""
     import translations
 
-    rows = _paper_rows()
+    rows = paper_rows()
     assert len(rows) == 6 and all(stop != 7 for _, stop, _ in rows.values())
     edit = infos["RFControlledSampler"]["input"]["required"]
     for name in ("stop_step", "eta"):

@@ -62,3 +62,38 @@ def test_a_ladder_is_refused_where_it_cannot_have_distinct_rungs():
         rf.ladder_plans(grid, sweep="stop_step", rungs=8, stop_step=5)
     with pytest.raises(rf.RFInputError, match="sweep must be one of stop_step, eta"):
         rf.ladder_plans(grid, sweep="gamma", rungs=3)
+
+
+def test_eta_rungs_on_the_inputs_resolution_are_the_single_edits_plans():
+    """With resolution 0.01 (the eta input's step) each rung's eta is a value the single edit's widget holds, and
+    its plan is exactly the single edit's at that eta, for every schedule."""
+    grid = flux_sigmas(28)
+    for kind in ("constant", "linear_decrease", "power_decay"):
+        ladder = rf.edit_ladder(grid, sweep="eta", rungs=4, eta=0.9, stop_step=7, eta_schedule=kind, resolution=0.01)
+        assert ladder.values == (0.23, 0.45, 0.68, 0.9)  # 0.225, 0.45, 0.675, 0.9, halves rounded up
+        for value, plan in zip(ladder.values, ladder.plans):
+            assert plan == rf.edit_plan(grid, eta=value, stop_step=7, eta_schedule=kind)
+    stops = rf.edit_ladder(grid, sweep="stop_step", rungs=3, start_step=1, stop_step=7, resolution=0.01)
+    assert stops.values == (3, 5, 7)
+    assert [p == rf.edit_plan(grid, start_step=1, stop_step=s) for s, p in zip(stops.values, stops.plans)] == [True] * 3
+
+
+def test_eta_rungs_that_round_together_or_to_zero_are_refused():
+    grid = flux_sigmas(28)
+    with pytest.raises(rf.RFInputError, match=r"rungs \(8\) is more than the etas in steps of 0.01 .* raise eta"):
+        rf.edit_ladder(grid, sweep="eta", rungs=8, eta=0.05, resolution=0.01)
+    for sweep in rf.SWEEPS:
+        with pytest.raises(rf.RFInputError, match="eta is 0, so every rung would be the same"):
+            rf.edit_ladder(grid, sweep=sweep, rungs=2, eta=0.0)
+
+
+def test_a_ladder_run_in_two_parts_is_the_ladder_run_whole(gm, y0):
+    """tiled: the second part (a second expert's steps) continues from the first part's rung-major state."""
+    grid = flux_sigmas(8)
+    x = rf.invert(gm.field(), y0, grid, rf.seeded_noise(3, LATENT), gamma=0.5)
+    plans = rf.ladder_plans(grid, sweep="stop_step", rungs=3, eta=0.8, stop_step=6)
+    whole = rf.run_ladder(gm.field([1]), x, y0, plans)
+    part = rf.run_ladder(gm.field([1]), x, y0, plans, steps=(0, 3))
+    rest = rf.run_ladder(gm.field([1]), part, y0, plans, steps=(3, 8), tiled=True)
+    torch.testing.assert_close(rest, whole, rtol=0, atol=0)
+    assert not torch.equal(part, whole)

@@ -6,8 +6,9 @@ nodes become the blueprint's inputs and output (graph.convertToSubgraph), and th
 Subgraph" command writes the file. Needs a
 ComfyUI checkout and Chromium (see tests/e2e/install_browser.sh); build with the current ComfyUI's frontend:
 
-    COMFYUI_PATH=/path/to/ComfyUI python tests/e2e/build_subgraphs.py
+    COMFYUI_PATH=/path/to/ComfyUI python tests/e2e/build_subgraphs.py ["RF-Inversion edit (glasses)" ...]
 """
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ sys.path.insert(0, str(HERE))
 
 import build_workflows as workflows  # noqa: E402
 import e2e_server  # noqa: E402
+from paper import paper_rows  # noqa: E402  (tests/support, on sys.path from e2e_server)
 
 SUBGRAPH_DIR = e2e_server.REPO_ROOT / "subgraphs"
 
@@ -51,7 +53,31 @@ RF_EDIT = {
     "links": [("invert", 0, "edit", "inverted")],  # inside the blueprint
     "output": ("edited latent", ("edit", 0), "VAEDecode", "samples"),
 }
-SUBGRAPHS = [RF_EDIT]
+# The paper's per-task settings (Rout et al., ICLR 2025, the table of per-task hyper-parameters), as README.md lists
+# them: task -> (start_step, stop_step, eta), all at 28 steps, gamma 0.5, guidance 0 / 3.5. One blueprint per task.
+PAPER_TASKS = paper_rows()
+
+
+def preset(task, start_step, stop_step, eta):
+    """RF_EDIT with one task's row of the paper's table; start_step is an input that sets both nodes."""
+    row = {"start_step": start_step, "stop_step": stop_step, "eta": eta}
+    (inv_type, inv_pos, inv_widgets), (edit_type, edit_pos, edit_widgets) = RF_EDIT["nodes"].values()
+    nodes = {"invert": (inv_type, inv_pos, {**inv_widgets, "start_step": start_step}),
+             "edit": (edit_type, edit_pos, {**edit_widgets, **row})}
+    inputs = [(label, kind, {"value": row[label]} if label in row else widgets, targets)
+              for label, kind, widgets, targets in RF_EDIT["inputs"]]
+    inputs.append(("start_step", "PrimitiveInt", {"value": start_step},
+                   [("invert", "start_step"), ("edit", "start_step")]))
+    return {
+        **RF_EDIT, "name": f"RF-Inversion edit ({task})", "nodes": nodes, "inputs": inputs,
+        "description": f"RF-Inversion edit with the paper's {task} setting (Rout et al., ICLR 2025, the per-task "
+        f"table): start_step {start_step} on both nodes, eta {eta} on steps [{start_step}, {stop_step}) of 28, gamma "
+        "0.5, the inversion at guidance 0 and the edit at 3.5. The values show on the node; change them there.",
+        "search_aliases": [*RF_EDIT["search_aliases"], task, f"{task} edit"],
+    }
+
+
+SUBGRAPHS = [RF_EDIT, *(preset(task, *row) for task, row in PAPER_TASKS.items())]
 
 
 def graph_spec(spec):
@@ -125,10 +151,13 @@ def build(driver, server, spec):
     return data
 
 
-def main():
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("names", nargs="*", help="blueprints to build (default: all)")
+    names = ap.parse_args(argv).names or [spec["name"] for spec in SUBGRAPHS]
     with workflows.editor("rfinv-subgraphs-") as (server, driver):
         SUBGRAPH_DIR.mkdir(exist_ok=True)
-        for spec in SUBGRAPHS:
+        for spec in (s for s in SUBGRAPHS if s["name"] in names):
             data = build(driver, server, spec)
             out = SUBGRAPH_DIR / f"{spec['name']}.json"
             out.write_text(json.dumps(data, indent=2) + "\n")

@@ -176,8 +176,9 @@ class ComfyServer:
 
     def run_prompt_recorded(self, prompt, timeout=600):
         """Like run_prompt; also returns what the websocket said during the run, in order:
-        ("progress", node_id, value, max) for each progress message and ("preview", node_id, payload) for each
-        binary preview frame. A client without the preview-metadata feature flag (this one) gets the old frames,
+        ("progress", node_id, value, max) for each progress message, ("preview", node_id, payload) for each
+        binary preview frame, ("executing", node_id) for each node that runs and ("cached", [node_id, ...]) for the
+        nodes served from ComfyUI's cache. A client without the preview-metadata feature flag (this one) gets the old frames,
         which carry no node id: ComfyUI sends each right after its step's progress message, so it is credited to
         the node of the last progress message. payload = the frame after its 4-byte event type."""
         import websocket  # websocket-client
@@ -205,6 +206,10 @@ class ComfyServer:
                 if event["type"] == "progress":
                     last_node = data.get("node")
                     events.append(("progress", last_node, data.get("value"), data.get("max")))
+                if event["type"] == "execution_cached":
+                    events.append(("cached", list(data.get("nodes", []))))
+                if event["type"] == "executing" and data.get("node") is not None:
+                    events.append(("executing", data["node"]))
                 if event["type"] == "execution_error":
                     raise AssertionError(
                         f"node {data.get('node_id')} ({data.get('node_type')}) failed: "

@@ -55,9 +55,16 @@ def to_test_prompt(api, object_info):
                 continue
             prompt[str(next_id)] = {"class_type": "E2EModelCalls", "inputs": {
                 "label": node_id, "model": [unet, 0], "reference": entry["inputs"]["reference"],
-                "after": [node_id, 0]}}
+                "after": [node_id, 0], **ladders_on(api, unet)}}
             next_id += 1
     return prompt
+
+
+def ladders_on(api, unet):
+    """also_after for E2EModelCalls: an RFEditLadder on the same model, so its evaluations are in the report."""
+    ids = [k for k, e in api.items() if e["class_type"] == "RFEditLadder"
+           and checks.model_loader_of(api, e["inputs"]["model"]) == unet]
+    return {"also_after": [ids[0], 0]} if ids else {}
 
 
 def collect_stats(history):

@@ -92,15 +92,16 @@ def finish(p, result, sigmas=None):
     return p
 
 
-def all_in_one():
+def all_in_one(edit="RFControlledSampler", name="edit", **settings):
+    """RFInvert -> the edit node (named name), 2 steps, stop_step 1 unless settings say otherwise."""
     p = Prompt()
     common(p)
     p.add("invert", "RFInvert", model=p.link("unet"), conditioning=p.link("empty"), latent=p.link("src"),
           **dict(node_defaults("RFInvert"), steps=2))
-    p.add("edit", "RFControlledSampler", model=p.link("unet"), conditioning=p.link("prompt"),
+    p.add(name, edit, model=p.link("unet"), conditioning=p.link("prompt"),
           inverted=p.link("invert"), reference=p.link("src"), mask=p.link("mask"),
-          **dict(node_defaults("RFControlledSampler"), steps=2, stop_step=1))
-    return finish(p, "edit")
+          **{**node_defaults(edit), "steps": 2, "stop_step": 1, **settings})
+    return finish(p, name)
 
 
 def sampler_chain():
@@ -133,12 +134,27 @@ def stochastic():
     return finish(p, "sca")
 
 
-BASES = {"all_in_one": all_in_one, "sampler_chain": sampler_chain, "stochastic": stochastic}
+def ladder():
+    """all_in_one with RFEditLadder (2 rungs) for the edit."""
+    return all_in_one("RFEditLadder", "ladder", stop_step=2, rungs=2)
+
+
+BASES = {"all_in_one": all_in_one, "sampler_chain": sampler_chain, "stochastic": stochastic, "ladder": ladder}
+# RFEditLadder shares RFControlledSampler's input definitions and checks (nodes/edit_nodes.edit_inputs): the sweep
+# tries its own inputs and the shapes it batches by rungs (LATENT, MASK, SIGMAS) on it, the others on the edit.
+LADDER_OWN_KINDS = ("LATENT", "MASK", "SIGMAS")
 
 
 def node_names(class_type):
-    """(base, node name) of every node of this class in the base prompts."""
-    return [(b, n) for b, build in BASES.items() for n, v in build().nodes.items() if v["class_type"] == class_type]
+    """(base, node name) of every node of this class in the base prompts; the ladder base is for the ladder."""
+    return [(b, n) for b, build in BASES.items() for n, v in build().nodes.items()
+            if v["class_type"] == class_type and (b != "ladder" or class_type == "RFEditLadder")]
+
+
+def swept(object_info, class_type, name, kind) -> bool:
+    """Whether the sweep tries this input of this node (see LADDER_OWN_KINDS)."""
+    shared = class_type == "RFEditLadder" and name in input_specs(object_info, "RFControlledSampler")
+    return not shared or kind in LADDER_OWN_KINDS
 
 
 def number_values(kind, opts):
@@ -156,6 +172,8 @@ def cases_for(object_info):
         for base, node in node_names(class_type):
             for name, (_, spec) in input_specs(object_info, class_type).items():
                 kind, opts = spec[0], (spec[1] if len(spec) > 1 else {})
+                if not swept(object_info, class_type, name, kind):
+                    continue
                 label = f"{class_type}.{name}"
 
                 def add(what, change, label=label, name=name):

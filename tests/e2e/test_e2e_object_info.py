@@ -25,6 +25,13 @@ CONTRACT = {
         "optional": {"mask": "MASK", "negative": "CONDITIONING", "cfg": ("FLOAT", 1.0), "sigmas": "SIGMAS",
                      "order": (ORDERS, "euler")},
     },
+    "RFEditLadder": {
+        "output": ["LATENT", "IMAGE", "STRING"],
+        "required": {"model": "MODEL", "conditioning": "CONDITIONING", "inverted": "LATENT", "reference": "LATENT",
+                     "stop_step": ("INT", 7), "eta": ("FLOAT", 0.9), "sweep": (["stop_step", "eta"], "stop_step"),
+                     "rungs": ("INT", 4)},
+        "optional": {"mask": "MASK", "vae": "VAE", "order": (ORDERS, "euler")},
+    },
     "StochasticFluxSampler": {
         "output": ["SAMPLER"],
         "required": {"noise_scale": ("FLOAT", 1.0)},

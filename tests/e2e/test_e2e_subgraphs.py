@@ -12,6 +12,7 @@ import requests
 
 import e2e_browser as browser
 from e2e_server import PACK_DIR_NAME, REPO_ROOT
+from paper import paper_rows
 
 pytestmark = [pytest.mark.e2e, pytest.mark.comfyui]
 
@@ -39,7 +40,7 @@ def served(comfy_server):
 
 def test_global_subgraphs_lists_every_blueprint_of_the_pack(served):
     assert sorted(e["name"] for e in served.values()) == sorted(p.stem for p in SUBGRAPHS.glob("*.json"))
-    assert NAME in {e["name"] for e in served.values()}
+    assert {NAME, *(f"RF-Inversion edit ({task})" for task in paper_rows())} == {e["name"] for e in served.values()}
 
 
 def test_each_blueprint_is_served_as_its_file(comfy_server, served):
@@ -72,18 +73,24 @@ return {title: node.title, labels: node.inputs.map(i => i.label || i.name), outp
 """
 
 
-@pytest.fixture
-def loaded(chrome, served):
-    """The blueprint as the frontend offers it, loaded into the editor: (its node definition, the load report)."""
+def loaded_blueprint(chrome, name):
+    """The blueprint `name` as the frontend offers it, loaded into the editor: (its node definition, the load
+    report)."""
     defs = browser.wait_for(
         chrome, f"(() => {{ const d = {_BLUEPRINT_DEFS}; "
-        f"return d && d.some(x => x.display_name === {json.dumps(NAME)}) ? d : null; }})()",
-        60, f"the blueprint {NAME!r} among the frontend's node definitions")
-    ours = [d for d in defs if d["display_name"] == NAME]
+        f"return d && d.some(x => x.display_name === {json.dumps(name)}) ? d : null; }})()",
+        60, f"the blueprint {name!r} among the frontend's node definitions")
+    ours = [d for d in defs if d["display_name"] == name]
     assert len(ours) == 1, defs
     result = chrome.execute_async_script(_LOAD_BLUEPRINT, ours[0]["name"])
     assert "error" not in result, result
-    return ours[0], browser.load_workflow(chrome, result["data"], NAME)
+    return ours[0], browser.load_workflow(chrome, result["data"], name)
+
+
+@pytest.fixture
+def loaded(chrome, served):
+    """The "RF-Inversion edit" blueprint loaded into the editor: (its node definition, the load report)."""
+    return loaded_blueprint(chrome, NAME)
 
 
 def test_the_frontend_offers_the_blueprint_and_it_loads_with_no_missing_nodes(chrome, loaded):
@@ -107,6 +114,22 @@ def test_the_blueprint_runs_the_papers_settings(chrome, loaded):
         assert {k: got.get(k) for k in want} == want, node_type
     invert_id = by_type["RFInvert"][0]
     assert by_type["RFControlledSampler"][1]["inverted"] == [invert_id, 0]
+
+
+@pytest.mark.parametrize("task", list(paper_rows()))
+def test_each_task_preset_runs_the_papers_row_on_both_nodes(chrome, served, task):
+    """The per-task blueprints (one per row of the paper's table, README.md): inserted from the node library, the
+    node shows the row's start_step, stop_step and eta, and graphToPrompt runs them: start_step on both nodes."""
+    start, stop, eta = paper_rows()[task]
+    definition, report = loaded_blueprint(chrome, f"RF-Inversion edit ({task})")
+    assert definition["outputs"] == ["LATENT"] and report["missing"] == [] and report["dialogs"] == [], report["dialogs"]
+    node = chrome.execute_script(_INNER)
+    assert {"start_step", "stop_step", "eta"} <= set(node["labels"]), node
+    prompt = browser.graph_to_prompt(chrome)["output"]
+    by_type = {n["class_type"]: n["inputs"] for n in prompt.values()}
+    assert by_type["RFInvert"]["start_step"] == start and by_type["RFInvert"]["steps"] == 28
+    edit = by_type["RFControlledSampler"]
+    assert (edit["start_step"], edit["stop_step"], edit["eta"], edit["steps"]) == (start, stop, eta, 28), edit
 
 
 def test_object_info_carries_the_search_aliases(object_info):

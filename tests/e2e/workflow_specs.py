@@ -237,6 +237,49 @@ Keep both SamplerCustomAdvanced on the same BasicScheduler (28 steps).
 """ + MODEL_FILES_NOTE
 
 
+LADDER_NOTE = """## RF-Inversion: edit ladder
+Find the edit strength for YOUR image in one run: the ladder makes the edit at 4
+settings at once and shows each picture with its setting under it.
+
+**What to change**
+1. *Source image* and *Edit prompt*, as in *rf_inversion_edit*.
+2. On the ladder: **sweep** stop_step (rungs from stop_step 2 up to 7) or eta (from
+   eta / rungs up to eta), and **rungs** (2 to 8). Run.
+3. Pick the rung you like in *Ladder: every rung with its setting*, copy its setting
+   (e.g. stop_step 4) into *Your edit* below, and run again: the inversion and the
+   ladder are cached, so only *Your edit* runs (28 model evaluations).
+
+**Settings** (kept here): the paper's 28 steps, gamma 0.5, the empty source prompt at
+guidance 0 and the edit at guidance 3.5 (Rout et al.); eta 0.9 up to stop_step 7 is the
+diffusers community pipeline's README example. The ladder costs the model evaluations of
+one edit (28) however many rungs it has; its memory grows with the rungs.
+
+""" + MODEL_FILES_NOTE
+
+
+def rf_inversion_ladder():
+    """The edit graph plus an RFEditLadder on the same inversion, its labelled grid and labels on display."""
+    graph = _edit_graph(LADDER_NOTE, "a photo of a girl with blonde hair wearing a red dress, standing on a green hill",
+                        0, 7, 0.9, False, "rf_inversion/ladder_choice", note_size=(440, 660))
+    edit = next(n for n in graph["nodes"] if n["key"] == "edit")
+    edit.update(title="Your edit: copy a rung's setting here", size=[360, 0])
+    ladder = dict(key="ladder", type="RFEditLadder", pos=[1300, -820], size=[380, 0], color=RF_COLOR,
+                  title="RF-Inversion: edit ladder", widgets={**edit["widgets"], "sweep": "stop_step", "rungs": 4})
+    graph["nodes"] += [
+        ladder,
+        dict(key="grid", type="PreviewImage", pos=[1760, -820], size=[720, 420],
+             title="Ladder: every rung with its setting"),
+        dict(key="labels", type="PreviewAny", pos=[1760, -340], size=[320, 140], title="Ladder settings"),
+    ]
+    graph["links"] += [
+        ("unet", "MODEL", "ladder", "model"), ("edit_prompt", "CONDITIONING", "ladder", "conditioning"),
+        ("invert", "LATENT", "ladder", "inverted"), ("encode", "LATENT", "ladder", "reference"),
+        ("vae", "VAE", "ladder", "vae"), ("ladder", 1, "grid", "images"), ("ladder", 2, "labels", "source"),
+    ]
+    graph["groups"].append(("Edit ladder: pick a rung", ["ladder", "grid", "labels"], "#353"))
+    return graph
+
+
 def rf_inversion_edit():
     return _edit_graph(EDIT_NOTE, "a photo of a girl with blonde hair wearing a red dress, standing on a green hill",
                        0, 7, 0.9, False, "rf_inversion/edit")
@@ -425,6 +468,7 @@ def scene_demo():
 
 WORKFLOWS = {
     "rf_inversion_edit": rf_inversion_edit,
+    "rf_inversion_ladder": rf_inversion_ladder,
     "rf_inversion_edit_fast": rf_inversion_edit_fast,
     "stroke_to_image": stroke_to_image,
     "regional_edit": regional_edit,

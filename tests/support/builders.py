@@ -25,20 +25,23 @@ DEFAULTS = {
     "invert": {"steps": 28, "gamma": 0.5, "seed": 0, "guidance": 0.0, "start_step": 0},
     "edit": {"steps": 28, "start_step": 0, "stop_step": 7, "eta": 0.9, "eta_schedule": "constant", "guidance": 3.5,
              "mode": "ode", "seed": 0},
+    "ladder": {"sweep": "stop_step", "rungs": 4},  # RFEditLadder: the edit's, and these
 }
 # The SAMPLER forms take the same settings but steps (the SIGMAS say them) and guidance (the guider carries it).
 SAMPLER_FORMS = {
     "RFInvertSampler": ("invert", ("gamma", "seed")),
     "RFControlledSamplerSampler": ("edit", ("start_step", "stop_step", "eta", "eta_schedule", "mode", "seed")),
 }
-NODES = ("RFInvert", "RFControlledSampler", *SAMPLER_FORMS)  # the nodes whose widget values DEFAULTS gives
+NODES = ("RFInvert", "RFControlledSampler", "RFEditLadder", *SAMPLER_FORMS)  # the nodes whose values DEFAULTS gives
 
 
 def node_defaults(node_id: str) -> dict:
-    """The widget values DEFAULTS gives a node: RFInvert, RFControlledSampler or one of the SAMPLER_FORMS."""
+    """The widget values DEFAULTS gives a node: RFInvert, RFControlledSampler, RFEditLadder or a SAMPLER form."""
     if node_id in SAMPLER_FORMS:
         which, names = SAMPLER_FORMS[node_id]
         return {k: DEFAULTS[which][k] for k in names}
+    if node_id == "RFEditLadder":
+        return {**DEFAULTS["edit"], **DEFAULTS["ladder"]}
     return dict(DEFAULTS[{"RFInvert": "invert", "RFControlledSampler": "edit"}[node_id]])
 
 
@@ -62,7 +65,7 @@ def _link(g: Graph, kind: str, x) -> list:
 
 
 INPUT_KINDS = {"model": "model", "model_low_noise": "model", "conditioning": "cond", "negative": "cond",
-               "mask": "mask", "sigmas": "sigmas"}
+               "mask": "mask", "sigmas": "sigmas", "vae": "vae"}
 
 
 def _inputs(g: Graph, values: dict) -> dict:
@@ -86,20 +89,21 @@ def add_invert(g: Graph, model, cond, latent, steps=None, **over) -> str:
                  latent=latent_link(g, latent), **_settings(g, "RFInvert", steps, over))
 
 
-def add_edit(g: Graph, model, cond, inverted, reference, steps=None, **over) -> str:
-    """RFControlledSampler on DEFAULTS["edit"], steps and over replacing values; its node id."""
-    return g.add("RFControlledSampler", model=_link(g, "model", model), conditioning=_link(g, "cond", cond),
+def add_edit(g: Graph, model, cond, inverted, reference, steps=None, node: str = "RFControlledSampler",
+             **over) -> str:
+    """RFControlledSampler (or node: RFEditLadder) on its DEFAULTS, steps and over replacing values; its node id."""
+    return g.add(node, model=_link(g, "model", model), conditioning=_link(g, "cond", cond),
                  inverted=latent_link(g, inverted), reference=latent_link(g, reference),
-                 **_settings(g, "RFControlledSampler", steps, over))
+                 **_settings(g, node, steps, over))
 
 
 def invert_then_edit(g: Graph, model, source, steps=None, *, inv=None, ed=None, reference=None, src_cond=None,
-                     edit_cond=None, edit_model=None) -> tuple[str, str]:
+                     edit_cond=None, edit_model=None, node: str = "RFControlledSampler") -> tuple[str, str]:
     """RFInvert -> RFControlledSampler: source inverted with src_cond, then edited with edit_cond towards reference.
 
     steps: both nodes' steps; inv, ed: each node's other inputs over DEFAULTS. Unless given: the prompts are
     comfy_harness.conditioning(seed=SOURCE_PROMPT) and (seed=EDIT_PROMPT), the reference is the source, and the
-    edit runs on the inversion's model. Returns the two node ids."""
+    edit runs on the inversion's model; node: the edit's node (RFEditLadder for a ladder). Returns the two node ids."""
     m = _link(g, "model", model)
     src = latent_link(g, source)
     src_cond = comfy_harness.conditioning(seed=SOURCE_PROMPT) if src_cond is None else src_cond
@@ -107,7 +111,7 @@ def invert_then_edit(g: Graph, model, source, steps=None, *, inv=None, ed=None, 
     both = {} if steps is None else {"steps": steps}
     i = add_invert(g, m, src_cond, src, **{**both, **(inv or {})})
     e = add_edit(g, m if edit_model is None else edit_model, edit_cond, g.out(i),
-                 src if reference is None else reference, **{**both, **(ed or {})})
+                 src if reference is None else reference, node=node, **{**both, **(ed or {})})
     return i, e
 
 

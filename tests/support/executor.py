@@ -66,13 +66,19 @@ class RFTestSigmas(_Get):
     RETURN_TYPES = ("SIGMAS",)
 
 
-class RFTestCapture:
-    """Output node: keeps the LATENT it receives under CAPTURED[name]."""
+class RFTestVae(_Get):
+    RETURN_TYPES = ("VAE",)
 
-    RETURN_TYPES = ()
+
+class _Capture:
+    RETURN_TYPES: tuple = ()
     FUNCTION = "capture"
     OUTPUT_NODE = True
     CATEGORY = "_rf_tests"
+
+
+class RFTestCapture(_Capture):
+    """Output node: keeps the LATENT it receives under CAPTURED[name]."""
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -80,6 +86,19 @@ class RFTestCapture:
 
     def capture(self, latent, name):
         CAPTURED[name] = latent
+        return {}
+
+
+class RFTestCaptureOutputs(_Capture):
+    """Output node: keeps the IMAGE and the STRING it receives (either may be absent) under CAPTURED[name]."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"name": ("STRING", {"default": "out"})},
+                "optional": {"image": ("IMAGE",), "text": ("STRING", {"forceInput": True})}}
+
+    def capture(self, name, image=None, text=None):
+        CAPTURED[name] = {"image": image, "text": text}
         return {}
 
 
@@ -137,7 +156,9 @@ TEST_NODES = {
     "RFTestImage": RFTestImage,
     "RFTestMask": RFTestMask,
     "RFTestSigmas": RFTestSigmas,
+    "RFTestVae": RFTestVae,
     "RFTestCapture": RFTestCapture,
+    "RFTestCaptureOutputs": RFTestCaptureOutputs,
     "RFTestCaptureImage": RFTestCaptureImage,
     "RFTestInterruptAfter": RFTestInterruptAfter,
 }
@@ -221,6 +242,9 @@ class Graph:
 
     def sigmas(self, s) -> list:
         return self.out(self.add("RFTestSigmas", key=put(s)))
+
+    def vae(self, v) -> list:
+        return self.out(self.add("RFTestVae", key=put(v)))
 
     def capture(self, latent_link: list, name: str | None = None) -> str:
         name = name or f"cap{uuid.uuid4().hex}"

@@ -20,6 +20,23 @@ def comfyui_version() -> str:
     return str(comfyui_version.__version__)
 
 
+def zoo_or_none():
+    """tests/support/model_zoo, importable only with ComfyUI (families are decided by introspecting it); None
+    without it (the comfy fixture then skips, or fails under CI=true, with the setup hint)."""
+    import comfy_harness
+
+    path = comfy_harness.find_comfyui()
+    if path is None:
+        return None
+    try:
+        comfy_harness.import_comfyui(path)
+    except ImportError:
+        return None
+    import model_zoo
+
+    return model_zoo
+
+
 def family_params(model_zoo, pytest, kinds=None, refused=False, where=None) -> list:
     """pytest params: the zoo's families the running ComfyUI has and `where` (a predicate) picks; others are not
     collected."""

@@ -9,15 +9,17 @@ model saw (tests only).
   has the tiny models' width; the images TextEncodeQwenImageEdit hands its tokenizer go into the prompt's hash.
 * ``E2ETinyVAELoader`` (for VAELoader): ``ae.safetensors`` is standins.build_tiny_vae; the Wan 2.1 VAE files
   (Qwen-Image's VAE has the same architecture) are a real comfy.sd.VAE around a Wan 2.1 VAE of width 4.
-* ``E2EModelCalls``: output node; every model evaluation since the model was loaded: which pass (inversion:
-  rising sigmas), sigma, cond / uncond, and whether each reference latent the network got is the given latent.
+* ``E2ECachedUNETLoader``: ``E2ETinyUNETLoader`` that ComfyUI caches across prompts, as the real loader.
+* ``E2EModelCalls``: output node (run on every prompt); every model evaluation since the model was loaded: which pass
+  (inversion: rising sigmas), sigma, batch, cond / uncond, and whether each reference latent the network got is the
+  given latent.
 """
 import hashlib
 import zlib
 
 import torch
 
-from .standins import Probe, StandIn, _seeded_state_dict, build_tiny_flux, build_tiny_vae, tests_module
+from .standins import Probe, StandIn, build_tiny_flux, build_tiny_vae, tests_module
 
 TEXT_TOKENS = 8
 
@@ -52,6 +54,7 @@ class CallRecorder:
         self.calls.append({
             "pass": "invert" if sigmas is not None and float(sigmas[0]) < float(sigmas[-1]) else "sample",
             "sigma": float(args["timestep"].flatten()[0]),
+            "batch": int(args["input"].shape[0]),
             "cond_or_uncond": [int(i) for i in args["cond_or_uncond"]],
             "ref_latents": [r.detach().float().cpu().clone() for r in c.get("ref_latents") or []],
         })
@@ -79,6 +82,15 @@ class E2ETinyUNETLoader(StandIn):
 
     def load(self, unet_name, weight_dtype):
         return (build_unet(unet_name),)
+
+
+class E2ECachedUNETLoader(E2ETinyUNETLoader):
+    """E2ETinyUNETLoader cached as ComfyUI caches the real loader: one model, and one record of its evaluations,
+    across prompts (the caching tests count what each prompt adds)."""
+
+    @classmethod
+    def IS_CHANGED(cls, unet_name, weight_dtype):
+        return unet_name
 
 
 def _image_key(image):
@@ -117,15 +129,7 @@ class E2EFakeCLIPLoader(StandIn):
 
 
 def build_tiny_wan21_vae():
-    """A real comfy.sd.VAE that detects a Wan 2.1 VAE (16 latent channels, 8x space, 4x time) of width 4."""
-    import comfy.ldm.wan.vae
-    import comfy.sd
-
-    probe = comfy.ldm.wan.vae.WanVAE(dim=4, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
-                                     temperal_downsample=[False, True, True])
-    sd = _seeded_state_dict(probe, 4322)
-    del probe
-    return comfy.sd.VAE(sd=sd)
+    return tests_module("tiny_vaes").wan21_vae()
 
 
 class E2ETinyVAELoader(StandIn):
@@ -145,14 +149,19 @@ class E2ETinyVAELoader(StandIn):
 class E2EModelCalls(Probe):
     """Output node: the evaluations a stand-in model recorded (see CallRecorder); each reference latent is
     compared with the model's own process_latent_in of ``reference`` (what ReferenceLatent of it hands the
-    network). ``after`` only orders this node after the sampling that produced it."""
+    network). ``after`` (and ``also_after``) only order this node after the samplings that produced them."""
 
     @classmethod
     def INPUT_TYPES(cls):
         return {"required": {"label": ("STRING", {"default": ""}), "model": ("MODEL",),
-                             "reference": ("LATENT",), "after": ("LATENT",)}}
+                             "reference": ("LATENT",), "after": ("LATENT",)},
+                "optional": {"also_after": ("LATENT",)}}
 
-    def report(self, label, model, reference, after):
+    @classmethod
+    def IS_CHANGED(cls, **inputs):
+        return float("nan")  # reports on every prompt, also when the sampling before it was cached
+
+    def report(self, label, model, reference, after, also_after=None):
         recorder = model.model_options.get("model_function_wrapper")
         if not isinstance(recorder, CallRecorder):
             raise ValueError("E2EModelCalls needs a model from E2ETinyUNETLoader (its CallRecorder)")
@@ -163,12 +172,13 @@ class E2EModelCalls(Probe):
         calls = []
         for call in recorder.calls:
             refs = [{"shape": list(r.shape), "rows_equal": [same(row) for row in r]} for r in call["ref_latents"]]
-            calls.append({k: call[k] for k in ("pass", "sigma", "cond_or_uncond")} | {"refs": refs})
+            calls.append({k: call[k] for k in ("pass", "sigma", "batch", "cond_or_uncond")} | {"refs": refs})
         return {"ui": {"e2e_model_calls": [{"label": label, "calls": calls}]}}
 
 
 NODE_CLASS_MAPPINGS = {
     "E2ETinyUNETLoader": E2ETinyUNETLoader,
+    "E2ECachedUNETLoader": E2ECachedUNETLoader,
     "E2EFakeCLIPLoader": E2EFakeCLIPLoader,
     "E2ETinyVAELoader": E2ETinyVAELoader,
     "E2EModelCalls": E2EModelCalls,

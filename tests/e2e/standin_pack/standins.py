@@ -9,7 +9,6 @@ workflow's own widget values (file names, dtypes) unchanged.
 """
 import hashlib
 import importlib
-import math
 import sys
 import zlib
 from pathlib import Path
@@ -18,7 +17,6 @@ import torch
 
 import comfy.model_management
 import comfy.model_patcher
-import comfy.sd
 import comfy.supported_models
 import nodes
 
@@ -38,12 +36,6 @@ TINY_FLUX_CONFIG = {
     "theta": 10000,
     "qkv_bias": True,
     "guidance_embed": True,   # Flux-dev has the distilled guidance input
-}
-
-TINY_VAE_DDCONFIG = {
-    "double_z": True, "z_channels": 16, "resolution": 64, "in_channels": 3,
-    "out_ch": 3, "ch": 32, "ch_mult": [1, 1, 1, 1], "num_res_blocks": 1,
-    "attn_resolutions": [], "dropout": 0.0,
 }
 
 TEXT_TOKENS = 16
@@ -67,20 +59,7 @@ def _comfy_harness():
 
 
 def _seeded_state_dict(module, seed):
-    """Random weights with fan-in scaling; norms (and RMS-norm gammas) start at identity."""
-    gen = tests_module("seeded").gen(seed)
-    out = {}
-    for name, ref in module.state_dict().items():
-        leaf = name.rsplit(".", 1)[-1]
-        is_norm = ("norm" in name and leaf in ("weight", "scale")) or leaf in ("scale", "gamma")
-        if is_norm:
-            out[name] = torch.ones(ref.shape, dtype=torch.float32)
-        elif ref.ndim >= 2:
-            fan_in = ref[0].numel()
-            out[name] = torch.randn(ref.shape, generator=gen) / math.sqrt(fan_in)
-        else:
-            out[name] = torch.randn(ref.shape, generator=gen) * 0.02
-    return out
+    return tests_module("tiny_vaes").seeded_state_dict(module, seed)
 
 
 class StandIn:
@@ -168,13 +147,7 @@ class E2EFakeDualCLIPLoader(StandIn):
 
 
 def build_tiny_vae():
-    config = {"params": {"ddconfig": dict(TINY_VAE_DDCONFIG), "embed_dim": 16}}
-    probe = comfy.sd.AutoencoderKL(**config["params"])
-    sd = _seeded_state_dict(probe, 4321)
-    del probe
-    vae = comfy.sd.VAE(sd=sd, config=config, dtype=torch.float32)
-    vae.latent_channels = 16
-    return vae
+    return tests_module("tiny_vaes").flux_vae()
 
 
 def tensor_stats(t):
