@@ -1,11 +1,5 @@
-"""The model patches a pass runs without, said on the console (README, Compatibility with other nodes).
-
-Two kinds of core patches cannot be right in every pass of RF-Inversion: CFG-stage functions (APG, CFGZeroStar,
-RescaleCFG, ...) combine the prompt's prediction with a negative one, which ComfyUI replaces by zeros in a pass
-without a negative (the inversion, an edit at cfg 1); step caches (EasyCache, LazyCache, FluxKVCache) reuse
-earlier calls on the assumption that sigma falls, and the inversion walks it up. Each pass runs on a copy of the
-guider's model_options without them. Hook keyframes move only as sigma falls, so an inversion refuses them.
-"""
+"""The core patches a pass runs without, said on the console: CFG-stage functions where the guider has no negative
+prompt (ComfyUI hands them zeros), step caches in the inversion (it walks sigma up). README, Compatibility."""
 
 from __future__ import annotations
 

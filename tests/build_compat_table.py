@@ -39,6 +39,12 @@ source, and the edit run alone equals the edit after the inversion (no state lea
 (`RF-Inversion: the inversion runs without ...`): that pass equals the run without it bit for bit, and where it
 stays on it changes the result. **refused**: stopped with a message naming the node (for UNet-only patches, the
 model) and what to do. A node a ComfyUI version lacks is not listed on that version.
+
+Not in the table yet: the ControlNets of `comfy_extras/nodes_model_patch.py` (QwenImageDiffsynthControlnet,
+ZImageFunControlnet, USOStyleReference, WanUni3CControlnetApply, AnimaLLLiteApply, SUPIRApply: they need
+MODEL_PATCH weights that no tiny stand-in has), ControlNetApplySD3 and LTXVReferenceAudio (they need a VAE or an
+audio VAE of the model), the hook nodes other than CreateHookLora and SetHookKeyframes, and the per-family
+conditioning nodes (WanImageToVideo, ...; TextEncodeQwenImageEdit runs in the e2e tests' qwen_image_edit workflow).
 """
 
 

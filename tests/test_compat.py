@@ -21,7 +21,7 @@ import builders
 import compat_runs as runs
 import exact_model
 from compat_inventory import COST, EXACT, INVENTORY, LORA_NAME, REFUSED, WORKS, of_kind
-from compat_runs import EDIT, ROUND_TRIP, STEPS, case_of, chain, edit_only, invert_run
+from compat_runs import EDIT, ETA_ONE, ROUND_TRIP, STEPS, case_of, chain, edit_only, invert_run
 from executor import Graph
 from matrix_record import Record, SummaryLines
 from mixtures import rel_err
@@ -162,7 +162,7 @@ def test_model_patch_acts_the_same_in_both_passes(entry, case, runner, record):
             assert numbers["against_exact"] < 1e-4, numbers
         else:
             check_round_trip(numbers, err_plain, err_patched, entry.node)
-        _, edited = chain(runner, case, entry.patch, ed={"eta": 1.0, "stop_step": STEPS})
+        _, edited = chain(runner, case, entry.patch, ed=ETA_ONE)
         assert_returns_source(edited, case, entry.node)
         inverted, edited = chain(runner, case, entry.patch, ed=EDIT)
         assert torch.equal(samples(edit_only(runner, case, inverted, entry.patch, ed=EDIT)), samples(edited))
@@ -178,7 +178,7 @@ def test_compiled_model_reconstructs_and_returns_the_source(entry, case, runner,
     with record.check(entry, "works") as numbers:
         err_plain, err_patched, _, _ = round_trip_errors(runner, case, entry.patch)
         check_round_trip(numbers, err_plain, err_patched, entry.node)
-        _, edited = chain(runner, case, entry.patch, ed={"eta": 1.0, "stop_step": STEPS})
+        _, edited = chain(runner, case, entry.patch, ed=ETA_ONE)
         assert_returns_source(edited, case, entry.node)
 
 
@@ -200,7 +200,7 @@ def test_cfg_stage_patch_needs_a_negative_prompt(entry, case, runner, record, ca
         assert change > 0 and torch.isfinite(samples(edited)).all(), "it did not act in the edit"
         assert torch.equal(samples(edit_only(runner, case, inverted, entry.patch, ed=EDIT, negative=3.0)),
                            samples(edited)), "state of the first run leaked into the second"
-        _, edited = chain(runner, case, entry.patch, ed={"eta": 1.0, "stop_step": STEPS}, negative=3.0)
+        _, edited = chain(runner, case, entry.patch, ed=ETA_ONE, negative=3.0)
         assert_returns_source(edited, case, entry.node)
 
 
@@ -229,7 +229,7 @@ def test_cache_is_off_for_the_inversion_and_saves_calls_in_the_edit(entry, case,
         assert change > 0 and torch.isfinite(samples(edited)).all()
         again = edit_only(runner, case, plain[0], entry.patch, ed=edit, steps=steps)
         assert torch.equal(samples(again), samples(edited)), "the cache's state leaked into the next run"
-        _, edited = chain(runner, case, entry.patch, ed={"eta": 1.0, "stop_step": steps}, steps=steps)
+        _, edited = chain(runner, case, entry.patch, ed=dict(ETA_ONE, stop_step=steps), steps=steps)
         assert_returns_source(edited, case, entry.node)
 
 
@@ -267,6 +267,10 @@ def conditioning_patch(entry, case):
         return lambda g, c: runs.reference_latent(g, c, case)
     if entry.node == "FluxKontextMultiReferenceLatentMethod":
         return lambda g, c: entry.patch(g, runs.reference_latent(g, c, case))
+    if entry.node == "ControlNetApply":
+        net, image = runs.flux_controlnet(), runs.control_image()
+        return lambda g, c: g.out(g.add("ControlNetApply", conditioning=c, control_net=g.obj("control_net", net),
+                                        image=g.obj("image", image), strength=1.0))
     if entry.node == "StyleModelApply":
         style, vision = runs.redux()
         return lambda g, c: g.out(g.add("StyleModelApply", conditioning=c, style_model=g.obj("style_model", style),
@@ -287,7 +291,7 @@ def test_conditioning_tool_on_both_prompts(entry, case, runner, record, caplog):
             assert numbers["against_exact"] < 1e-4, numbers
         else:
             check_round_trip(numbers, err_plain, err_patched, entry.node)
-        _, edited = chain(runner, case, patch, "conditioning", ed={"eta": 1.0, "stop_step": STEPS})
+        _, edited = chain(runner, case, patch, "conditioning", ed=ETA_ONE)
         assert_returns_source(edited, case, entry.node)
         inverted, edited = chain(runner, case, patch, "conditioning", ed=EDIT)
         alone = edit_only(runner, case, inverted, ed=EDIT, cond_patch=patch)
@@ -318,7 +322,7 @@ def test_hooks_on_the_prompts(entry, case, runner, record):
         check_round_trip(numbers, err_plain, err_patched, entry.node)
         inverted, edited = chain(runner, case, patch, "conditioning", ed=EDIT)
         assert not torch.equal(samples(edited), samples(base(runner, case, "edit", ed=EDIT)[1]))
-        _, edited = chain(runner, case, patch, "conditioning", ed={"eta": 1.0, "stop_step": STEPS})
+        _, edited = chain(runner, case, patch, "conditioning", ed=ETA_ONE)
         assert_returns_source(edited, case, entry.node)
 
 

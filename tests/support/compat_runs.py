@@ -22,6 +22,7 @@ STEPS = 6
 ROUND_TRIP = ({"gamma": 0.0}, {"eta": 0.0, "stop_step": 1, "guidance": 0.0})  # RFInvert's, the edit's settings
 EDIT = {"eta": 0.9, "stop_step": 2, "guidance": 0.0}  # a real edit, pulled towards the source on 2 of 6 steps
 PAPER_EDIT = {"eta": 0.9, "stop_step": 7, "guidance": 0.0}  # the defaults' edit on 28 steps
+ETA_ONE = {"eta": 1.0, "stop_step": STEPS, "guidance": 0.0}  # eta 1 on every step: the edit returns the source
 CORE_FILES = ("nodes_model_advanced.py", "nodes_cfg.py", "nodes_apg.py", "nodes_mahiro.py", "nodes_fresca.py",
               "nodes_tcfg.py", "nodes_lumina2.py", "nodes_eps.py", "nodes_perpneg.py", "nodes_latent.py",
               "nodes_slg.py", "nodes_sd3.py", "nodes_easycache.py", "nodes_differential_diffusion.py", "nodes_nag.py",

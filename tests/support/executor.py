@@ -65,7 +65,7 @@ class RFTestSigmas(_Get):
 # Graph.obj's kinds: test input nodes for the other objects some core nodes take, kind -> (node, ComfyUI type)
 OBJECT_TYPES = {"image": ("RFTestImage", "IMAGE"), "control_net": ("RFTestControlNet", "CONTROL_NET"),
                 "style_model": ("RFTestStyleModel", "STYLE_MODEL"),
-                "clip_vision_output": ("RFTestClipVisionOutput", "CLIP_VISION_OUTPUT")}
+                "clip_vision_output": ("RFTestClipVisionOutput", "CLIP_VISION_OUTPUT"), "clip": ("RFTestClip", "CLIP")}
 OBJECT_NODES = {node: type(node, (_Get,), {"RETURN_TYPES": (kind,)}) for node, kind in OBJECT_TYPES.values()}
 
 
