@@ -12,11 +12,14 @@ pipeline: invert and edit on one sampling grid, as checked plans. ladder: severa
 schedules, noise, checks: strengths, draws, rules.
 """
 
+from . import levers
 from .checks import RFInputError, check_latent_pair, check_mask, check_steps
+from .flowedit import flowedit
 from .ladder import SWEEPS, ladder_plans, run_ladder
 from .noise import NoiseSampler, seeded_noise, step_noise
 from .pipeline import (
     MODES,
+    REFERENCES,
     EditPlan,
     InversionPlan,
     edit,
@@ -31,3 +34,4 @@ from .pipeline import (
 from .schedules import ETA_SCHEDULES, EXPERTS, eta_schedule, expert_steps, flip_sigmas, gamma_schedule
 from .schemes import ORDERS
 from .solvers import controlled_forward_ode, controlled_reverse_ode, controlled_reverse_sde, stochastic_sampler
+from .trace import InversionTrace

@@ -16,12 +16,15 @@ from .checks import (
     check_unit_interval,
     check_window,
 )
+from . import levers
 from .noise import NoiseSampler
 from .schedules import ETA_SCHEDULES, gamma_schedule, window_values
-from .schemes import ORDERS, Callback, Velocity
+from .schemes import ORDERS, Callback, Velocity, chained
 from .solvers import forward_walk, reverse_walk
+from .trace import InversionTrace
 
 MODES = ("ode", "sde")
+REFERENCES = ("fixed", "moving")
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,20 @@ class InversionPlan:
 
 @dataclass(frozen=True)
 class EditPlan:
-    """The sampling grid, eta per step of it, the start step, mode and solver."""
+    """The sampling grid, eta per step of it, the start step, mode, solver, and the levers (levers.py) on."""
 
     sigmas: tuple
     etas: tuple
     start_step: int = 0
     mode: str = "ode"
     order: str = "euler"
+    align: bool = False
+    reference: str = "fixed"
+    auto_mask: bool = False
+
+    @property
+    def needs_trace(self) -> bool:
+        return self.align or self.reference != "fixed" or self.auto_mask
 
     @property
     def steps(self) -> int:
@@ -91,7 +101,8 @@ def _inversion_plan(walk: list, gamma, gamma_window, order, x0_network) -> Inver
 
 
 def edit_plan(sigmas: torch.Tensor, *, eta: float = 0.9, start_step: int = 0, stop_step: int = 7,
-              eta_schedule: str = "constant", mode: str = "ode", order: str = "euler") -> EditPlan:
+              eta_schedule: str = "constant", mode: str = "ode", order: str = "euler", align: bool = False,
+              reference: str = "fixed", auto_mask: bool = False) -> EditPlan:
     """The edit on the sampling grid from sigma_{start_step}, eta on [start_step, stop_step)."""
     grid = check_sigmas(sigmas, increasing=False)
     steps = len(grid) - 1
@@ -103,8 +114,18 @@ def edit_plan(sigmas: torch.Tensor, *, eta: float = 0.9, start_step: int = 0, st
     if mode == "sde" and order != "euler":
         raise RFInputError(f"mode 'sde' takes Euler-Maruyama steps only, but order is {order!r}: set order to "
                            "euler, or mode to ode.")
+    check_levers(mode, order, bool(align), check_option("reference", reference, REFERENCES), bool(auto_mask))
     etas = window_values(eta, steps, start, stop, eta_schedule)
-    return EditPlan(tuple(grid), tuple(etas), start, mode, order)
+    return EditPlan(tuple(grid), tuple(etas), start, mode, order, bool(align), reference, bool(auto_mask))
+
+
+def check_levers(mode: str, order: str, align: bool, reference: str, auto_mask: bool) -> None:
+    """The levers act on the ODE; alignment retraces Euler steps only."""
+    if align and (mode, order) != ("ode", "euler"):
+        raise RFInputError(f"align retraces the inversion's Euler steps, but mode is {mode!r} and order {order!r}: "
+                           "set mode to ode and order to euler, or align off.")
+    if mode == "sde" and (reference != "fixed" or auto_mask):
+        raise RFInputError("the moving reference and the auto mask act on the ODE: set mode to ode, or them off.")
 
 
 def check_edit_window(start_step: int, stop_step: int, steps: int) -> tuple[int, int]:
@@ -118,33 +139,52 @@ def check_edit_window(start_step: int, stop_step: int, steps: int) -> tuple[int,
 
 
 def run_inversion(velocity: Velocity, y0: torch.Tensor, y1: torch.Tensor, plan: InversionPlan, *,
-                  steps: Optional[Sequence[int]] = None, callback: Optional[Callback] = None) -> torch.Tensor:
-    """The plan's forward ODE (Eq. 8) from y0, the state at the first of `steps` (default all)."""
+                  steps: Optional[Sequence[int]] = None, callback: Optional[Callback] = None,
+                  trace: Optional[InversionTrace] = None) -> torch.Tensor:
+    """The plan's forward ODE (Eq. 8) from y0, the state at the first of `steps` (default all); a trace given
+    records the steps (and the end state after the last step of the walk)."""
     steps = range(plan.steps) if steps is None else range(*steps)
-    return forward_walk(velocity, y0, y1, list(plan.sigmas), plan.gammas, plan.order, steps, plan.x0_network,
-                        callback)
+    keep = None if trace is None else (lambda d: trace.record(d, plan.x0_network))
+    y = forward_walk(velocity, y0, y1, list(plan.sigmas), plan.gammas, plan.order, steps, plan.x0_network,
+                     chained(keep, callback))
+    if trace is not None and steps.stop == plan.steps:
+        trace.finish(y)
+    return y
 
 
 def run_edit(velocity: Velocity, x: torch.Tensor, y0: torch.Tensor, plan: EditPlan, *,
              mask: Optional[torch.Tensor] = None, noise: Optional[NoiseSampler] = None,
-             steps: Optional[Sequence[int]] = None, callback: Optional[Callback] = None) -> torch.Tensor:
-    """The plan's Eq. 15 / 17 from x, the state at the first of `steps`."""
+             steps: Optional[Sequence[int]] = None, callback: Optional[Callback] = None,
+             trace: Optional[InversionTrace] = None) -> torch.Tensor:
+    """The plan's Eq. 15 / 17 from x, the state at the first of `steps`; its levers read the inversion's trace."""
     steps = range(plan.start_step, plan.steps) if steps is None else range(*steps)
-    return reverse_walk(velocity, x, y0, list(plan.sigmas), plan.etas, plan.order, steps, mask,
-                        noise if plan.mode == "sde" else None, callback=callback)
+    sigmas, lever = list(plan.sigmas), {}
+    if plan.align:
+        velocity = levers.aligned(velocity, trace)
+    user = None if mask is None else mask.to(x.device, torch.float32)
+    if plan.reference == "moving":
+        ref = levers.MovingReference(y0.detach().to(x.device, torch.float32), trace, user)
+        lever.update(reference=ref, on_step=ref.step)
+    if plan.auto_mask:
+        lever["eta_field"] = levers.auto_mask(list(plan.etas), trace, sigmas, user)
+    return reverse_walk(velocity, x, y0, sigmas, plan.etas, plan.order, steps, mask,
+                        noise if plan.mode == "sde" else None, callback=callback, **lever)
 
 
 def invert(velocity: Velocity, y0: torch.Tensor, sigmas: torch.Tensor, y1: torch.Tensor, *,
-           callback: Optional[Callback] = None, **settings) -> torch.Tensor:
-    """Algorithm 1 from the image y0 on the sampling grid; settings as inversion_plan."""
+           callback: Optional[Callback] = None, trace: Optional[InversionTrace] = None, **settings) -> torch.Tensor:
+    """Algorithm 1 from the image y0 on the sampling grid; settings as inversion_plan; a trace (made with the
+    plan's walk sigmas, or empty: filled in here) records what the edit's levers read."""
     plan = inversion_plan(sigmas, **settings)
     check_latent_pair("y0", y0, "y1", y1)
-    return run_inversion(velocity, y0, y1, plan, callback=callback)
+    if trace is not None:
+        trace.sigmas = plan.sigmas
+    return run_inversion(velocity, y0, y1, plan, callback=callback, trace=trace)
 
 
 def edit(velocity: Velocity, x: torch.Tensor, y0: torch.Tensor, sigmas: torch.Tensor, *,
          mask: Optional[torch.Tensor] = None, noise_sampler: Optional[NoiseSampler] = None,
-         callback: Optional[Callback] = None, **settings) -> torch.Tensor:
+         callback: Optional[Callback] = None, trace: Optional[InversionTrace] = None, **settings) -> torch.Tensor:
     """Algorithm 2 from the inverted x to 0; mask (1 = edit) of shape (1 or B, 1, *x.shape[2:])."""
     plan = edit_plan(sigmas, **settings)
     check_latent_pair("x", x, "y0", y0)
@@ -152,4 +192,7 @@ def edit(velocity: Velocity, x: torch.Tensor, y0: torch.Tensor, sigmas: torch.Te
         check_mask(mask, x)
     if plan.mode == "sde" and noise_sampler is None:
         raise RFInputError("mode 'sde' needs a noise_sampler (a seed): randomness is an explicit input.")
-    return run_edit(velocity, x, y0, plan, mask=mask, noise=noise_sampler, callback=callback)
+    if plan.needs_trace and (trace is None or tuple(trace.sigmas) != tuple(plan.sigmas[plan.start_step:][::-1])):
+        raise RFInputError("align, the moving reference and the auto mask read the inversion's trace: invert on the "
+                           "same grid and start_step with a trace (invert(..., trace=InversionTrace(...))).")
+    return run_edit(velocity, x, y0, plan, mask=mask, noise=noise_sampler, callback=callback, trace=trace)

@@ -91,14 +91,21 @@ def adds_noise(s: float, s_next: float) -> bool:
 SCHEMES = {"euler": euler, "midpoint": midpoint, "fireflow": fireflow}
 
 
+def chained(first: Optional[Callback], second: Optional[Callback]) -> Optional[Callback]:
+    """One callback calling both (either may be None)."""
+    if first is None or second is None:
+        return first or second
+    return lambda d: (first(d), second(d))
+
+
 def integrate(scheme, field: Field, x: torch.Tensor, sigmas: list, steps: range,
               callback: Optional[Callback] = None) -> torch.Tensor:
-    """Walks `steps`; the callback gets i, the state and its x0 estimate."""
+    """Walks `steps`; the callback gets i, the state, the model's output there and its x0 estimate."""
     carry = None
     for i in steps:
         s, s_next = sigmas[i], sigmas[i + 1]
         x_next, v, carry = scheme(field, x, s, s_next, i, carry)
         if callback is not None:
-            callback({"i": i, "x": x, "sigma": s, "sigma_next": s_next, "denoised": x0_estimate(x, s, v)})
+            callback({"i": i, "x": x, "v": v, "sigma": s, "sigma_next": s_next, "denoised": x0_estimate(x, s, v)})
         x = x_next
     return x

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 import torch
 
 from . import fields
 from .checks import RFInputError, check_latent_pair, check_mask, check_option, check_sigmas, check_unit_interval
 from .noise import NoiseSampler
-from .schemes import ORDERS, SCHEMES, Callback, Field, Velocity, euler_maruyama, integrate, model_of
+from .schemes import ORDERS, SCHEMES, Callback, Field, Velocity, chained, euler_maruyama, integrate, model_of
 
 PerStep = Union[float, Sequence[float]]
 
@@ -33,23 +33,27 @@ def _read_above_zero(model, sigma_1: float):
 
 def reverse_walk(velocity: Velocity, x: torch.Tensor, y0: Optional[torch.Tensor], sigmas: list,
                  etas: Sequence[float], order: str, steps: range, mask: Optional[torch.Tensor] = None,
-                 noise: Optional[NoiseSampler] = None, c2: float = 1.0,
-                 callback: Optional[Callback] = None) -> torch.Tensor:
-    """Eq. 15 down `sigmas` from x; with noise, Eq. 17 (c2 scales the diffusion)."""
+                 noise: Optional[NoiseSampler] = None, c2: float = 1.0, callback: Optional[Callback] = None,
+                 reference: Optional[Callable] = None, eta_field: Optional[Callable] = None,
+                 on_step: Optional[Callback] = None) -> torch.Tensor:
+    """Eq. 15 down `sigmas` from x; with noise, Eq. 17 (c2 scales the diffusion). reference(i) and
+    eta_field(i, v) replace the fixed source and eta field where given (levers.py); on_step sees every step."""
     X = _state(x)
     source = None if y0 is None else y0.detach().to(device=X.device, dtype=torch.float32)
     mask = None if mask is None else mask.to(device=X.device, dtype=torch.float32)
     eta_at = [fields.masked_eta(e.to(X.device) if torch.is_tensor(e) else e, mask) for e in etas]
+    ref = reference or (lambda i: source)
+    eta = eta_field or (lambda i, v: eta_at[i])
     field = Field(
         model=model_of(velocity),
-        velocity=lambda v, x_, s, i: fields.controlled_reverse_velocity(v, x_, source, s, eta_at[i]),
-        to_zero=lambda v, x_, s, i: fields.reverse_step_to_zero(fields.x0_estimate(x_, s, v), source, eta_at[i]),
+        velocity=lambda v, x_, s, i: fields.controlled_reverse_velocity(v, x_, ref(i), s, eta(i, v)),
+        to_zero=lambda v, x_, s, i: fields.reverse_step_to_zero(fields.x0_estimate(x_, s, v), ref(i), eta(i, v)),
         drift=lambda v, x_, s, i: fields.sde_drift(v, x_, source, s, eta_at[i], c2),
         diffusion=lambda s, delta, i: fields.sde_diffusion(s, delta, eta_at[i], c2),
         noise=noise if c2 > 0.0 else None,
     )
     scheme = euler_maruyama if noise is not None else SCHEMES[order]
-    return integrate(scheme, field, X, sigmas, steps, callback)
+    return integrate(scheme, field, X, sigmas, steps, chained(on_step, callback))
 
 
 def _state(x: torch.Tensor) -> torch.Tensor:

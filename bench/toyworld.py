@@ -1,0 +1,115 @@
+"""The toy world's command line (run from the repository root).
+
+    python bench/toyworld.py gates --seed 0                # the shipped weights: exit 0 on PASS, 1 on FAIL
+    python bench/toyworld.py gates --seed 0 --random       # untrained seeded weights (must FAIL)
+    python bench/toyworld.py eval --seed 1 --edits 60 --json bench/_out/eval.json   # the benchmark (ComfyUI)
+
+Training is bench/toyworld_train.py; the gates' logic is bench/toyworld_gates.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # first: this file must not shadow the package
+
+import toyworld_gates  # noqa: E402
+from toyworld import weights  # noqa: E402
+
+
+def gates(args) -> int:
+    """Score the gates on the shipped (or given, or random) weights; 0 on PASS."""
+    if args.random:
+        net, text = toyworld_gates.random_model(args.seed)
+        label = f"random weights, seed {args.seed}"
+    else:
+        net, text = weights.load(args.weights)
+        label = f"{Path(args.weights).name}, seed {args.seed}"
+    result = toyworld_gates.run_gates(net, text, seed=args.seed, n=args.n, steps=args.steps, cfg=args.cfg)
+    print(toyworld_gates.report(result, label))
+    if args.record:
+        record(args.weights, ("random weights, " if args.random else "") + f"seed {args.seed}", result)
+    return 0 if result["pass"] else 1
+
+
+def record(path: Path, label: str, result: dict) -> None:
+    """Add a gate result to the weights' manifest (under "gates", by label)."""
+    manifest = json.loads(weights.manifest_path(path).read_text())
+    if manifest.get("sha256") != weights.sha256(path):
+        raise ValueError(f"{weights.manifest_path(path)} is not {path}'s manifest (sha256 differs): retrain or "
+                         "rewrite it with bench/toyworld_train.py")
+    manifest.setdefault("gates", {})[label] = result
+    weights.manifest_path(path).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def evaluate(args) -> int:
+    """Run the benchmark's options through ComfyUI's executor; print a line per option, write the JSON."""
+    import toyworld_eval
+
+    names = args.options.split(",") if args.options else list(toyworld_eval.OPTIONS)
+    extra = {**(toyworld_eval.sweep_options() if args.sweep else {}),
+             **(toyworld_eval.question_options() if args.questions else {})}
+    results = toyworld_eval.evaluate(args.seed, args.edits, names + list(extra), extra, weights=args.weights)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"seed": args.seed, "edits": args.edits, "options": results}, indent=1) + "\n")
+    return 0 if toyworld_eval.finite(results) else 1
+
+
+def pictures(args) -> int:
+    """The picture grid (two edits of each kind, each option) and, from an eval JSON, the frontier plot."""
+    import toyworld_eval
+    import toyworld_plots
+
+    names = args.options.split(",")
+    print(toyworld_eval.pictures(args.seed, names, args.out, weights=args.weights))
+    if args.frontier_json:
+        results = json.loads(args.frontier_json.read_text())["options"]
+        print(toyworld_plots.frontier(results, args.out.with_name(args.out.stem + "_frontier.png")))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("gates", help="sample held-out captions and check every attribute gate (>= 0.90)")
+    g.add_argument("--seed", type=int, default=0, help="draws the held-out captions and the noise")
+    g.add_argument("--weights", type=Path, default=weights.WEIGHTS)
+    g.add_argument("--random", action="store_true", help="untrained seeded random weights instead")
+    g.add_argument("--n", type=int, default=100, help="how many held-out captions")
+    g.add_argument("--steps", type=int, default=28)
+    g.add_argument("--cfg", type=float, default=3.0)
+    g.add_argument("--record", action="store_true", help="add the result to the weights' manifest")
+    g.set_defaults(run=gates)
+    e = sub.add_parser("eval", help="the benchmark: every option of the edit on a fresh test set (needs ComfyUI)")
+    e.add_argument("--seed", type=int, default=1, help="draws the test set of edits")
+    e.add_argument("--edits", type=int, default=60, help="how many edits (balanced over the edit kinds)")
+    e.add_argument("--json", type=Path, help="write the results here")
+    e.add_argument("--options", default="", help="comma-separated option names (default: all but the sweep)")
+    e.add_argument("--sweep", action="store_true", help="add the (eta, stop_step, gamma) grid for the frontier")
+    e.add_argument("--questions", action="store_true", help="add the settings users ask about (steps, shift, cfg)")
+    e.add_argument("--weights", type=Path, default=weights.WEIGHTS)
+    e.set_defaults(run=evaluate)
+    f = sub.add_parser("pictures", help="a grid of real edits per option, and the frontier plot of an eval JSON")
+    f.add_argument("--seed", type=int, default=7)
+    f.add_argument("--options", default="paper,fireflow_10_stop3,region_mask")
+    f.add_argument("--out", type=Path, default=Path("bench/_out/toyworld_edits.png"))
+    f.add_argument("--frontier-json", type=Path, help="an eval --sweep JSON: also draw <out>_frontier.png")
+    f.add_argument("--weights", type=Path, default=weights.WEIGHTS)
+    f.set_defaults(run=pictures)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    torch.set_num_threads(2)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""What an inversion leaves for the edit's levers (levers.py): its states and model velocities per walk step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+
+@dataclass
+class InversionTrace:
+    """The walk's sigmas t_0 = 0 < ... < t_n, its states Z_0..Z_n, and per step j the model's velocity u_j read at
+    (Z_j, read_j) (read_j = t_j, or t_1 for an x0 network's first step). Memory: (2 n + 1) latents."""
+
+    sigmas: tuple
+    states: list = field(default_factory=list)
+    velocities: list = field(default_factory=list)
+    reads: list = field(default_factory=list)
+
+    def record(self, d: dict, x0_network: bool = False) -> None:
+        """An integrate callback: keeps the step's state and model velocity (the last state comes from finish)."""
+        self.states.append(d["x"].detach().clone())
+        self.velocities.append(d["v"].detach().clone())
+        self.reads.append(self.sigmas[1] if x0_network and d["sigma"] == 0.0 else d["sigma"])
+
+    def finish(self, y: torch.Tensor) -> "InversionTrace":
+        self.states.append(y.detach().clone())
+        return self
+
+    def step_of(self, sigma: float) -> int:
+        """The walk step j that an edit step starting at `sigma` undoes (it goes from t_{j+1} = sigma down)."""
+        return self.sigmas.index(sigma) - 1
+
+    def nbytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in (*self.states, *self.velocities))
