@@ -21,6 +21,8 @@ UNREAD = {"denoise_mask_function": "the pack applies masks in its controller, wh
 NO_NEGATIVE = ("CFG-stage patches combine the prompt with a negative prompt, which this pass does not have (an edit "
                "uses them with a negative prompt and cfg above 1)")
 SIGMA_RISES = "step caches reuse earlier steps as if sigma fell, and the inversion walks sigma up"
+AT_SIGMA0 = ("CFG-stage patches work on a denoised prediction at sigma > 0 (RescaleCFG divides by sigma), so the "
+             "step from sigma = 0 combines the prompts by plain CFG")
 
 
 def node_of(patch) -> str:
@@ -39,13 +41,18 @@ def hands_a_negative(guider, model_options: dict) -> bool:
     return not (skips_at_one and at_one and not model_options.get("disable_cfg1_optimization", False))
 
 
-def _drop_cfg_stage(options: dict) -> list[str]:
-    """Removes the CFG-stage functions and the wrappers that set cfg per step; their nodes."""
+def drop_cfg_functions(options: dict) -> list[str]:
+    """Removes the CFG-stage functions from model_options; their nodes."""
     found = []
     for key in CFG_STAGE:
         value = options.pop(key, None)
         found += [node_of(f) for f in (value if isinstance(value, list) else [value] if value else [])]
-    return found + _drop_wrappers(options, lambda key, fn: node_of(fn) in CFG_WRAPPERS)
+    return found
+
+
+def _drop_cfg_stage(options: dict) -> list[str]:
+    """Removes the CFG-stage functions and the wrappers that set cfg per step; their nodes."""
+    return drop_cfg_functions(options) + _drop_wrappers(options, lambda key, fn: node_of(fn) in CFG_WRAPPERS)
 
 
 def _drop_wrappers(options: dict, match) -> list[str]:

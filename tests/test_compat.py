@@ -43,6 +43,7 @@ KINDS = {
     "test_range_is_read_at_the_sigma_of_each_call": ("timing",),
     "test_hooks_on_the_prompts": ("hooks",),
     "test_sampler_forms_under_the_guider": ("guider",),
+    "test_sampler_forms_leave_out_the_same_patches": ("cfg_stage", "cache", "unread"),
 }
 
 
@@ -361,3 +362,33 @@ def test_a_cfg_stage_patch_stays_on_in_a_sampler_form_inversion_under_a_negative
     assert not torch.equal(samples(patched[0]), samples(plain[0])), "APG was off in a guided inversion"
     assert not said(caplog, "APG", "inversion") and not said(caplog, "APG", "edit")
 
+
+
+def test_sampler_forms_leave_out_the_same_patches(entry, case, runner, record, caplog):
+    """RFInvertSampler and RFControlledSamplerSampler in SamplerCustomAdvanced under BasicGuider (no negative
+    prompt) leave out what the node forms do, say so, and keep what acts: a cache in the edit, a CFG-stage patch
+    under CFGGuider's negative prompt."""
+    caplog.set_level(logging.INFO)
+    steps = CACHE_STEPS if entry.kind == "cache" and entry.model == EXACT else STEPS
+    edit = {k: v for k, v in (runs.PAPER_EDIT if steps == CACHE_STEPS else EDIT).items() if k != "guidance"}
+    with record.check(entry, "sampler forms") as numbers:
+        case = runs.without_cache(case, entry)
+        plain = runs.sampler_forms(runner, case, "BasicGuider", ed=edit, steps=steps)
+        patched = runs.sampler_forms(runner, case, "BasicGuider", ed=edit, patch=entry.patch, steps=steps)
+        assert torch.equal(samples(patched[0]), samples(plain[0])), "the inversion changed"
+        assert said(caplog, entry.said_as or entry.node, "inversion") == (entry.outcome == COST)
+        if entry.kind == "cache":
+            change = rel_err(samples(patched[1]), samples(plain[1]))
+        else:
+            assert torch.equal(samples(patched[1]), samples(plain[1])), "the edit without a negative changed"
+            assert said(caplog, entry.said_as or entry.node, "edit") == (entry.outcome == COST)
+            guided = runs.sampler_forms(runner, case, "CFGGuider", ed=edit, steps=steps)
+            acted = runs.sampler_forms(runner, case, "CFGGuider", ed=edit, patch=entry.patch, steps=steps)
+            change = rel_err(samples(acted[1]), samples(guided[1])) if entry.kind == "cfg_stage" else None
+            numbers["off_at_sigma0"] = said(caplog, entry.said_as or entry.node, "step from sigma = 0")
+        if change is not None:
+            numbers["edit_change"] = float(f"{change:.3g}")
+            assert change > 0, "it did not act in the edit"
+        _, edited = runs.sampler_forms(runner, case, "BasicGuider", ed={"eta": 1.0, "stop_step": steps},
+                                       patch=entry.patch, steps=steps)
+        assert_returns_source(edited, case, entry.node)

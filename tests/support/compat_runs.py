@@ -301,13 +301,13 @@ def guider(g: Graph, name: str, m, case: Case) -> list:
     return g.out(g.add(name, model=m, **inputs))
 
 
-def sampler_forms(runner, case: Case, guider_name: str, inv=None, ed=None, patch=None):
+def sampler_forms(runner, case: Case, guider_name: str, inv=None, ed=None, patch=None, steps=STEPS):
     """RFInvertSampler then RFControlledSamplerSampler in SamplerCustomAdvanced, both under one guider (of the
     model with the patch)."""
     g = Graph()
     m = g.model(case.model) if patch is None else patch(g, g.model(case.model))
     src = g.latent(**case.source)
-    sched = builders.scheduler(g, m, STEPS)
+    sched = builders.scheduler(g, m, steps)
     gd = guider(g, guider_name, m, case)
     off = g.out(g.add("DisableNoise"))
     i = g.add("SamplerCustomAdvanced", noise=off, guider=gd, sampler=builders.add_invert_sampler(g, **(inv or {})),
