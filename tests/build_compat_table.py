@@ -37,7 +37,10 @@ exact stand-in: equal, to 1e-4, to the round trip of the patched or guided field
 source, and the edit run alone equals the edit after the inversion (no state leaks between passes or runs).
 **works, with a cost**: the pack turns it off for a pass where it cannot be right and says so on the console
 (`RF-Inversion: the inversion runs without ...`): that pass equals the run without it bit for bit, and where it
-stays on it changes the result. **refused**: stopped with a message naming the node (for UNet-only patches, the
+stays on it changes the result; the SAMPLER forms in SamplerCustomAdvanced leave out the same patches, and under
+a guider with a negative prompt (CFGGuider) the CFG-stage patches act in both passes but for the inversion's first
+step, from sigma = 0, which ComfyUI never samples at (RescaleCFG divides by sigma): it combines the prompts by plain
+CFG (said on the console). **refused**: stopped with a message naming the node (for UNet-only patches, the
 model) and what to do. A node a ComfyUI version lacks is not listed on that version.
 
 Not in the table yet: the ControlNets of `comfy_extras/nodes_model_patch.py` (QwenImageDiffsynthControlnet,
