@@ -79,7 +79,8 @@ def rows(runs: dict[str, dict]) -> list[dict]:
         passed = [v for v, r in ran.items() if all(c["outcome"] == "passed" for c in r["checks"].values())]
         failed = [v for v in ran if v not in passed]
         newest = passed[-1] if passed else None
-        note = e.note + (measured(ran[newest]["checks"], newest) if newest else "")
+        numbers = measured(ran[newest]["checks"], newest) if newest else ""
+        note = e.note + ("." if numbers and not e.note.endswith(".") else "") + numbers
         out.append({"node": e.node, "families": e.families, "versions": passed, "failed": failed,
                     "outcome": e.outcome, "note": note})
     return out
