@@ -3,6 +3,7 @@
     python bench/toyworld.py gates --seed 0                # the shipped weights: exit 0 on PASS, 1 on FAIL
     python bench/toyworld.py gates --seed 0 --random       # untrained seeded weights (must FAIL)
     python bench/toyworld.py eval --seed 1 --edits 60 --json bench/_out/eval.json   # the benchmark (ComfyUI)
+    python bench/toyworld.py report bench/_out/eval.json   # its markdown tables
 
 Training is bench/toyworld_train.py; the gates' logic is bench/toyworld_gates.py.
 """
@@ -51,10 +52,11 @@ def evaluate(args) -> int:
     """Run the benchmark's options through ComfyUI's executor; print a line per option, write the JSON."""
     import toyworld_eval
 
-    names = args.options.split(",") if args.options else list(toyworld_eval.OPTIONS)
-    extra = {**(toyworld_eval.sweep_options() if args.sweep else {}),
-             **(toyworld_eval.question_options() if args.questions else {})}
-    results = toyworld_eval.evaluate(args.seed, args.edits, names + list(extra), extra, weights=args.weights)
+    extra = {**toyworld_eval.sweep_options(), **toyworld_eval.question_options()}
+    names = args.options.split(",") if args.options else [
+        *toyworld_eval.OPTIONS, *(toyworld_eval.sweep_options() if args.sweep else ()),
+        *(toyworld_eval.question_options() if args.questions else ())]
+    results = toyworld_eval.evaluate(args.seed, args.edits, names, extra, weights=args.weights)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"seed": args.seed, "edits": args.edits, "options": results}, indent=1) + "\n")
@@ -74,6 +76,15 @@ def pictures(args) -> int:
     return 0
 
 
+def report(args) -> int:
+    """Markdown tables of an eval JSON (bench/toyworld_report.py)."""
+    import toyworld_report
+
+    results = json.loads(args.json.read_text())["options"]
+    print(toyworld_report.report(results, args.options.split(",") if args.options else None))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -90,7 +101,8 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=1, help="draws the test set of edits")
     e.add_argument("--edits", type=int, default=60, help="how many edits (balanced over the edit kinds)")
     e.add_argument("--json", type=Path, help="write the results here")
-    e.add_argument("--options", default="", help="comma-separated option names (default: all but the sweep)")
+    e.add_argument("--options", default="", help="comma-separated option names, the sweep's and the questions' "
+                   "included (default: the main options, and --sweep's and --questions' when given)")
     e.add_argument("--sweep", action="store_true", help="add the (eta, stop_step, gamma) grid for the frontier")
     e.add_argument("--questions", action="store_true", help="add the settings users ask about (steps, shift, cfg)")
     e.add_argument("--weights", type=Path, default=weights.WEIGHTS)
@@ -102,12 +114,16 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--frontier-json", type=Path, help="an eval --sweep JSON: also draw <out>_frontier.png")
     f.add_argument("--weights", type=Path, default=weights.WEIGHTS)
     f.set_defaults(run=pictures)
+    r = sub.add_parser("report", help="markdown tables of an eval JSON")
+    r.add_argument("json", type=Path)
+    r.add_argument("--options", default="", help="comma-separated option names (default: all but the sweep)")
+    r.set_defaults(run=report)
     return p
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # tiny tensors: on the shared 2-core machine a second intra-op thread only adds contention
     return args.run(args)
 
 

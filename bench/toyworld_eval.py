@@ -15,8 +15,9 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "support"))
+for _path in (str(ROOT), str(ROOT / "tests" / "support")):
+    if _path not in sys.path:  # run as a script; under the tests the order stays (ComfyUI's nodes.py first)
+        sys.path.insert(0, _path)
 
 import comfy_harness  # noqa: E402
 from toyworld import edits, reader, world  # noqa: E402
@@ -99,7 +100,7 @@ class Bench:
         self.model = scene.load_scene_model(weights)
         self.encode = lambda text: scene.encode_caption(text, weights)
         self.keys: dict = {}
-        self.inversion_passes: dict = {}  # per RFInvert input set: its passes when it ran (ComfyUI caches it after)
+        self.inversion_passes: dict = {}  # per RFInvert input set: its passes when it last ran
         self.passes: list[int] = []
         self.total = 0  # network passes (images through the network) since run_option began
         self.counted = self._counting(self.model)
@@ -151,8 +152,8 @@ class Bench:
                       order=option.order)
         inv = g.add("RFInvert", model=m, conditioning=prompt, latent=src, **inputs)
         inversion = (option.shift, digest, option.source_prompt, *inputs.values())
-        if inversion not in self.inversion_passes:
-            self.inversion_passes[inversion] = self._passes(g, g.out(inv))
+        ran = self._passes(g, g.out(inv))  # 0 when ComfyUI's cache (the last graph's outputs) served it
+        self.inversion_passes[inversion] = ran or self.inversion_passes[inversion]
         extra = {} if masks is None else {"mask": g.mask(masks.float())}
         cfg = {} if option.cfg == 1.0 else {"negative": self.empty(g), "cfg": option.cfg}
         ed = g.add("RFControlledSampler", model=m, conditioning=g.cond(self.captions(targets)), inverted=g.out(inv),

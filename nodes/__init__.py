@@ -2,10 +2,11 @@
 
 from comfy_api.latest import ComfyExtension, io
 
+from .demo import NODES as DEMO_NODES
 from .edit_nodes import RFControlledSampler, RFInvert
 from .sampler_nodes import NODES as SAMPLER_NODES
 
-NODE_LIST: list[type[io.ComfyNode]] = [RFInvert, RFControlledSampler, *SAMPLER_NODES]
+NODE_LIST: list[type[io.ComfyNode]] = [RFInvert, RFControlledSampler, *SAMPLER_NODES, *DEMO_NODES]
 
 
 class RFInversionExtension(ComfyExtension):

@@ -1,10 +1,5 @@
-"""The toy world's scene model as a ComfyUI MODEL, built through ComfyUI's own classes (not a node yet).
-
-load_scene_model: a supported_models_base.BASE config (3-channel pixel-space latent, scale 1, discrete flow
-sampling with shift 1 and multiplier 1000) -> model_base.BaseModel(ModelType.FLOW, unet_model=SceneDiT) ->
-ModelPatcher. encode_caption: the model's own text embedding -> CONDITIONING. The LATENT is the image
-itself: samples = image * 2 - 1, (B, 3, 32, 32).
-"""
+"""The toy world's scene model as a ComfyUI MODEL through ComfyUI's own classes (a FLOW BaseModel around
+SceneDiT, shift 1), and its caption encoder. The LATENT is the image: samples = image * 2 - 1, (B, 3, 32, 32)."""
 
 from __future__ import annotations
 

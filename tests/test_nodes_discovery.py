@@ -19,6 +19,11 @@ MUST_FIND = {
     "RFControlledSamplerSampler": ["controlled sampler", "image edit"],
     "RFFlipSigmas": ["flip sigmas"],
     "RFInversionSigmas": ["inversion sigmas"],
+    "RFDemoSceneModel": ["demo", "no download", "scene model"],
+    "RFDemoCaption": ["demo", "caption", "text encode"],
+    "RFDemoScene": ["demo", "render", "load scene"],
+    "RFDemoImageToLatent": ["demo", "image to latent"],
+    "RFDemoLatentToImage": ["demo", "latent to image"],
 }
 PACK_WORDS = ["rf-inversion", "rf inversion", "rectified flow"]
 

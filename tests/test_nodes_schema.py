@@ -56,6 +56,18 @@ CONTRACT = {
         "required": {"sigmas": ("SIGMAS", None), "start_step": ("INT", 0)}, "optional": {}, "output": ["SIGMAS"],
     },
 }
+DEMO_CAPTION = "a red solid circle at left on a plain white background"
+DEMO_CONTRACT = {  # the demo's nodes (nodes/demo.py), in their own category
+    "RFDemoSceneModel": {"required": {}, "optional": {}, "output": ["MODEL"]},
+    "RFDemoCaption": {"required": {"caption": ("STRING", DEMO_CAPTION)}, "optional": {}, "output": ["CONDITIONING"]},
+    "RFDemoScene": {"required": {"caption": ("STRING", DEMO_CAPTION)}, "optional": {}, "output": ["IMAGE"]},
+    "RFDemoImageToLatent": {"required": {"image": ("IMAGE", None)}, "optional": {}, "output": ["LATENT"]},
+    "RFDemoLatentToImage": {"required": {"samples": ("LATENT", None), "scale": ("INT", 8)}, "optional": {},
+                            "output": ["IMAGE"]},
+}
+CATEGORIES = {**dict.fromkeys(CONTRACT, "sampling/rf_inversion"),
+              **dict.fromkeys(DEMO_CONTRACT, "sampling/rf_inversion/demo")}
+CONTRACT.update(DEMO_CONTRACT)
 
 COMBOS = {
     "eta_schedule": ["constant", "linear_decrease", "power_decay"],
@@ -72,7 +84,7 @@ def test_the_node_ids_are_exactly_the_contract(infos):
 @pytest.mark.parametrize("node_id", sorted(CONTRACT))
 def test_inputs_defaults_ranges_and_tooltips(infos, node_id):
     info, want = infos[node_id], CONTRACT[node_id]
-    assert info["category"] == "sampling/rf_inversion"
+    assert info["category"] == CATEGORIES[node_id]
     assert len(info["description"]) > 40
     assert info["display_name"]
     for section in ("required", "optional"):
@@ -86,6 +98,8 @@ def test_inputs_defaults_ranges_and_tooltips(infos, node_id):
                 assert io_type == "COMBO" and opts["options"] == COMBOS[name] and opts["default"] == default
             else:
                 assert io_type == typ, (node_id, name, io_type)
+            if typ == "STRING":
+                assert opts["default"] == default, (node_id, name, opts["default"])
             if typ in ("INT", "FLOAT"):
                 assert opts["default"] == default, (node_id, name, opts["default"])
                 assert opts["min"] <= opts["default"] <= opts["max"], (node_id, name)

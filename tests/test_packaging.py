@@ -25,10 +25,12 @@ REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 RAW_MAIN = "https://raw.githubusercontent.com/rf-inversion/comfyui-rf-inversion/main/"
 REPOSITORY = "https://github.com/rf-inversion/comfyui-rf-inversion"
-CODE_DIRS = ("nodes", "rf_core")  # what ComfyUI imports; tests/ and bench/ are not published
+CODE_DIRS = ("nodes", "rf_core", "toyworld")  # what ComfyUI imports; tests/ and bench/ are not published
 DEV_ONLY = ("tests", "bench", ".ci")  # never published
-PUBLISHED = ("__init__.py", "nodes", "rf_core", "workflows", "web", "LICENSE", "README.md", "pyproject.toml",
-             "requirements.txt")
+PUBLISHED = ("__init__.py", "nodes", "rf_core", "toyworld", "workflows", "web", "LICENSE", "README.md",
+             "pyproject.toml", "requirements.txt")
+DEMO_FILES = ("toyworld/scene_model.safetensors", "toyworld/scene_model.json")  # the demo's weights and manifest
+MAX_PACK_MIB = 12  # the published zip; the demo's weights are 4.4 MiB of it
 CLI_HINT = ("install comfy-cli into a venv of its own (python -m venv V && V/bin/pip install comfy-cli) and put "
             "V/bin on PATH or set RF_COMFY_CLI=V/bin/comfy")
 
@@ -77,9 +79,9 @@ def test_comfy_node_validate_passes_without_warnings(comfy_cli, tmp_path):
 # -- what is published -------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def published(comfy_cli, tmp_path_factory) -> set[str]:
-    """The files of the zip `comfy node pack` builds from a copy of this checkout's tracked files (so the repo is
-    left untouched): exactly what `comfy node publish` uploads."""
+def pack_zip(comfy_cli, tmp_path_factory) -> Path:
+    """The zip `comfy node pack` builds from a copy of this checkout's tracked files (so the repo is left
+    untouched): exactly what `comfy node publish` uploads."""
     work = tmp_path_factory.mktemp("pack")
     tree = work / "tree"
     for rel in tracked_files():
@@ -90,7 +92,13 @@ def published(comfy_cli, tmp_path_factory) -> set[str]:
     subprocess.run(["git", "init", "-q", str(tree)], check=True)
     subprocess.run(["git", "-C", str(tree), "add", "-A"], check=True)
     run_comfy(comfy_cli, ["node", "pack"], tree, work)
-    with zipfile.ZipFile(tree / "node.zip") as z:
+    return tree / "node.zip"
+
+
+@pytest.fixture(scope="module")
+def published(pack_zip) -> set[str]:
+    """The files of the published zip."""
+    with zipfile.ZipFile(pack_zip) as z:
         return {n for n in z.namelist() if not n.endswith("/")}
 
 
@@ -106,6 +114,15 @@ def test_published_pack_has_what_users_need_and_no_dev_files(published):
     for top in ("web", "subgraphs"):
         tracked = set(_under(set(tracked_files()), top))
         assert tracked and tracked <= published, (top, sorted(tracked - published))
+
+
+def test_the_demo_ships_its_weights_and_the_pack_stays_small(published, pack_zip):
+    """The demo needs no download: its weights and their manifest are in the published pack, and the zip stays
+    small (MAX_PACK_MIB)."""
+    assert [f for f in DEMO_FILES if f not in published] == []
+    size = pack_zip.stat().st_size / 2**20
+    print(f"published pack: {size:.2f} MiB zipped, {len(published)} files")
+    assert size < MAX_PACK_MIB, size
 
 
 def test_every_top_level_folder_is_published_unless_dev_only(published):

@@ -147,3 +147,13 @@ def test_importing_the_gates_leaves_sys_path_alone():
     before = list(sys.path)
     importlib.reload(toyworld_gates)
     assert sys.path == before
+
+
+def test_the_report_prints_each_options_means_and_each_kinds():
+    import toyworld_report
+
+    results = json.loads((Path(__file__).resolve().parents[1] / "bench" / "toyworld_slice.json").read_text())["options"]
+    text = toyworld_report.report(results)
+    paper = results["paper"]["all"]
+    assert f"| paper | {paper['gt_psnr']:.1f} | {paper['bg_psnr']:.1f} | {paper['success']:.2f} |" in text
+    assert text.count("| region_mask |") == 3 and "| colour | shape | texture | background | add | remove | all |" in text

@@ -112,9 +112,11 @@ def only(api_prompt, class_type):
 
 def model_loader_of(api_prompt, link):
     """The id of the UNETLoader behind a MODEL link, through model patches (each node's "model" input, e.g. a
-    ModelSamplingAuraFlow)."""
+    ModelSamplingAuraFlow); None for the demo's model (RFDemoSceneModel), which ships with the pack."""
     node_id = link[0]
     while api_prompt[node_id]["class_type"] != "UNETLoader":
+        if api_prompt[node_id]["class_type"] == "RFDemoSceneModel":
+            return None
         assert "model" in api_prompt[node_id]["inputs"], f"no UNETLoader behind {link}"
         node_id = api_prompt[node_id]["inputs"]["model"][0]
     return node_id

@@ -7,7 +7,7 @@ WORKFLOW_DIR = REPO_ROOT / "workflows"
 DOCS = REPO_ROOT / "web" / "docs"  # the help pages (WEB_DIRECTORY web/, served at /extensions/<pack folder>/)
 ARTIFACTS = REPO_ROOT / "tests" / "_artifacts" / "e2e"
 WORKFLOW_NAMES = ["rf_inversion_edit", "rf_inversion_edit_fast", "stroke_to_image", "regional_edit",
-                  "stochastic_sampling", "power_user", "qwen_image_edit", "wan_video_edit"]
+                  "stochastic_sampling", "power_user", "qwen_image_edit", "wan_video_edit", "scene_demo"]
 
 
 def load_workflow_file(name):

@@ -93,13 +93,15 @@ const visible = () => [...document.querySelectorAll('span, div')]
 
 
 def test_the_node_library_lists_the_nodes_by_their_zh_names(zh_editor, ours, zh_defs):
-    """The node definitions the library shows carry the zh names, descriptions and category; opening the
-    category's folders (ComfyUI's own zh name for "sampling", then the pack's) shows every node's zh name."""
+    """The node definitions the library shows carry the zh names, descriptions and categories; opening the demo
+    category's folders (ComfyUI's own zh name for "sampling", then the pack's, then its demo folder inside it)
+    shows every node's zh name."""
     defs = zh_editor.execute_script(_NODE_DEFS, sorted(ours))
-    category = sorted({d["category"] for d in defs.values()})
-    assert len(category) == 1, category
-    folders = category[0].split("/")
-    assert folders[-1] == i18n.main_messages(LANG)["nodeCategories"]["rf_inversion"], folders
+    names = i18n.main_messages(LANG)["nodeCategories"]
+    categories = sorted({d["category"] for d in defs.values()})
+    assert len(categories) == 2 and categories[1] == f"{categories[0]}/{names['demo']}", categories
+    folders = categories[1].split("/")
+    assert folders[-2] == names["rf_inversion"], folders
     assert {n: (d["display_name"], d["description"]) for n, d in defs.items()} == {
         n: (zh_defs[n]["display_name"], zh_defs[n]["description"]) for n in ours}
     listed = zh_editor.execute_async_script(_NODE_LIBRARY, folders)

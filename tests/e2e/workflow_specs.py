@@ -64,16 +64,17 @@ def rf_nodes(x, steps, stop_step, guidance, start_step=0, eta=0.9, order="euler"
     ]
 
 
-def rf_links(model, source_cond, edit_cond, negative=None):
+def rf_links(model, source_cond, edit_cond, negative=None, vae="vae"):
     """The pair's wiring: one model; the source latent (key "encode") inverted and the edit's reference; the
-    edit decoded (key "decode") with the VAE (key "vae")."""
+    edit decoded (key "decode") with the VAE (key vae; None: no VAE, the caller shows the edit)."""
     links = [
         (model, "MODEL", "invert", "model"), (model, "MODEL", "edit", "model"),
         (source_cond, "CONDITIONING", "invert", "conditioning"), ("encode", "LATENT", "invert", "latent"),
         (edit_cond, "CONDITIONING", "edit", "conditioning"),
         ("invert", "LATENT", "edit", "inverted"), ("encode", "LATENT", "edit", "reference"),
-        ("edit", "LATENT", "decode", "samples"), ("vae", "VAE", "decode", "vae"),
     ]
+    if vae is not None:
+        links += [("edit", "LATENT", "decode", "samples"), (vae, "VAE", "decode", "vae")]
     if negative is not None:
         links.append((negative, "CONDITIONING", "edit", "negative"))
     return links
@@ -351,6 +352,77 @@ def power_user():
     return {"nodes": nodes, "links": links, "groups": groups}
 
 
+DEMO_NOTE = """## RF-Inversion demo: no download, seconds on the CPU
+A toy world of 32 x 32 scenes and a small model trained on it ship with
+the pack. The source scene (left) is inverted into noise, then drawn
+again from that noise with the edit caption (right). Press **Run**.
+
+**What to change**
+1. *Source scene*: any caption in the demo's words, e.g. "a green striped
+   square at left and a yellow solid triangle at right on a striped pink
+   background" (colours red, green, blue, yellow; shapes circle, square,
+   triangle; backgrounds white, gray, pink). Or your own picture: add a
+   Load Image node and connect it to *Image to Latent* instead.
+2. *Edit caption*: the source caption with one thing changed: a colour,
+   a shape, solid or striped, the background, an object added or removed.
+3. **stop_step** and **eta** (edit node): for how many of the 28 steps,
+   and how hard, the edit is pulled back to the source. No caption says
+   where exactly the circle sits or how bright the background is: the
+   pull keeps those. With eta 0.9, stop_step 14 turns the circle blue in
+   its place; at stop_step 7 it turns blue but drifts a pixel or two; at
+   stop_step 27 it stays red. eta 1 with stop_step 28 gives the source
+   back exactly.
+4. **gamma** (invert node, 0 to 1): how far the inversion is steered to
+   the seed's plain noise. This edit looks the same with gamma 0, 0.5 or
+   1. To see what it does, empty the *Edit caption* and set cfg 1 and
+   eta 0, so that the edit only redraws the inverted noise: gamma 0
+   draws the source again (nearly: 28 steps do not invert exactly), and
+   the higher gamma, the more the seed's noise draws a new scene instead.
+
+**Settings** (kept here): 28 steps, gamma 0.5, eta 0.9 on steps [0, 14)
+(twice the 7 of *rf_inversion_edit*: at 7 the circle drifts); the empty
+caption for the inversion and as the negative, cfg 3 (the demo model has
+no guidance embedding, so guidance does nothing here). No model files:
+the weights are in the pack's toyworld/ folder.
+"""
+
+
+def scene_demo():
+    """RFDemoScene -> RFDemoImageToLatent -> RFInvert (empty caption) -> RFControlledSampler (edit caption, cfg 3,
+    the empty caption as negative) -> RFDemoLatentToImage of source and edit -> ImageStitch -> PreviewImage."""
+    source = "a red solid circle at left on a plain white background"
+    nodes = [
+        note(DEMO_NOTE, (-520, 0), (460, 600)),
+        dict(key="model", type="RFDemoSceneModel", pos=[0, 0], color=LOADER_COLOR),
+        dict(key="scene", type="RFDemoScene", pos=[0, 110], size=[340, 150], title="Source scene",
+             widgets={"caption": source}),
+        dict(key="encode", type="RFDemoImageToLatent", pos=[0, 320]),
+        dict(key="src_caption", type="RFDemoCaption", pos=[400, 0], size=[380, 120],
+             title="Source caption (keep empty)", widgets={"caption": ""}),
+        dict(key="edit_caption", type="RFDemoCaption", pos=[400, 180], size=[380, 150], title="Edit caption",
+             widgets={"caption": source.replace("red", "blue")}),
+        *rf_nodes(860, 28, 14, 0.0, cfg=3.0),
+        dict(key="show_source", type="RFDemoLatentToImage", pos=[1300, 0], title="Source image",
+             widgets={"scale": 8}),
+        dict(key="show_edit", type="RFDemoLatentToImage", pos=[1300, 160], title="Edited image",
+             widgets={"scale": 8}),
+        dict(key="stitch", type="ImageStitch", pos=[1300, 320],
+             widgets={"direction": "right", "match_image_size": True, "spacing_width": 0}),
+        dict(key="compare", type="PreviewImage", pos=[1640, 0], size=[560, 340], title="Source | Edit"),
+    ]
+    links = [
+        ("scene", "IMAGE", "encode", "image"),
+        *rf_links("model", "src_caption", "edit_caption", negative="src_caption", vae=None),
+        ("encode", "LATENT", "show_source", "samples"), ("edit", "LATENT", "show_edit", "samples"),
+        ("show_source", "IMAGE", "stitch", "image1"), ("show_edit", "IMAGE", "stitch", "image2"),
+        ("stitch", "IMAGE", "compare", "images"),
+    ]
+    groups = [("Demo scene and model", ["model", "scene", "encode"], "#3f3f3f"),
+              ("RF-Inversion", ["src_caption", "edit_caption", "invert", "edit"], "#335"),
+              ("Result", ["show_source", "show_edit", "stitch", "compare"], "#3f3f3f")]
+    return {"nodes": nodes, "links": links, "groups": groups}
+
+
 WORKFLOWS = {
     "rf_inversion_edit": rf_inversion_edit,
     "rf_inversion_edit_fast": rf_inversion_edit_fast,
@@ -358,4 +430,5 @@ WORKFLOWS = {
     "regional_edit": regional_edit,
     "stochastic_sampling": stochastic_sampling,
     "power_user": power_user,
+    "scene_demo": scene_demo,
 }

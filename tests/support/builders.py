@@ -200,6 +200,31 @@ def sampled(g: Graph, model, latent, sampler, steps: int = 6, *, noise_seed: int
                     latent, noise=g.out(g.add("RandomNoise", noise_seed=noise_seed)))
 
 
+# --- the demo (workflows/scene_demo.json) ---------------------------------------------------------------------
+
+DEMO = {"source": "a red solid circle at left on a plain white background",
+        "edit": "a blue solid circle at left on a plain white background",
+        "ed": {"stop_step": 14, "cfg": 3.0, "guidance": 0.0}}  # the edit's settings over DEFAULTS; negative: ""
+
+
+def demo_caption(g: Graph, caption: str) -> list:
+    """RFDemoCaption: a link to its CONDITIONING."""
+    return g.out(g.add("RFDemoCaption", caption=caption))
+
+
+def scene_demo(g: Graph, source: str = DEMO["source"], edit: str = DEMO["edit"], *, inv=None, ed=None,
+               scale: int = 1) -> tuple[list, list]:
+    """The chain of workflows/scene_demo.json: RFDemoScene(source) -> RFDemoImageToLatent -> invert_then_edit on
+    RFDemoSceneModel (the empty caption inverts and is the edit's negative; DEMO["ed"], then ed, over DEFAULTS)
+    -> RFDemoLatentToImage(scale) of the source and of the edit: links to those two IMAGEs."""
+    model = g.out(g.add("RFDemoSceneModel"))
+    latent = g.out(g.add("RFDemoImageToLatent", image=g.out(g.add("RFDemoScene", caption=source))))
+    empty = demo_caption(g, "")
+    _, e = invert_then_edit(g, model, latent, inv=inv, ed={**DEMO["ed"], "negative": empty, **(ed or {})},
+                            src_cond=empty, edit_cond=demo_caption(g, edit))
+    return tuple(g.out(g.add("RFDemoLatentToImage", samples=link, scale=scale)) for link in (latent, g.out(e)))
+
+
 # --- running -------------------------------------------------------------------------------------------------
 
 
@@ -217,6 +242,14 @@ def run_ok(runner, g: Graph, *outputs, label: str = "") -> list[dict]:
     run, outs = run_nodes(runner, g, *outputs)
     assert run.success, f"{label}: the prompt failed: {run.error}" if label else run.error
     return outs
+
+
+def run_images(runner, g: Graph, *links) -> list[torch.Tensor]:
+    """Captures each IMAGE link, runs the graph, asserting that it ran: the IMAGEs."""
+    names = [g.capture_image(link) for link in links]
+    run = runner.run(g)
+    assert run.success, run.error
+    return [CAPTURED.pop(n) for n in names]
 
 
 def run_named(runner, g: Graph, outputs: dict) -> dict:

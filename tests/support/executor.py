@@ -2,8 +2,8 @@
 
 The pack's nodes are registered from its V3 comfy_entrypoint into nodes.NODE_CLASS_MAPPINGS (as ComfyUI's
 load_custom_node does), the core custom-sampling and Flux nodes through nodes.load_custom_node, and a few
-test-only nodes (registered only here) hand the tiny models, conditionings, latents and masks to the graph and
-capture its outputs. Objects go in through a registry under fresh keys, so ComfyUI's cache never confuses two.
+test-only nodes (registered only here) hand the tiny models, conditionings, latents, images and masks to the graph
+and capture its outputs. Objects go in through a registry under fresh keys, so ComfyUI's cache never confuses two.
 """
 
 from __future__ import annotations
@@ -54,6 +54,10 @@ class RFTestLatent(_Get):
     RETURN_TYPES = ("LATENT",)
 
 
+class RFTestImage(_Get):
+    RETURN_TYPES = ("IMAGE",)
+
+
 class RFTestMask(_Get):
     RETURN_TYPES = ("MASK",)
 
@@ -83,6 +87,18 @@ class RFTestCapture:
 
     def capture(self, latent, name):
         CAPTURED[name] = latent
+        return {}
+
+
+class RFTestCaptureImage(RFTestCapture):
+    """Output node: keeps the IMAGE it receives under CAPTURED[name]."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"image": ("IMAGE",), "name": ("STRING", {"default": "out"})}}
+
+    def capture(self, image, name):
+        CAPTURED[name] = image
         return {}
 
 
@@ -125,9 +141,11 @@ TEST_NODES = {
     "RFTestModel": RFTestModel,
     "RFTestConditioning": RFTestConditioning,
     "RFTestLatent": RFTestLatent,
+    "RFTestImage": RFTestImage,
     "RFTestMask": RFTestMask,
     "RFTestSigmas": RFTestSigmas,
     "RFTestCapture": RFTestCapture,
+    "RFTestCaptureImage": RFTestCaptureImage,
     "RFTestInterruptAfter": RFTestInterruptAfter,
     **OBJECT_NODES,
 }
@@ -214,6 +232,9 @@ class Graph:
     def mask(self, m) -> list:
         return self.out(self.add("RFTestMask", key=put(m)))
 
+    def image(self, i) -> list:
+        return self.out(self.add("RFTestImage", key=put(i)))
+
     def sigmas(self, s) -> list:
         return self.out(self.add("RFTestSigmas", key=put(s)))
 
@@ -224,6 +245,11 @@ class Graph:
     def capture(self, latent_link: list, name: str | None = None) -> str:
         name = name or f"cap{uuid.uuid4().hex}"
         self.add("RFTestCapture", latent=latent_link, name=name)
+        return name
+
+    def capture_image(self, image_link: list) -> str:
+        name = f"cap{uuid.uuid4().hex}"
+        self.add("RFTestCaptureImage", image=image_link, name=name)
         return name
 
 
