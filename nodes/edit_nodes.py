@@ -112,7 +112,7 @@ class RFInvert(io.ComfyNode):
             result = run_guider(guider, sampler, walk, latent, current, seed)
             current = result["samples"]
         split = None if model_low_noise is None else float(boundary)
-        result[record.KEY] = record.make(grid, start_step, order, split, conditioning)  # guidance adds no latents
+        result[record.KEY] = record.make(grid, start_step, order, split, conditioning, seed)  # guidance adds no latents
         return io.NodeOutput(result)
 
 
@@ -184,7 +184,7 @@ class RFControlledSampler(io.ComfyNode):
             neg = None if negative is None else conditioning_with_guidance(m, negative, guidance, "negative")
             guider = guider_for(m, conditioning_with_guidance(m, conditioning, guidance), neg, cfg)
             sampler = EditSampler(current, seed=seed, expert=expert, boundary=boundary, spec=spec)
-            out = run_guider(guider, sampler, grid, reference, ref, seed)
+            out = run_guider(guider, sampler, grid, reference, ref, record.model_seed(spec.info, seed))
             current = {**inverted, "samples": out["samples"]}  # the next expert starts here
         return io.NodeOutput(out)
 

@@ -16,7 +16,7 @@ _NOT_A_FLOW = {  # why, by prediction type
     "IMG_TO_IMG_FLOW": "an image-to-image flow that never adds noise, so there is no noise to invert to",
     "COSMOS_RFLOW": "a Cosmos flow on an EDM noise scale, not (1 - sigma) image + sigma noise",
 }
-SHAPE_LATENT_FORMATS = ("Hunyuan3Dv2", "Hunyuan3Dv2_1", "Hunyuan3Dv2mini")  # 3-D shape tokens (B, C, N)
+OBJECT_LATENT_FORMATS = ("Hunyuan3Dv2", "Hunyuan3Dv2_1", "Hunyuan3Dv2mini", "TripoSplat")  # 3-D objects
 _LAYOUTS = {1: "(B, C, L), an audio latent", 2: "(B, C, H, W), an image latent", 3: "(B, C, T, H, W), a video latent"}
 
 
@@ -28,7 +28,7 @@ def prediction_type(sampling) -> str:
 
 
 def check_flow_model(patcher) -> None:
-    """A rectified flow (CONST, not image-to-image), not of 3-D shapes."""
+    """A rectified flow (CONST, not image-to-image) that makes images, video or audio from a whole latent."""
     sampling = patcher.get_model_object("model_sampling")
     name = type(patcher.model).__name__
     kind = prediction_type(sampling)
@@ -42,23 +42,49 @@ def check_flow_model(patcher) -> None:
                                "ModelSamplingSD3 or ModelSamplingAuraFlow.")
         raise RFInputError(f"RF-Inversion needs a rectified-flow model (Flux, SD3, Qwen-Image, Wan, ...), but {name} "
                            f"samples by {kind}: {why}. Load a flow model.")
-    latent_format = type(patcher.get_model_object("latent_format")).__name__
-    if latent_format in SHAPE_LATENT_FORMATS:
-        raise RFInputError(f"RF-Inversion inverts image, video and audio latents, but {name} (Hunyuan3D) makes 3-D "
-                           f"shapes ({latent_format} latents): no node encodes a source to invert. Use core samplers.")
+    latent_format = patcher.get_model_object("latent_format")
+    format_name = type(latent_format).__name__
+    if format_name in OBJECT_LATENT_FORMATS:
+        raise RFInputError(f"RF-Inversion inverts image, video and audio latents, but {name} makes 3-D objects "
+                           f"({format_name} latents): no node encodes a source to invert. Use core samplers.")
+    check_whole_latent_sampling(patcher, name)
+    check_latent_kept_as_is(latent_format, name)
 
 
-def check_latent_layout(patcher, name: str, samples: torch.Tensor) -> None:
-    """samples has the model's latent layout and channel count."""
+def check_whole_latent_sampling(patcher, name: str) -> None:
+    """Not a causal model that samples a few frames at a time (the KV-cache interface of ComfyUI's ar_video)."""
+    net = patcher.get_model_object("diffusion_model")
+    if hasattr(net, "init_kv_caches"):
+        raise RFInputError(f"{name} is a causal video model: it generates a few frames at a time against a cache of "
+                           "the frames before (the ar_video sampler), so a whole-video inversion does not follow how "
+                           "it generates. Use a non-causal model of its family (Wan 2.1) to invert.")
+
+
+def check_latent_kept_as_is(latent_format, name: str) -> None:
+    """A latent keeps its shape entering the model; a format that repacks it can only start from an empty latent."""
+    dims = int(getattr(latent_format, "latent_dimensions", 2))
+    probe = torch.zeros((1, int(latent_format.latent_channels), *(1,) * (dims - 1), 2))
+    shape = tuple(latent_format.process_in(probe).shape)
+    if shape != tuple(probe.shape):
+        raise RFInputError(f"{name}'s latent format ({type(latent_format).__name__}) repacks a latent on its way into "
+                           f"the model ({tuple(probe.shape)} becomes {shape}), so ComfyUI samples it only from an "
+                           "empty latent: there is no source latent to invert. Invert with the model whose output it "
+                           "refines.")
+
+
+def check_latent_layout(patcher, name: str, tensors: list[torch.Tensor]) -> None:
+    """The model's latent layout and channel count (of a nested latent's widest part, as its format counts)."""
     latent_format = patcher.get_model_object("latent_format")
     dims = int(getattr(latent_format, "latent_dimensions", 2))
+    samples = tensors[0]
     if samples.ndim != dims + 2:
         raise RFInputError(f"{name} has shape {tuple(samples.shape)} but this model takes "
                            f"{_LAYOUTS.get(dims, f'{dims + 2}-D latents')}: give it a latent of this model's VAE.")
     channels = int(latent_format.latent_channels)
-    if samples.shape[1] != channels:
-        raise RFInputError(f"{name} has {samples.shape[1]} channels but this model works on {channels}-channel "
-                           "latents: encode the image with this model's VAE.")
+    got = max(t.shape[1] for t in tensors)  # a nested latent: its widest part (LTX-2's video, MiniMax H3's audio)
+    if got != channels:
+        raise RFInputError(f"{name} has {got} channels but this model works on {channels}-channel latents: encode "
+                           "the image with this model's VAE.")
 
 
 def predicts_x0(patcher) -> bool:

@@ -12,15 +12,20 @@ from ..rf_core import RFInputError
 KEY = "rf_inversion"
 
 
-def make(grid: torch.Tensor, start_step: int, order: str, boundary: float | None, conditioning) -> dict:
-    """boundary: None for one model."""
+def make(grid: torch.Tensor, start_step: int, order: str, boundary: float | None, conditioning, seed: int) -> dict:
+    """boundary: None for one model; seed: the one the model's conditioning saw (noise augmentation reads it)."""
     return {"sigmas": grid.clone(), "start_step": int(start_step), "order": order, "boundary": boundary,
-            "reference_latents": reference_fingerprints(d for _, d in conditioning)}
+            "reference_latents": reference_fingerprints(d for _, d in conditioning), "seed": int(seed)}
 
 
 def read(latent: dict) -> dict | None:
     info = latent.get(KEY)
     return info if isinstance(info, dict) else None
+
+
+def model_seed(info: dict | None, seed: int) -> int:
+    """The seed the edit's model sees: the inversion's, so a conditioning that reads it is the same in both passes."""
+    return int(info["seed"]) if info is not None and "seed" in info else int(seed)
 
 
 def check_matches(info: dict | None, grid: torch.Tensor, start_step: int, order: str,

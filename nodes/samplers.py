@@ -56,7 +56,8 @@ class InvertSampler(comfy.samplers.Sampler):
                                          noise_scale(patcher))
         y1 = latents.pack(noise_parts).to(latent_image.device)
         patches.check_inversion_hooks(getattr(model_wrap, "conds", None) or {})
-        with patches.pass_options(model_wrap, extra_args, "inversion", inversion=True) as extra, \
+        with specs.comfy_terms(patcher, sigmas), \
+                patches.pass_options(model_wrap, extra_args, "inversion", inversion=True) as extra, \
                 progress(callback, first, plan.steps, disable_pbar) as on_step:
             return rf_core.run_inversion(GuiderVelocity(model_wrap, extra), latent_image, y1, plan,
                                          steps=(first, end), callback=on_step)

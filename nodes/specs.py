@@ -24,7 +24,7 @@ class EditSpec:
 
 @contextlib.contextmanager
 def comfy_terms(patcher, sigmas: torch.Tensor, walk: bool = False):
-    """rf_core's grid errors plus ComfyUI advice (the steps limit, RFFlipSigmas)."""
+    """rf_core's errors plus ComfyUI advice (the steps limit, RFFlipSigmas, the model whose network failed)."""
     try:
         yield
     except rf_core.RFInputError as e:
@@ -33,6 +33,9 @@ def comfy_terms(patcher, sigmas: torch.Tensor, walk: bool = False):
             hint = steps_limit_hint(patcher, sigmas.numel() - 1)
         elif e.rule == "sigmas_direction" and walk:
             hint = "Connect RFFlipSigmas (or RFInversionSigmas) before SamplerCustomAdvanced's sigmas."
+        elif e.rule == "velocity_not_finite":
+            hint = (f"The model is {type(patcher.model).__name__}: check its weights and weight_dtype (fp16 overflows "
+                    "in some models: load it in bf16 or default) and any patch or LoRA on it.")
         if not hint:
             raise
         raise rf_core.RFInputError(f"{e} {hint}") from None
@@ -42,7 +45,7 @@ def check_source(patchers: list, name: str, tensors: list[torch.Tensor]) -> None
     """Rectified-flow models, and a latent of their layout with finite values."""
     for p in patchers:
         check_flow_model(p)
-        check_latent_layout(p, name, tensors[0])
+        check_latent_layout(p, name, tensors)
     latents.check_values(name, tensors)
 
 

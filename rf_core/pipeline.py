@@ -144,7 +144,7 @@ def run_inversion(velocity: Velocity, y0: torch.Tensor, y1: torch.Tensor, plan: 
     """The plan's forward ODE (Eq. 8) from y0, the state at the first of `steps` (default all); a trace given
     records the steps (and the end state after the last step of the walk)."""
     steps = range(plan.steps) if steps is None else range(*steps)
-    keep = None if trace is None else (lambda d: trace.record(d, plan.x0_network))
+    keep = None if trace is None else trace.record
     y = forward_walk(velocity, y0, y1, list(plan.sigmas), plan.gammas, plan.order, steps, plan.x0_network,
                      chained(keep, callback))
     if trace is not None and steps.stop == plan.steps:

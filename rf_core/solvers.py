@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Callable, Optional, Sequence, Union
 
 import torch
@@ -12,23 +13,50 @@ from .noise import NoiseSampler
 from .schemes import ORDERS, SCHEMES, Callback, Field, Velocity, chained, euler_maruyama, integrate, model_of
 
 PerStep = Union[float, Sequence[float]]
+logger = logging.getLogger(__name__)
 
 
 def forward_walk(velocity: Velocity, y0: torch.Tensor, y1: torch.Tensor, sigmas: list, gammas: Sequence[float],
                  order: str, steps: range, x0_network: bool = False,
                  callback: Optional[Callback] = None) -> torch.Tensor:
-    """Eq. 8 up `sigmas` from y0; x0_network reads the step from 0 at sigmas[1]."""
-    model = model_of(velocity)
-    if x0_network:
-        model = _read_above_zero(model, sigmas[1])
+    """Eq. 8 up `sigmas` from y0; the step from 0 reads an x0 network (or one not finite there) at sigmas[1]."""
+    model = _FiniteReads(model_of(velocity), sigmas[1], x0_network)
     target = y1.detach().to(device=y0.device, dtype=torch.float32)
     field = Field(model=model,
                   velocity=lambda u, y, s, i: fields.controlled_forward_velocity(u, y, target, s, gammas[i]))
-    return integrate(SCHEMES[order], field, _state(y0), sigmas, steps, callback)
+    return integrate(SCHEMES[order], field, _state(y0), sigmas, steps, model.noting(callback))
 
 
-def _read_above_zero(model, sigma_1: float):
-    return lambda x, s: model(x, sigma_1 if s == 0.0 else s)
+class _FiniteReads:
+    """The model, read at sigma_1 for sigma = 0 where it predicts x0 or is not finite there; else finite or refused."""
+
+    def __init__(self, model, sigma_1: float, x0_network: bool):
+        self.model, self.sigma_1, self.zero_read = model, sigma_1, sigma_1 if x0_network else 0.0
+
+    def __call__(self, x: torch.Tensor, s: float) -> torch.Tensor:
+        if s == 0.0 and self.zero_read == 0.0:
+            v = self.model(x, s)
+            if bool(torch.isfinite(v).all()):
+                return v
+            logger.warning("RF-Inversion: the network's output at sigma = 0 is not finite (it divides by sigma, as "
+                           "an x0-predicting network does), so the inversion reads its first step at sigma_1 = %.4g.",
+                           self.sigma_1)
+            self.zero_read = self.sigma_1
+        read = self.zero_read if s == 0.0 else s
+        return _finite(self.model(x, read), read)
+
+    def noting(self, callback: Optional[Callback]) -> Optional[Callback]:
+        """The callback, told in d["read"] the sigma at which the step's model output was read."""
+        if callback is None:
+            return None
+        return lambda d: callback({**d, "read": self.zero_read if d["sigma"] == 0.0 else d["sigma"]})
+
+
+def _finite(v: torch.Tensor, sigma: float) -> torch.Tensor:
+    if not bool(torch.isfinite(v).all()):
+        raise RFInputError(f"the network's output at sigma = {sigma:.4g} is not finite (NaN or infinite), so the "
+                           "inversion (Eq. 8) cannot go on.", "velocity_not_finite")
+    return v
 
 
 def reverse_walk(velocity: Velocity, x: torch.Tensor, y0: Optional[torch.Tensor], sigmas: list,

@@ -10,18 +10,18 @@ import torch
 @dataclass
 class InversionTrace:
     """The walk's sigmas t_0 = 0 < ... < t_n, its states Z_0..Z_n, and per step j the model's velocity u_j read at
-    (Z_j, read_j) (read_j = t_j, or t_1 for an x0 network's first step). Memory: (2 n + 1) latents."""
+    (Z_j, read_j) (t_j, or t_1 for an x0 network or one not finite at 0). Memory: (2 n + 1) latents."""
 
     sigmas: tuple
     states: list = field(default_factory=list)
     velocities: list = field(default_factory=list)
     reads: list = field(default_factory=list)
 
-    def record(self, d: dict, x0_network: bool = False) -> None:
-        """An integrate callback: keeps the step's state and model velocity (the last state comes from finish)."""
+    def record(self, d: dict) -> None:
+        """An integrate callback: keeps the step's state, model velocity and where the walk read it (d["read"])."""
         self.states.append(d["x"].detach().clone())
         self.velocities.append(d["v"].detach().clone())
-        self.reads.append(self.sigmas[1] if x0_network and d["sigma"] == 0.0 else d["sigma"])
+        self.reads.append(d.get("read", d["sigma"]))
 
     def finish(self, y: torch.Tensor) -> "InversionTrace":
         self.states.append(y.detach().clone())

@@ -4,10 +4,11 @@
 
 reads every tests/_artifacts/model_matrix-<ComfyUI version>.json (written by a full run of
 tests/test_model_matrix.py on that version: run it on each version CI tests first) and rewrites README.md between
-the two MARKERS lines: one row per family of the zoo, the ComfyUI versions it is present on and was run on, the
-checks it passed there, and the zoo's notes. A check that failed is not listed as checked: the row says which
-failed where. tests/test_readme_family_table.py checks the table against the zoo and against what the matrix
-collects, so the README lists nothing that no test runs.
+the two MARKERS lines: one row per family of the zoo, its ComfyUI config class, the ComfyUI versions it is present
+on and was run on, the checks it passed there, and the zoo's notes; then, per version, the rectified-flow configs
+of that ComfyUI that no row covers (none, when the zoo is complete). A check that failed is not listed as checked:
+the row says which failed where. tests/test_readme_family_table.py checks the table against the zoo and against what
+the matrix collects, so the README lists nothing that no test runs.
 """
 
 from __future__ import annotations
@@ -39,9 +40,12 @@ LABEL = dict(CHECKS.values())
 
 INTRO = """## Model families
 
-Each family below is built tiny (seeded random weights) through ComfyUI's own config and model classes and run
+Each family below is built tiny (seeded random weights) through ComfyUI's own config and model classes (the
+`config` column: its class in `comfy.supported_models`) with the conditioning its ComfyUI nodes give it, and run
 through the pack's nodes by ComfyUI's executor, on each ComfyUI version named (`tests/test_model_matrix.py`);
-the table is generated from those runs by `tests/build_family_table.py`.
+the table is generated from those runs by `tests/build_family_table.py`. Every rectified-flow config of those
+ComfyUI versions is a row, checked or refused by name (the line under the table says which configs, if any, are
+not).
 Checks: **round trip** (gamma = eta = 0 reconstructs, the error falling with steps), **eta 1** (returns the
 source), **mask** (keeps the outside, per frame for video), **noise_mask** (SetLatentNoiseMask on the source
 edits as the mask input does), **format** (finite, the latent's shape, dtype and keys), **gamma 1** (lands on
@@ -84,7 +88,8 @@ def rows(runs: dict[str, dict]) -> list[dict]:
             for check, result in per_version[v]["checks"].items():
                 (passed if result["outcome"] == "passed" else failed).setdefault(check, []).append(v)
         spec = next(f for f in per_version.values() if f is not None)
-        out.append({"family": name, "versions": present, "passed": passed, "failed": failed, "notes": spec["notes"]})
+        out.append({"family": name, "config": spec.get("config", ""), "versions": present, "passed": passed,
+                    "failed": failed, "notes": spec["notes"]})
     return out
 
 
@@ -102,12 +107,20 @@ def notes_cell(row: dict) -> str:
     return "; ".join(fails + ([row["notes"]] if row["notes"] else [])).replace("|", "/")
 
 
+def uncovered_line(runs: dict[str, dict]) -> str:
+    """Per version, the rectified-flow configs of that ComfyUI that no family of the zoo builds."""
+    parts = [f"{v}: {', '.join(runs[v].get('rectified_flow_configs_not_in_zoo', [])) or 'none'}"
+             for v in sorted(runs, key=version_key)]
+    return "Rectified-flow configs of ComfyUI not in this table (" + "; ".join(parts) + ")."
+
+
 def table(runs: dict[str, dict]) -> str:
-    lines = [INTRO, "| family | ComfyUI | checked | notes |", "|---|---|---|---|"]
+    lines = [INTRO, "| family | config | ComfyUI | checked | notes |", "|---|---|---|---|---|"]
     for row in rows(runs):
         versions = ", ".join(row["versions"]) or "none (not in these versions)"
-        lines.append(f"| {row['family']} | {versions} | {checked_cell(row)} | {notes_cell(row)} |")
-    return "\n".join(lines) + "\n"
+        cells = [row["family"], f"`{row['config']}`", versions, checked_cell(row), notes_cell(row)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n\n" + uncovered_line(runs) + "\n"
 
 
 def body_rows(readme: str, markers, width: int):
@@ -120,17 +133,32 @@ def body_rows(readme: str, markers, width: int):
 
 
 def parse_table(readme: str) -> dict[str, dict]:
-    """The README's table: family -> {"versions": [...], "checked": {label: versions or None (all)}}."""
+    """The README's table: family -> {"config", "versions": [...], "checked": {label: versions or None (all)},
+    "notes"}."""
+    start, end = readme.index(MARKERS[0]), readme.index(MARKERS[1])
     out = {}
-    for cells in body_rows(readme, MARKERS, 4):
-        if cells[0] == "family":
+    for line in readme[start:end].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 5 or cells[0] in ("family", "---"):
             continue
+        family, config, cells = cells[0], cells[1].strip("`"), cells[:1] + cells[2:]
         versions = [] if cells[1].startswith("none") else [v.strip() for v in cells[1].split(",")]
         checked = {}
         for item in filter(None, re.split(r",\s*(?![^()]*\))", cells[2])):
             m = re.fullmatch(r"(.+?)(?: \((.+)\))?", item.strip())
             checked[m.group(1)] = None if m.group(2) is None else [v.strip() for v in m.group(2).split(",")]
-        out[cells[0]] = {"versions": versions, "checked": checked, "notes": cells[3]}
+        out[family] = {"config": config, "versions": versions, "checked": checked, "notes": cells[3]}
+    return out
+
+
+def parse_uncovered(readme: str) -> dict[str, list[str]]:
+    """The line under the table: version -> the configs it names (empty for none)."""
+    start, end = readme.index(MARKERS[0]), readme.index(MARKERS[1])
+    m = re.search(r"Rectified-flow configs of ComfyUI not in this table \((.*)\)\.", readme[start:end])
+    out = {}
+    for part in m.group(1).split("; ") if m else []:
+        version, names = part.split(": ", 1)
+        out[version] = [] if names == "none" else names.split(", ")
     return out
 
 

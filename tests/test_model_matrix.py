@@ -273,6 +273,28 @@ def test_zoo_families_are_the_rectified_flow_configs_they_claim(comfy):
     assert "CosmosT2IPredict2" not in configs and "WAN21_FlowRVS" not in configs
 
 
+def test_wan22_animate_reads_the_face_video_in_both_passes(comfy, runner):
+    """Wan 2.2 Animate's face video (512 x 512 pixels through its motion encoder, too slow for every check above) in
+    the conditioning of both passes: the round trip stays finite and close, and the face changes the edit."""
+    import model_zoo_wan
+
+    family = ZOO.BY_NAME["Wan 2.2 Animate"]
+    model, latent = built(family), latent_of(family, 19)
+    samples = samples_of(latent)
+    face = [[c, {**d, **model_zoo_wan.animate_face_cond(0, samples)}] for c, d in
+            (family.conditioning(s, samples)[0] for s in (0, 5))]
+    one_step = dict(steps=1, stop_step=1, eta=0.5)  # ~2 s per evaluation with the face on the CPU
+    _, back = run_pair(runner, model, family, latent, dict(steps=1, gamma=0.0, guidance=0.0),
+                       dict(one_step, eta=0.0, guidance=0.0), src_cond=[face[0]], edit_cond=[face[0]])
+    _, with_face = run_pair(runner, model, family, latent, dict(steps=1), one_step, src_cond=[face[0]],
+                            edit_cond=[face[1]])
+    _, without = run_pair(runner, model, family, latent, dict(steps=1), one_step)
+    errors = {"round trip": mean_abs(back["samples"], samples),
+              "face vs none": mean_abs(with_face["samples"], without["samples"])}
+    assert torch.isfinite(back["samples"]).all() and errors["round trip"] < 0.25, errors
+    assert errors["face vs none"] > 1e-4, errors
+
+
 # (h) ---------------------------------------------------------------------------------------------------------
 
 

@@ -1,16 +1,19 @@
 """What the nodes do differently for a kind of model, decided by a property ComfyUI gives the model: the sigma at
 which an x0-predicting network is first read (models.predicts_x0), and the noise scale of a model whose prior noise
-is not unit (model_sampling.noise_scale, HiDream-O1's 8 on ComfyUI 0.30)."""
+is not unit (model_sampling.noise_scale, HiDream-O1's 8 on ComfyUI 0.30); and by what the network does: one not
+finite at sigma = 0 without ComfyUI's marker is read at sigma_1, one not finite elsewhere stops the inversion."""
 
 from __future__ import annotations
+
+import logging
 
 import pytest
 import torch
 
 import core_reference as core
 import family_runs
-from builders import (add_edit_sampler, add_invert_sampler, advanced, invert_then_edit, named_sampler, run_invert,
-                      run_ok, scheduler)
+from builders import (add_edit_sampler, add_invert, add_invert_sampler, advanced, invert_then_edit, named_sampler,
+                      run_invert, run_nodes, run_ok, scheduler)
 from executor import Graph
 
 pytestmark = pytest.mark.comfyui
@@ -20,9 +23,7 @@ HIDREAM_O1 = "HiDream-O1 (pixel space, noise_scale 8)"
 
 @pytest.fixture(scope="module")
 def hidream_o1(zoo):
-    family = zoo.BY_NAME[HIDREAM_O1]
-    if family.missing():
-        pytest.skip(f"{HIDREAM_O1} is not in this ComfyUI ({family.missing()}): no model with noise_scale != 1 here")
+    family = family_runs.present(zoo, HIDREAM_O1, ": no model with noise_scale != 1 here")
     return family, family.build(seed=1)
 
 
@@ -39,9 +40,7 @@ def test_the_first_velocity_rule_follows_comfyuis_x0_marker(zoo, pack):
 @pytest.mark.parametrize("name", ["Chroma Radiance (pixel space, x0)", "Z-Image (pixel space, x0)", HIDREAM_O1,
                                   "Chroma Radiance (pixel space)", "Flux.1 dev"])
 def test_the_inversion_reads_an_x0_network_first_at_sigma_1(zoo, runner, name):
-    family = zoo.BY_NAME[name]
-    if family.missing():
-        pytest.skip(f"{name} is not in this ComfyUI ({family.missing()})")
+    family = family_runs.present(zoo, name)
     log: list = []
     model = family_runs.recording_clone(family.build(seed=1), log, "model")
     latent = family.latent(3)
@@ -51,6 +50,51 @@ def test_the_inversion_reads_an_x0_network_first_at_sigma_1(zoo, runner, name):
     seen = [s for _, s in log]
     assert seen[1:] == pytest.approx([float(s) for s in grid[1:-1]], abs=1e-6)
     assert seen[0] == pytest.approx(float(grid[1]) if family.x0_network else 0.0, abs=1e-7)
+
+
+ZIMAGE_X0 = "Z-Image (pixel space, x0)"
+
+
+def test_a_network_not_finite_at_sigma_0_without_the_x0_marker_is_read_at_sigma_1(zoo, runner, caplog):
+    """Z-Image pixel space built from a state dict without `__x0__` (use_x0 False) still divides by the timestep:
+    RFInvert reads its first step at sigma_1, says so, and inverts exactly as the marked model does."""
+    family = zoo.BY_NAME[ZIMAGE_X0]
+    marked, unmarked = family.build(seed=1), family.build(seed=1, use_x0=False)
+    assert hasattr(marked.get_model_object("diffusion_model"), "__x0__")
+    assert not hasattr(unmarked.get_model_object("diffusion_model"), "__x0__")
+    latent, cond = family.latent(3), family.conditioning(0, family.latent(3)["samples"])
+    log: list = []
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        got = run_invert(runner, family_runs.recording_clone(unmarked, log, "model"), latent, 4, cond=cond)["samples"]
+    want = run_invert(runner, marked, latent, 4, cond=cond)["samples"]
+    assert torch.isfinite(got).all()
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-6)
+    grid = core.model_grid(unmarked, 4).flip(0)
+    assert [s for _, s in log][:2] == pytest.approx([0.0, float(grid[1])], abs=1e-7)  # tried at 0, then sigma_1
+    assert any("not finite" in r.getMessage() and "sigma_1" in r.getMessage() for r in caplog.records), caplog.text
+
+
+def test_a_network_not_finite_above_sigma_0_stops_the_inversion_naming_the_model(zoo, runner):
+    """A network that returns NaN at some sigma > 0 (here a wrapper on Flux at sigma >= 0.5): RFInvert stops and
+    says which model, at which sigma, rather than returning a latent of NaN."""
+    import comfy.patcher_extension
+
+    def nan_above_half(executor, x, t, *args, **kwargs):
+        out = executor(x, t, *args, **kwargs)
+        return out * float("nan") if float(t.flatten()[0]) >= 0.5 else out
+
+    family = zoo.BY_NAME["Flux.1 dev"]
+    model = family.build(seed=1).clone()
+    model.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.APPLY_MODEL, "rf_test_nan", nan_above_half)
+    latent = family.latent(3)
+    g = Graph()
+    run, _ = run_nodes(runner, g, add_invert(g, model, family.conditioning(0, latent["samples"]), latent, 4))
+    assert not run.success, "RFInvert returned a latent although the network was not finite"
+    grid = core.model_grid(model, 4).flip(0)
+    first_bad = next(float(s) for s in grid if s >= 0.5)
+    for part in ("Flux", "not finite", f"sigma = {first_bad:.4g}"):
+        assert part in run.error, (part, run.error)
 
 
 def test_the_sde_noise_follows_the_models_noise_scale(hidream_o1, runner, pack):
@@ -96,14 +140,10 @@ def test_the_stochastic_sampler_noise_follows_the_models_noise_scale(hidream_o1,
     assert (got - core.run_core(pack, model, cond, source, fn(1.0), grid)).abs().mean() > 1e-2
 
 
-
-
 def test_ltx2_sampler_chain_equals_the_all_in_one_nodes(zoo, runner):
     """LTX-2's LATENT is a NestedTensor (video, audio); SamplerCustomAdvanced packs it to (B, 1, N) for the SAMPLER
     forms exactly as the all-in-one nodes' guider does: same inversion, same masked edit, bit for bit."""
-    family = zoo.BY_NAME["LTX-2 (audio + video)"]
-    if family.missing():
-        pytest.skip(f"{family.name} is not in this ComfyUI ({family.missing()})")
+    family = family_runs.present(zoo, "LTX-2 (audio + video)")
     model, latent = family.build(seed=1), family.latent(3)
     video = family_runs.video_part(latent["samples"])
     src_cond, edit_cond = family.conditioning(0, video), family.conditioning(5, video)

@@ -1,8 +1,11 @@
 """The forward ODE's x0_network option: where the inversion's first step reads the model (from the image at
 sigma_0 = 0). Off, it is the paper's Euler step; on, it reads the model at sigma_1, for networks that predict x0
-and divide by sigma (Chroma Radiance x0, Z-Image pixel space, HiDream-O1), which are not finite at sigma = 0."""
+and divide by sigma (Chroma Radiance x0, Z-Image pixel space, HiDream-O1), which are not finite at sigma = 0. Off,
+a network whose output at 0 is not finite is read at sigma_1 all the same; one not finite elsewhere stops the walk."""
 
 from __future__ import annotations
+
+import logging
 
 import pytest
 import torch
@@ -56,12 +59,33 @@ def test_gamma_one_still_lands_on_y1(gm, y0, order, steps):
     assert (out - y1).abs().max().item() <= tol
 
 
-def test_the_paper_step_on_an_x0_network_is_not_finite_and_sigma1_is(gm, y0):
+def test_an_x0_network_not_finite_at_0_is_read_at_sigma_1_without_the_flag(gm, y0, caplog):
+    """The paper's step reads an x0 network at 0, where it is not finite: the walk then reads it at sigma_1, says
+    so, and lands where x0_network=True does."""
     y1 = rf.seeded_noise(7, LATENT)
-    paper = rf.invert(x0_network(gm), y0, flux_sigmas(8), y1, gamma=0.5)
-    shifted = rf.invert(x0_network(gm), y0, flux_sigmas(8), y1, gamma=0.5, x0_network=True)
-    assert not torch.isfinite(paper).all()
-    assert torch.isfinite(shifted).all()
+    net = Counting(x0_network(gm))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        found = rf.invert(net, y0, flux_sigmas(8), y1, gamma=0.5)
+    told = rf.invert(x0_network(gm), y0, flux_sigmas(8), y1, gamma=0.5, x0_network=True)
+    assert not torch.isfinite(x0_network(gm)(y0, 0.0)).all()
+    assert net.sigmas[:2] == [0.0, float(rf.flip_sigmas(flux_sigmas(8))[1])]
+    assert torch.equal(found, told)
+    assert any("sigma_1" in r.getMessage() for r in caplog.records), caplog.text
+
+
+def test_a_velocity_not_finite_above_0_stops_the_inversion_naming_its_sigma(gm, y0):
+    """Not finite at a sigma > 0 (here from 0.5 up): an RFInputError at that sigma, never a latent of NaN."""
+    field = gm.field()
+
+    def broken(x, sigma):
+        return field(x, sigma) * (float("nan") if sigma >= 0.5 else 1.0)
+
+    grid = flux_sigmas(8)
+    first_bad = next(float(s) for s in rf.flip_sigmas(grid) if s >= 0.5)
+    with pytest.raises(rf.RFInputError, match=f"sigma = {first_bad:.4g} is not finite") as e:
+        rf.invert(broken, y0, grid, rf.seeded_noise(7, LATENT), gamma=0.5)
+    assert e.value.rule == "velocity_not_finite"
 
 
 @pytest.mark.parametrize("error", [0.0, 1e-2])

@@ -37,9 +37,11 @@ def test_alignment_retraces_the_inversion_to_float_precision(gm, y0, gamma, star
         assert (plain - y0).abs().max().item() > 100 * tol
 
 
-def test_alignment_retraces_an_x0_network_read_at_sigma_1(gm, y0):
+@pytest.mark.parametrize("flagged", [True, False])
+def test_alignment_retraces_an_x0_network_read_at_sigma_1(gm, y0, flagged):
+    """Flagged as x0 or found not finite at 0 by the walk: the trace records the read at sigma_1 either way."""
     net = x0_network(gm, error=0.05)
-    z, trace = inverted(net, y0, gamma=0.5, x0=True)
+    z, trace = inverted(net, y0, gamma=0.5, x0=flagged)
     assert trace.reads[0] == trace.sigmas[1]
     out = rf.edit(net, z, y0, flux_sigmas(10), eta=0.0, stop_step=1, align=True, trace=trace)
     assert (out - y0).abs().max().item() < 1e-4

@@ -168,10 +168,14 @@ def flux_params_compat() -> dict:
 
 def tiny_model(config: str, unet_config: dict, seed: int = 0, dtype: torch.dtype = torch.float32,
                scale: float = 0.05):
-    """comfy.supported_models.<config>(unet_config) as a ModelPatcher, with seeded random weights of std scale."""
+    """comfy.supported_models.<config>(unet_config) as a ModelPatcher, with seeded random weights of std scale. The
+    tiny sizes win over the production sizes a config's unet_extra_config sets (Ideogram 4, JoyImage)."""
     import comfy.supported_models
 
-    return _patcher(getattr(comfy.supported_models, config)(unet_config), seed, dtype, scale)
+    cls = getattr(comfy.supported_models, config)
+    built = cls(unet_config)
+    built.unet_config.update({k: unet_config[k] for k in cls.unet_extra_config if k in unet_config})
+    return _patcher(built, seed, dtype, scale)
 
 
 def flux_unet_config(**over) -> dict:

@@ -1,6 +1,6 @@
-"""A zoo family through the nodes (the model matrix and the node tests that run a family): the invert-then-edit
-chain (builders) on its tiny model with its own conditioning and LATENT, masks in ComfyUI's conventions, and model
-clones that record their evaluations."""
+"""A zoo family through the nodes (the model matrix and the node tests that run a family): the family of a name
+(a skip where this ComfyUI lacks it), the invert-then-edit chain (builders) on its tiny model with its own
+conditioning and LATENT, masks in ComfyUI's conventions, and model clones that record their evaluations."""
 
 from __future__ import annotations
 
@@ -8,6 +8,16 @@ import torch
 
 import builders
 from executor import Graph
+
+
+def present(zoo, name: str, why: str = ""):
+    """The zoo's family `name`; a pytest skip where this ComfyUI lacks it (why: what the module loses then)."""
+    import pytest
+
+    family = zoo.BY_NAME[name]
+    if family.missing():
+        pytest.skip(f"{name} is not in this ComfyUI ({family.missing()}){why}")
+    return family
 
 
 # --- masks in ComfyUI's conventions -----------------------------------------------------------------------

@@ -8,8 +8,8 @@ outputs, guidance) and the LATENT a user's graph would hand the sampler (4-D ima
 
 Whether a family exists is decided by introspecting the running ComfyUI (the config class in
 comfy.supported_models, the model class in comfy.model_base, and any constructor field the tiny config needs),
-never by comparing version numbers. The families are defined in model_zoo_image, model_zoo_video and
-model_zoo_other; FAMILIES lists them all.
+never by comparing version numbers. The families are defined in model_zoo_image, model_zoo_image_llm,
+model_zoo_video, model_zoo_wan, model_zoo_second_stage and model_zoo_other; FAMILIES lists them all.
 """
 
 from __future__ import annotations
@@ -203,10 +203,14 @@ def rectified_flow_configs() -> dict[str, str]:
 
 def _all() -> list[FamilySpec]:
     import model_zoo_image
+    import model_zoo_image_llm
     import model_zoo_other
+    import model_zoo_second_stage
     import model_zoo_video
+    import model_zoo_wan
 
-    return [*model_zoo_image.FAMILIES, *model_zoo_video.FAMILIES, *model_zoo_other.FAMILIES]
+    return [*model_zoo_image.FAMILIES, *model_zoo_image_llm.FAMILIES, *model_zoo_video.FAMILIES,
+            *model_zoo_wan.FAMILIES, *model_zoo_second_stage.FAMILIES, *model_zoo_other.FAMILIES]
 
 
 FAMILIES: list[FamilySpec] = _all()

@@ -1,11 +1,12 @@
 """Image families of the zoo (see model_zoo): Flux.1 (dev, schnell, Kontext, Fill), Flux.2, SD3, AuraFlow, Chroma,
 Chroma Radiance (pixel space), HiDream, Lumina 2, Z-Image (and its pixel-space variant), Qwen-Image (and -Edit),
-HunyuanImage 2.1. Every network has hidden size 32-64 and one block of each kind."""
+HunyuanImage 2.1, PixelDiT (pixel space). Every network has hidden size 32-64 and one block of each kind."""
 
 from __future__ import annotations
 
 import comfy_harness
 from model_zoo import CONTEXT_DIM, POOLED_DIM, FamilySpec, takes, where_accepted
+from model_zoo_video import text_attention_mask
 from seeded import gen, randn
 
 
@@ -152,6 +153,12 @@ def hidream_o1_ids(seed, batch):
     return torch.tensor([ids] * batch)
 
 
+def pixeldit_unet() -> dict:
+    return {"image_model": "pixeldit_t2i", "num_groups": 2, "hidden_size": 64, "pixel_hidden_size": 16,
+            "pixel_attn_hidden_size": 32, "pixel_num_groups": 2, "patch_depth": 1, "pixel_depth": 1, "patch_size": 4,
+            "txt_embed_dim": CONTEXT_DIM, "txt_max_length": 16}
+
+
 FLUX_NOTE = "guidance embedding: reads `guidance` (default 3.5)"
 X0_TESTED = ("(tested with a trained-like x0 estimate: a random x0 network cannot be inverted, "
              "model_zoo.trained_like_x0)")
@@ -219,4 +226,7 @@ FAMILIES = [
     FamilySpec("HunyuanImage 2.1", "HunyuanImage21", "HunyuanImage21", hunyuan_image_unet, shape=(1, 64, 8, 8),
                true_cfg=True, guidance_embed=True, reads_guidance=True,
                notes="64-channel latent (32x VAE); guidance embedding, default guidance 6.0"),
+    FamilySpec("PixelDiT (pixel space)", "PixelDiTT2I", "PixelDiTT2I", pixeldit_unet, shape=(1, 3, 16, 16),
+               true_cfg=True, weight_scale=0.3, cond_extra=text_attention_mask,
+               notes="pixel space (3 channels, no VAE), 16-pixel patches, velocity prediction; Gemma-2 context"),
 ]

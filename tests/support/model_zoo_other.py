@@ -1,6 +1,8 @@
 """Audio families of the zoo (ACE-Step, ACE-Step 1.5) and the flow-like families the pack must refuse: Cosmos
 Predict2 (COSMOS_RFLOW sampling), Wan FlowRVS (IMG_TO_IMG_FLOW: a CONST subclass whose network predicts x0 and
-whose noise_scaling keeps the image), Hunyuan3D 2 (CONST, but 3-D shape latents (B, C, N))."""
+whose noise_scaling keeps the image), Hunyuan3D 2, 2.1 and 2 mini and TripoSplat (CONST, but latents of 3-D
+objects: shape tokens (B, C, N), Gaussian splats), Wan 2.1 causal AR (samples a few frames at a time against a
+cache of the frames before)."""
 
 from __future__ import annotations
 
@@ -65,6 +67,18 @@ def hunyuan3d_unet() -> dict:
     }
 
 
+def hunyuan3d21_unet() -> dict:
+    return {"image_model": "hunyuan3d2_1", "in_channels": 64, "context_dim": CONTEXT_DIM, "hidden_size": 64,
+            "mlp_ratio": 2.0, "num_heads": 2, "depth": 1, "qkv_bias": False, "num_moe_layers": 0,
+            "guidance_cond_proj_dim": None}
+
+
+def triposplat_unet() -> dict:
+    return {"image_model": "triposplat", "q_token_length": 32, "in_channels": 16, "model_channels": 64,
+            "cond_channels": CONTEXT_DIM, "out_channels": 16, "num_blocks": 1, "num_refiner_blocks": 1,
+            "num_head_channels": 32, "cond2_channels": 32}
+
+
 FAMILIES = [
     FamilySpec("ACE-Step", "ACEStep", "ACEStep", ace_unet, shape=(1, 8, 16, 8), kind="audio",
                latent_extra=lambda: {"type": "audio"}, cond_extra=ace_lyrics, true_cfg=True,
@@ -81,6 +95,19 @@ FAMILIES = [
                refuse=(("WAN21_FlowRVS", "IMG_TO_IMG_FLOW"), "rectified-flow"),
                notes="IMG_TO_IMG_FLOW subclasses CONST but predicts x0 and never adds noise"),
     FamilySpec("Hunyuan3D 2 (refused)", "Hunyuan3Dv2", "Hunyuan3Dv2", hunyuan3d_unet, shape=(1, 64, 32),
-               kind="3d", refuse=(("Hunyuan3Dv2", "Hunyuan3D"), "latent"),
+               kind="3d", refuse=(("Hunyuan3Dv2",), "3-D"),
                notes="CONST, but 3-D shape latents (B, C, N), and ComfyUI has no encoder to make a source latent"),
+    FamilySpec("Hunyuan3D 2.1 (refused)", "Hunyuan3Dv2_1", "Hunyuan3Dv2_1", hunyuan3d21_unet, shape=(1, 64, 32),
+               kind="3d", refuse=(("Hunyuan3Dv2_1",), "3-D"), notes="as Hunyuan3D 2: 3-D shape latents (B, C, N)"),
+    FamilySpec("Hunyuan3D 2 mini (refused)", "Hunyuan3Dv2mini", "Hunyuan3Dv2", lambda: {**hunyuan3d_unet(), "depth": 8},
+               shape=(1, 64, 32), kind="3d", refuse=(("Hunyuan3Dv2", "Hunyuan3Dv2mini"), "3-D"),
+               notes="as Hunyuan3D 2: 3-D shape latents (B, C, N)"),
+    FamilySpec("TripoSplat (refused)", "TripoSplat", "TripoSplat", triposplat_unet, shape=(1, 32, 16), kind="3d",
+               refuse=(("TripoSplat",), "3-D"),
+               notes="CONST, but its latent is a set of 3-D Gaussian splats (B, tokens, 16) with a camera token; no "
+               "encoder makes one from an image"),
+    FamilySpec("Wan 2.1 causal AR (refused)", "WAN21_CausalAR_T2V", "WAN21_CausalAR", wan_unet,
+               shape=(1, 16, FRAMES, 8, 8), kind="video", refuse=(("WAN21_CausalAR",), "frames at a time"),
+               notes="samples a few frames at a time against a cache of the frames before (ComfyUI's ar_video "
+               "sampler); a whole-video inversion does not follow how it generates"),
 ]

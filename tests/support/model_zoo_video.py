@@ -1,5 +1,6 @@
 """Video families of the zoo (see model_zoo): Wan 2.1 T2V / I2V, Wan 2.2 TI2V 5B, Wan 2.2 A14B (two experts),
-HunyuanVideo, HunyuanVideo 1.5, LTXV, LTX-2. Latents are 5-D (B, C, T, H, W) with 3 latent frames."""
+HunyuanVideo (and its I2V and SkyReels I2V), HunyuanVideo 1.5, LTXV, LTX-2, Mochi, Kandinsky 5, MiniMax H3 (audio
++ video). Latents are 5-D (B, C, T, H, W) with 3 latent frames (the Wan variants: model_zoo_wan)."""
 
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ def hunyuan15_cond(seed, samples):
 
 
 def text_attention_mask(seed, samples):
-    """The T5 attention mask the LTXV text encoder returns with its context (all tokens real here)."""
+    """The attention mask a text encoder returns with its context (T5 for LTXV, LLMs for the newer families): all
+    tokens real here."""
     return {"attention_mask": torch.ones((samples.shape[0], TOKENS), dtype=torch.long)}
 
 
@@ -166,6 +168,25 @@ def kandinsky5_unet(**over) -> dict:
     return cfg
 
 
+def skyreels_cond(seed, samples):
+    """SkyReels I2V (HunyuanImageToVideo, v2 'replace'): the start image's latent as concat_latent_image."""
+    return {"concat_latent_image": randn(samples.shape, 3350)}
+
+
+def minimax_unet() -> dict:
+    return {"image_model": "minimax_h3", "hidden_size": 64, "num_layers": 1, "token_refiner_num_layers": 1,
+            "num_attention_heads": 2, "attention_head_dim": 32, "ffn_hidden_size": 64, "latents_dim": 24,
+            "audio_latents_dim": 32, "text_dim": CONTEXT_DIM, "timestep_input_dim": 32,
+            "time_embed_hidden_size": 64, "time_embed_dim": 32, "rope_inv_freq_len": 4}
+
+
+def minimax_samples(seed):
+    """EmptyMiniMaxH3LatentAV's layout at 5 frames: a NestedTensor of video (B, 24, 2, H, W) and audio (B, 32, 2, 8)."""
+    import comfy.nested_tensor
+
+    return comfy.nested_tensor.NestedTensor((randn((1, 24, 2, 4, 4), seed), randn((1, 32, 2, 8), seed + 1)))
+
+
 MORE = [
     FamilySpec("Mochi", "GenmoMochi", "GenmoMochi", mochi_unet, shape=(1, 12, FRAMES, 8, 8), kind="video",
                true_cfg=True, cond_extra=text_attention_mask, notes="12-channel latent; T5 context + attention mask"),
@@ -173,6 +194,16 @@ MORE = [
                lambda: hunyuan_video_unet(in_channels=33), shape=(1, 16, FRAMES, 8, 8), pooled=POOLED_DIM,
                kind="video", guidance_embed=True, reads_guidance=True, cond_extra=hunyuan_i2v_cond,
                notes="concat = image latent 16 + mask_inverted 1 (from the noise mask)"),
+    FamilySpec("HunyuanVideo SkyReels I2V", "HunyuanVideoSkyreelsI2V", "HunyuanVideoSkyreelsI2V",
+               lambda: hunyuan_video_unet(in_channels=32), shape=(1, 16, FRAMES, 8, 8), pooled=POOLED_DIM,
+               kind="video", guidance_embed=True, reads_guidance=True, cond_extra=skyreels_cond,
+               notes="concat = start image latent 16 (no mask channel)"),
+    FamilySpec("MiniMax H3 (audio + video)", "MiniMaxH3", "MiniMaxH3", minimax_unet, shape=(1, 24, 2, 4, 4),
+               kind="video", samples=minimax_samples, true_cfg=True, requires=has_nested_tensor, weight_scale=0.2,
+               notes="a NestedTensor (video 24 channels, audio 32) packed by the guider; its format's 32 channels are "
+               "its widest part's, which the pack checks a nested latent's widest part against; the network maps the "
+               "video sigma to the audio stream's own shifted schedule inside, so the pack's controller acts on the "
+               "video sigma for both"),
     FamilySpec("Kandinsky 5 (video)", "Kandinsky5", "Kandinsky5", kandinsky5_unet, shape=(1, 16, FRAMES, 8, 8),
                pooled=POOLED_DIM, kind="video", true_cfg=True,
                notes="HunyuanVideo VAE latent; concat = zeros 16 + (1 - noise mask) 1"),
