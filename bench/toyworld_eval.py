@@ -22,7 +22,7 @@ for _path in (str(ROOT), str(ROOT / "tests" / "support")):
 import comfy_harness  # noqa: E402
 from toyworld import edits, reader, world  # noqa: E402
 
-METRICS = ("gt_psnr", "bg_psnr", "success", "unchanged", "rec_psnr", "nfe")
+METRICS = ("gt_psnr", "bg_psnr", "success", "unchanged", "rec_psnr", "nfe", "trace_kib")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +43,23 @@ class Option:
     rows: bool = False
     shift: float | None = None
     source_prompt: bool = False
+    # beyond the paper (issue 17): the edit's levers (RFInvert keeps its trace when one is on), gamma's window and
+    # schedule, eta's schedule, and FlowEdit in place of RF-Inversion (its cfg: cfg for the target, source_cfg)
+    align: bool = False
+    moving_reference: bool = False
+    auto_mask: bool = False
+    gamma_start: int = 0
+    gamma_stop: int = 10000
+    gamma_schedule: str = "constant"
+    eta_schedule: str = "constant"
+    flowedit: bool = False
+    n_max: int = 24
+    n_min: int = 0
+    source_cfg: float = 1.0
+
+    @property
+    def levers(self) -> dict:
+        return dict(align=self.align, moving_reference=self.moving_reference, auto_mask=self.auto_mask)
 
 
 # The paper's per-task rows (start_step, stop_step, eta at 28 steps), mapped by us to the edit kinds they fit best:
@@ -61,6 +78,27 @@ OPTIONS = {
     "sde": Option(mode="sde"),
     "region_mask": Option(region_mask=True),
 }
+
+
+def beyond_options() -> dict:
+    """Issue 17's options: each lever alone and combined, gamma's window and schedule, eta's trends, and FlowEdit
+    at its own settings."""
+    out = {"align": Option(align=True), "moving": Option(moving_reference=True), "auto_mask": Option(auto_mask=True),
+           "align_moving": Option(align=True, moving_reference=True), "align_auto_mask": Option(align=True, auto_mask=True),
+           "moving_auto_mask": Option(moving_reference=True, auto_mask=True),
+           "align_moving_auto_mask": Option(align=True, moving_reference=True, auto_mask=True),
+           "gamma_first_half": Option(gamma_stop=14), "gamma_second_half": Option(gamma_start=14),
+           "align_gamma_first_half": Option(align=True, gamma_stop=14),
+           "gamma_linear_decrease": Option(gamma_schedule="linear_decrease"),
+           "gamma_linear_increase": Option(gamma_schedule="linear_increase"),
+           "eta_linear_increase": Option(eta_schedule="linear_increase"),
+           "eta_linear_decrease": Option(eta_schedule="linear_decrease")}
+    out.update({f"flowedit_nmax{n}": Option(flowedit=True, n_max=n) for n in (16, 20, 24)})
+    out["flowedit_nmax24_cfg_both"] = Option(flowedit=True, n_max=24, source_cfg=3.0)
+    return out
+
+
+OPTIONS.update(beyond_options())
 
 
 def sweep_options(etas=(0.7, 0.9, 1.0), stops=(3, 5, 7, 10), gammas=(0.3, 0.5, 0.7)) -> dict:
@@ -103,6 +141,7 @@ class Bench:
         self.inversion_passes: dict = {}  # per RFInvert input set: its passes when it last ran
         self.passes: list[int] = []
         self.total = 0  # network passes (images through the network) since run_option began
+        self.trace_bytes = 0.0  # the inversion's trace per image, in the last run that kept one
         self.counted = self._counting(self.model)
 
     def _counting(self, model):
@@ -142,27 +181,51 @@ class Bench:
     def edit(self, sources: torch.Tensor, targets: list[str], option: Option, masks=None,
              sources_captions: list[str] | None = None) -> tuple[torch.Tensor, float]:
         """Edited images (N, 3, H, W) in [0, 1], and network passes per edit."""
-        g, ex = self.executor.Graph(), self.executor
+        g = self.executor.Graph()
         m = self.link(g, "RFTestModel", ("model", option.shift), lambda: self.shifted(option.shift))
         digest = hashlib.sha1(sources.contiguous().numpy().tobytes()).hexdigest()
         src = self.link(g, "RFTestLatent", ("latent", digest), lambda: {"samples": sources * 2 - 1})
+        if option.flowedit:
+            return self._finish(g, self._flowedit(g, m, src, targets, sources_captions, option), 0, sources)
         prompt = (self.link(g, "RFTestConditioning", ("source captions", digest),
                             lambda: self.captions(sources_captions)) if option.source_prompt else self.empty(g))
+        keep = any(option.levers.values())
         inputs = dict(steps=option.steps, gamma=option.gamma, seed=0, guidance=0.0, start_step=option.start_step,
-                      order=option.order)
+                      order=option.order, gamma_start=option.gamma_start, gamma_stop=option.gamma_stop,
+                      gamma_schedule=option.gamma_schedule, keep_trace=keep)
         inv = g.add("RFInvert", model=m, conditioning=prompt, latent=src, **inputs)
         inversion = (option.shift, digest, option.source_prompt, *inputs.values())
         ran = self._passes(g, g.out(inv))  # 0 when ComfyUI's cache (the last graph's outputs) served it
         self.inversion_passes[inversion] = ran or self.inversion_passes[inversion]
+        if keep:
+            self.trace_bytes = self._trace_bytes(g, inv) / sources.shape[0]
         extra = {} if masks is None else {"mask": g.mask(masks.float())}
         cfg = {} if option.cfg == 1.0 else {"negative": self.empty(g), "cfg": option.cfg}
         ed = g.add("RFControlledSampler", model=m, conditioning=g.cond(self.captions(targets)), inverted=g.out(inv),
                    reference=src, steps=option.steps, start_step=option.start_step, stop_step=option.stop_step,
-                   eta=option.eta, eta_schedule="constant", guidance=0.0, mode=option.mode, seed=0,
-                   order=option.order, **cfg, **extra)
-        name = g.capture(g.out(ed))
-        passes = self.inversion_passes[inversion] + self._passes(g, None)
-        images = ((ex.take(name)["samples"].float() + 1) / 2).clamp(0, 1)
+                   eta=option.eta, eta_schedule=option.eta_schedule, guidance=0.0, mode=option.mode, seed=0,
+                   order=option.order, **option.levers, **cfg, **extra)
+        return self._finish(g, ed, self.inversion_passes[inversion], sources)
+
+    def _flowedit(self, g, m, src, targets: list[str], sources_captions: list[str], option: Option) -> str:
+        """RFFlowEdit from the source captions to the targets; cfg with the empty prompt as negative."""
+        cfg = {"negative": self.empty(g), "source_cfg": option.source_cfg, "target_cfg": option.cfg}
+        return g.add("RFFlowEdit", model=m, source_conditioning=g.cond(self.captions(sources_captions)),
+                     target_conditioning=g.cond(self.captions(targets)), latent=src, steps=option.steps,
+                     n_max=option.n_max, n_min=option.n_min, n_avg=1, seed=0, source_guidance=0.0,
+                     target_guidance=0.0, **cfg)
+
+    def _trace_bytes(self, g, inv: str) -> float:
+        """The bytes of the trace RFInvert kept in its LATENT (served from ComfyUI's cache: no network pass)."""
+        name = g.capture(g.out(inv))
+        self._passes(g, None)
+        return float(self.executor.take(name)["rf_inversion"]["trace"].nbytes())
+
+    def _finish(self, g, node: str, inversion_passes: int, sources: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """Run the graph to `node`'s LATENT: its images in [0, 1] and network passes per edit."""
+        name = g.capture(g.out(node))
+        passes = inversion_passes + self._passes(g, None)
+        images = ((self.executor.take(name)["samples"].float() + 1) / 2).clamp(0, 1)
         self.total += passes
         return images, passes / sources.shape[0]
 
@@ -207,31 +270,41 @@ def scores(images: torch.Tensor, batch: list[edits.Edit]) -> dict[str, torch.Ten
 
 def run_option(bench: Bench, option: Option, batch: list[edits.Edit]) -> tuple[dict[str, torch.Tensor], float]:
     """Per-edit scores of one option on a batch of edits, and its network passes per edit."""
-    bench.total = 0
+    bench.total, bench.trace_bytes = 0, 0.0
     images = option_images(bench, option, batch)
     return scores(images, batch), bench.total / len(batch)
 
 
 def round_trip(bench: Bench, option: Option, batch: list[edits.Edit], cache: dict) -> float:
-    """Mean PSNR of the gamma = eta = 0 round trip (empty prompt both ways, cfg 1) with the option's solver."""
-    key = (option.steps, option.order, option.start_step, option.mode)
+    """Mean PSNR of the gamma = eta = 0 round trip (empty prompt both ways, cfg 1) with the option's solver (and
+    align, if on); for FlowEdit, the source caption both ways at its own settings."""
+    key = (option.steps, option.order, option.start_step, option.mode, option.align, option.flowedit, option.n_max,
+           option.n_min)
     if key not in cache:
         sources = torch.stack([world.render(e.source) for e in batch])
-        plain = dataclasses.replace(option, gamma=0.0, eta=0.0, cfg=1.0, stop_step=option.start_step + 1,
-                                    region_mask=False, rows=False)
-        images, _ = bench.edit(sources, [""] * len(batch), plain)
+        captions = [e.source_caption for e in batch]
+        if option.flowedit:
+            images, _ = bench.edit(sources, captions, option, sources_captions=captions)
+        else:
+            plain = dataclasses.replace(option, gamma=0.0, eta=0.0, cfg=1.0, stop_step=option.start_step + 1,
+                                        region_mask=False, rows=False, moving_reference=False, auto_mask=False,
+                                        gamma_start=0, gamma_stop=10000, gamma_schedule="constant",
+                                        eta_schedule="constant")
+            images, _ = bench.edit(sources, [""] * len(batch), plain)
         cache[key] = float(psnr(images, sources).mean())
     return cache[key]
 
 
-def summarise(per_edit: dict[str, torch.Tensor], batch: list[edits.Edit], nfe: float, rec: float) -> dict:
+def summarise(per_edit: dict[str, torch.Tensor], batch: list[edits.Edit], nfe: float, rec: float,
+              trace_bytes: float = 0.0) -> dict:
     """Mean metrics per edit kind and over all edits."""
     out = {}
     for kind in ("all", *edits.KINDS):
         idx = torch.tensor([i for i, e in enumerate(batch) if kind in ("all", e.kind)])
         if len(idx):
             out[kind] = {m: round(float(v[idx].mean()), 4) for m, v in per_edit.items()}
-            out[kind].update(rec_psnr=round(rec, 2), nfe=round(nfe, 2), n=len(idx))
+            out[kind].update(rec_psnr=round(rec, 2), nfe=round(nfe, 2), n=len(idx),
+                             trace_kib=round(trace_bytes / 1024, 1))
     return out
 
 
@@ -244,7 +317,8 @@ def evaluate(seed: int, n: int, names: list[str], options: dict | None = None, b
     for name in names:
         option = options[name]
         per_edit, nfe = run_option(bench, option, batch)
-        results[name] = summarise(per_edit, batch, nfe, round_trip(bench, option, batch, cache))
+        kept = bench.trace_bytes
+        results[name] = summarise(per_edit, batch, nfe, round_trip(bench, option, batch, cache), kept)
         progress(f"{name}: " + ", ".join(f"{m} {results[name]['all'][m]}" for m in METRICS))
     return results
 

@@ -4,9 +4,10 @@ from comfy_api.latest import ComfyExtension, io
 
 from .demo import NODES as DEMO_NODES
 from .edit_nodes import RFControlledSampler, RFInvert
+from .flowedit import RFFlowEdit
 from .sampler_nodes import NODES as SAMPLER_NODES
 
-NODE_LIST: list[type[io.ComfyNode]] = [RFInvert, RFControlledSampler, *SAMPLER_NODES, *DEMO_NODES]
+NODE_LIST: list[type[io.ComfyNode]] = [RFInvert, RFControlledSampler, *SAMPLER_NODES, RFFlowEdit, *DEMO_NODES]
 
 
 class RFInversionExtension(ComfyExtension):

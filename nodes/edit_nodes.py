@@ -87,6 +87,9 @@ class RFInvert(io.ComfyNode):
                 inputs.order(),
                 inputs.model_low_noise(for_edit=False),
                 inputs.boundary(),
+                *inputs.gamma_window(),
+                inputs.gamma_schedule(),
+                inputs.keep_trace(),
             ],
             outputs=[
                 io.Latent.Output(
@@ -97,22 +100,26 @@ class RFInvert(io.ComfyNode):
 
     @classmethod
     def execute(cls, model, conditioning, latent, steps, gamma, seed, guidance, start_step, sigmas=None,
-                order="euler", model_low_noise=None, boundary=inputs.WAN22_BOUNDARY_T2V) -> io.NodeOutput:
+                order="euler", model_low_noise=None, boundary=inputs.WAN22_BOUNDARY_T2V, gamma_start=0,
+                gamma_stop=inputs.MAX_STEPS, gamma_schedule="constant", keep_trace=False) -> io.NodeOutput:
         samples = comfy.sample.fix_empty_latent_channels(model, latent["samples"])
         runs = expert_runs(model, model_low_noise, "low_noise")
         grid = sampling_grid(model, steps, sigmas)
         plan = specs.inversion_plan([m for m, _ in runs], grid, latents.parts(samples), walk=False, gamma=gamma,
-                                    start_step=start_step, order=order)
+                                    start_step=start_step, order=order, gamma_start=gamma_start,
+                                    gamma_stop=gamma_stop, gamma_schedule=gamma_schedule)
         walk = rf_core.flip_sigmas(grid[int(start_step):])  # the plan's walk, as a tensor for guider.sample
+        trace = rf_core.InversionTrace(plan.sigmas) if keep_trace else None
         result, current = latent, samples
         for m, expert in runs:
             guider = guider_for(m, conditioning_with_guidance(m, conditioning, guidance))
             sampler = InvertSampler(seed=seed, expert=expert, boundary=boundary, batch_index=latent.get("batch_index"),
-                                    plan=plan)
+                                    plan=plan, trace=trace)
             result = run_guider(guider, sampler, walk, latent, current, seed)
             current = result["samples"]
         split = None if model_low_noise is None else float(boundary)
-        result[record.KEY] = record.make(grid, start_step, order, split, conditioning, seed)  # guidance adds no latents
+        kept = None if trace is None else trace.to(comfy.model_management.intermediate_device())
+        result[record.KEY] = record.make(grid, start_step, order, split, conditioning, seed, kept)  # guidance adds no latents
         return io.NodeOutput(result)
 
 
@@ -157,6 +164,7 @@ class RFControlledSampler(io.ComfyNode):
                 inputs.order(),
                 inputs.model_low_noise(for_edit=True),
                 inputs.boundary(),
+                *inputs.levers(),
             ],
             outputs=[io.Latent.Output(tooltip="The edited latent (VAE space): decode it with the model's VAE.")],
         )
@@ -164,7 +172,8 @@ class RFControlledSampler(io.ComfyNode):
     @classmethod
     def execute(cls, model, conditioning, inverted, reference, steps, start_step, stop_step, eta, eta_schedule,
                 guidance, mode, seed, mask=None, negative=None, cfg=1.0, sigmas=None, order="euler",
-                model_low_noise=None, boundary=inputs.WAN22_BOUNDARY_T2V) -> io.NodeOutput:
+                model_low_noise=None, boundary=inputs.WAN22_BOUNDARY_T2V, align=False, moving_reference=False,
+                auto_mask=False) -> io.NodeOutput:
         runs = expert_runs(model, model_low_noise, "high_noise")
         ref = comfy.sample.fix_empty_latent_channels(model, reference["samples"])
         check_wiring(inverted, reference)
@@ -175,15 +184,16 @@ class RFControlledSampler(io.ComfyNode):
             [m for m, _ in runs], grid, latents.parts(inverted["samples"]),
             latents.parts(ref), edit_masks, record.read(inverted), None if model_low_noise is None else float(boundary),
             start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule, mode=mode, order=order,
+            **specs.lever_settings(align, moving_reference, auto_mask),
         )
         cfg = check_cfg(cfg, negative)
         if ref.shape[0] != inverted["samples"].shape[0]:
             ref = latents.expand_batch(ref, inverted["samples"].shape[0])
-        current = inverted
+        current, shared = inverted, {}
         for m, expert in runs:
             neg = None if negative is None else conditioning_with_guidance(m, negative, guidance, "negative")
             guider = guider_for(m, conditioning_with_guidance(m, conditioning, guidance), neg, cfg)
-            sampler = EditSampler(current, seed=seed, expert=expert, boundary=boundary, spec=spec)
+            sampler = EditSampler(current, seed=seed, expert=expert, boundary=boundary, spec=spec, shared=shared)
             out = run_guider(guider, sampler, grid, reference, ref, record.model_seed(spec.info, seed))
             current = {**inverted, "samples": out["samples"]}  # the next expert starts here
         return io.NodeOutput(out)

@@ -69,8 +69,8 @@ def eta() -> io.Float.Input:
 def eta_schedule() -> io.Combo.Input:
     return io.Combo.Input(
         "eta_schedule", options=list(ETA_SCHEDULES), default="constant",
-        tooltip="How eta varies inside the window: constant, linear_decrease (to 0 across the window) or "
-        "power_decay (eta * (1 - k/L)^2).",
+        tooltip="How eta varies inside the window: constant, linear_decrease (to 0 across the window), power_decay "
+        "(eta * (1 - k/L)^2) or linear_increase (up to eta on the window's last step).",
     )
 
 
@@ -146,3 +146,56 @@ def expert() -> io.Combo.Input:
         tooltip="For a two-expert model run as two SamplerCustomAdvanced on the same sigmas: high_noise runs the steps "
         "from sigma >= boundary, low_noise the others, both every step.",
     )
+
+
+# --- beyond the paper: gamma's window and trend, the inversion's trace and the edit's levers (issue 17) --------
+
+
+def gamma_window() -> list:
+    return [
+        io.Int.Input(
+            "gamma_start", default=0, min=0, max=MAX_STEPS - 1, optional=True,
+            tooltip="First inversion step (counted from the image) on which gamma acts, 0 to steps - 1 (default 0).",
+        ),
+        io.Int.Input(
+            "gamma_stop", default=MAX_STEPS, min=1, max=MAX_STEPS, optional=True,
+            tooltip=f"gamma acts on the inversion steps [gamma_start, gamma_stop), 1 to {MAX_STEPS}. The default "
+            f"{MAX_STEPS}, or any value past the last step, means to the last step (the paper's).",
+        ),
+    ]
+
+
+def gamma_schedule() -> io.Combo.Input:
+    return io.Combo.Input(
+        "gamma_schedule", options=list(ETA_SCHEDULES), default="constant", optional=True,
+        tooltip="How gamma varies over its steps, as eta_schedule varies eta: constant (the paper's), "
+        "linear_decrease, power_decay or linear_increase.",
+    )
+
+
+def keep_trace() -> io.Boolean.Input:
+    return io.Boolean.Input(
+        "keep_trace", default=False, optional=True,
+        tooltip="Keep the inversion's path in the output LATENT, for the edit's align, moving_reference and "
+        "auto_mask. It costs 2 x steps + 1 latents of memory (57 MiB for a 1024 x 1024 Flux image at 28 steps).",
+    )
+
+
+def levers() -> list:
+    return [
+        io.Boolean.Input(
+            "align", default=False, optional=True,
+            tooltip="Retrace the inversion step by step, at no extra model calls: the same prompt at gamma 0 and eta 0 "
+            "then gives back the source exactly. Needs keep_trace on RFInvert, order euler and mode ode (default off).",
+        ),
+        io.Boolean.Input(
+            "moving_reference", default=False, optional=True,
+            tooltip="Pull towards the reference moved along with the edit instead of the fixed source, at no extra "
+            "model calls. Needs keep_trace on RFInvert and mode ode (default off).",
+        ),
+        io.Boolean.Input(
+            "auto_mask", default=False, optional=True,
+            tooltip="Edit only where the edit prompt and the inversion disagree, a mask the model draws at each step "
+            "at no extra model calls. Needs keep_trace on RFInvert and mode ode (default off).",
+        ),
+    ]

@@ -12,10 +12,12 @@ from ..rf_core import RFInputError
 KEY = "rf_inversion"
 
 
-def make(grid: torch.Tensor, start_step: int, order: str, boundary: float | None, conditioning, seed: int) -> dict:
-    """boundary: None for one model; seed: the one the model's conditioning saw (noise augmentation reads it)."""
+def make(grid: torch.Tensor, start_step: int, order: str, boundary: float | None, conditioning, seed: int,
+         trace=None) -> dict:
+    """boundary: None for one model; seed: the one the model's conditioning saw (noise augmentation reads it);
+    trace: the rf_core.InversionTrace kept for the edit's levers (keep_trace)."""
     return {"sigmas": grid.clone(), "start_step": int(start_step), "order": order, "boundary": boundary,
-            "reference_latents": reference_fingerprints(d for _, d in conditioning), "seed": int(seed)}
+            "reference_latents": reference_fingerprints(d for _, d in conditioning), "seed": int(seed), "trace": trace}
 
 
 def read(latent: dict) -> dict | None:

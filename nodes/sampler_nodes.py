@@ -6,6 +6,7 @@ from comfy_api.latest import io
 
 from ..rf_core import check_steps, flip_sigmas, inversion_sigmas
 from . import inputs
+from .specs import lever_settings
 from .samplers import EditSampler, InvertSampler, StochasticSampler
 from .schema import schema
 
@@ -21,13 +22,16 @@ class RFInvertSampler(io.ComfyNode):
             description="SAMPLER for SamplerCustomAdvanced that inverts latent_image with RF-Inversion's controlled "
             "forward ODE. Give it increasing sigmas (RFFlipSigmas or RFInversionSigmas) and DisableNoise.",
             inputs=[inputs.gamma(), inputs.inversion_seed(sampler_form=True), inputs.order(), inputs.expert(),
-                    inputs.boundary()],
+                    inputs.boundary(), *inputs.gamma_window(), inputs.gamma_schedule()],
             outputs=[io.Sampler.Output(tooltip="The inversion sampler, for SamplerCustomAdvanced.")],
         )
 
     @classmethod
-    def execute(cls, gamma, seed, order="euler", expert="both", boundary=inputs.WAN22_BOUNDARY_T2V) -> io.NodeOutput:
-        return io.NodeOutput(InvertSampler(gamma=gamma, seed=seed, order=order, expert=expert, boundary=boundary))
+    def execute(cls, gamma, seed, order="euler", expert="both", boundary=inputs.WAN22_BOUNDARY_T2V, gamma_start=0,
+                gamma_stop=inputs.MAX_STEPS, gamma_schedule="constant") -> io.NodeOutput:
+        return io.NodeOutput(InvertSampler(gamma=gamma, seed=seed, order=order, expert=expert, boundary=boundary,
+                                           gamma_start=gamma_start, gamma_stop=gamma_stop,
+                                           gamma_schedule=gamma_schedule))
 
 
 class RFControlledSamplerSampler(io.ComfyNode):
@@ -52,17 +56,20 @@ class RFControlledSamplerSampler(io.ComfyNode):
                 inputs.order(),
                 inputs.expert(),
                 inputs.boundary(),
+                *inputs.levers(),
             ],
             outputs=[io.Sampler.Output(tooltip="The controlled sampler, for SamplerCustomAdvanced.")],
         )
 
     @classmethod
     def execute(cls, inverted, start_step, stop_step, eta, eta_schedule, mode, seed, mask=None,
-                order="euler", expert="both", boundary=inputs.WAN22_BOUNDARY_T2V) -> io.NodeOutput:
+                order="euler", expert="both", boundary=inputs.WAN22_BOUNDARY_T2V, align=False,
+                moving_reference=False, auto_mask=False) -> io.NodeOutput:
         return io.NodeOutput(
             EditSampler(
                 inverted, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule,
                 mode=mode, seed=seed, mask=mask, order=order, expert=expert, boundary=boundary,
+                **lever_settings(align, moving_reference, auto_mask),
             )
         )
 

@@ -38,9 +38,11 @@ class InvertSampler(comfy.samplers.Sampler):
     """Eq. 8 up increasing sigmas to KSampler's noise for `seed` (the noise input is ignored)."""
 
     def __init__(self, gamma: float = 0.5, seed: int = 0, order: str = "euler", expert: str = "both",
-                 boundary: float = WAN22_BOUNDARY_T2V, batch_index=None, plan: rf_core.InversionPlan | None = None):
-        self.settings = dict(gamma=gamma, order=order)
+                 boundary: float = WAN22_BOUNDARY_T2V, batch_index=None, plan: rf_core.InversionPlan | None = None,
+                 trace: rf_core.InversionTrace | None = None, **gamma_trend):
+        self.settings = dict(gamma=gamma, order=order, **gamma_trend)  # gamma_start, gamma_stop, gamma_schedule
         self.seed, self.expert, self.boundary, self.batch_index, self.plan = int(seed), expert, boundary, batch_index, plan
+        self.trace = trace
 
     @torch.no_grad()
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
@@ -60,7 +62,7 @@ class InvertSampler(comfy.samplers.Sampler):
                 patches.pass_options(model_wrap, extra_args, "inversion", inversion=True) as extra, \
                 progress(callback, first, plan.steps, disable_pbar) as on_step:
             return rf_core.run_inversion(GuiderVelocity(model_wrap, extra), latent_image, y1, plan,
-                                         steps=(first, end), callback=on_step)
+                                         steps=(first, end), callback=on_step, trace=self.trace)
 
 
 class EditSampler(comfy.samplers.Sampler):
@@ -69,15 +71,16 @@ class EditSampler(comfy.samplers.Sampler):
     def __init__(self, inverted: dict, start_step: int = 0, stop_step: int = 7, eta: float = 0.9,
                  eta_schedule: str = "constant", mode: str = "ode", seed: int = 0, mask: torch.Tensor | None = None,
                  order: str = "euler", expert: str = "both", boundary: float = WAN22_BOUNDARY_T2V,
-                 spec: specs.EditSpec | None = None):
+                 spec: specs.EditSpec | None = None, shared: dict | None = None, **levers):
         if not isinstance(inverted, dict) or "samples" not in inverted:
             raise rf_core.RFInputError("inverted must be a LATENT (the output of RFInvert or of the inversion sampler).")
         self.inverted = inverted["samples"]
         self.masks = {"mask": mask, specs.INVERTED_NOISE_MASK: inverted.get("noise_mask")}
         self.info = record.read(inverted)
         self.settings = dict(start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule,
-                             mode=mode, order=order)
+                             mode=mode, order=order, **levers)  # align, reference, auto_mask
         self.seed, self.expert, self.boundary, self.spec = int(seed), expert, boundary, spec
+        self.shared = shared  # one edit's levers, shared by its experts' runs (RFControlledSampler)
 
     def _spec(self, model_wrap, sigmas, reference: list, denoise_mask) -> specs.EditSpec:
         """The SAMPLER form's spec; the reference's noise_mask arrives as denoise_mask."""
@@ -89,7 +92,17 @@ class EditSampler(comfy.samplers.Sampler):
         spec = specs.edit_spec([model_wrap.model_patcher], sigmas, latents.parts(self.inverted), reference,
                                edit_masks, self.info, boundary, "reference (latent_image)", **self.settings)
         specs.check_mask_not_read_as_timesteps(model_wrap, denoise_mask, "RFControlledSamplerSampler")
+        if spec.plan.reference == "moving" and self.expert != "both":
+            raise rf_core.RFInputError("moving_reference carries over from one expert's steps to the other's only in "
+                                       "RFControlledSampler (model_low_noise): use it there, or turn it off here.")
         return spec
+
+    def _levers(self, spec: specs.EditSpec, reference: torch.Tensor, mask: torch.Tensor | None) -> dict:
+        """The edit's levers, built by its first run and shared with the next expert's."""
+        store = {} if self.shared is None else self.shared
+        if "levers" not in store:
+            store["levers"] = rf_core.edit_levers(spec.plan, reference, spec.trace, mask)
+        return store["levers"]
 
     @torch.no_grad()
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
@@ -100,7 +113,7 @@ class EditSampler(comfy.samplers.Sampler):
         inverted = latents.pack([t.to(device=latent_image.device, dtype=torch.float32)
                                  for t in latents.parts(self.inverted)])
         x = model_wrap.inner_model.process_latent_in(inverted)
-        a, b = rf_core.expert_steps(plan.sigmas, self.boundary, self.expert)
+        a, b = rf_core.edit_expert_steps(plan, self.boundary, self.expert)
         first, end = max(a, plan.start_step), b
         if first >= end:  # the other expert's steps only
             return x
@@ -110,10 +123,12 @@ class EditSampler(comfy.samplers.Sampler):
         if plan.mode == "sde":
             noise_sampler = rf_core.step_noise(self.seed, x.shape, noise_scale(model_wrap.model_patcher))
         mask = masks.packed(spec.mask, latents.unpack(x, shapes), shapes)
+        levers = self._levers(spec, latent_image, None if mask is None else mask.to(x.device, torch.float32))
         with patches.pass_options(model_wrap, extra_args, "edit", inversion=False) as extra, \
                 progress(callback, first, plan.steps, disable_pbar) as on_step:
             return rf_core.run_edit(GuiderVelocity(model_wrap, extra), x, latent_image, plan, mask=mask,
-                                    noise=noise_sampler, steps=(first, end), callback=on_step)
+                                    noise=noise_sampler, steps=(first, end), callback=on_step, trace=spec.trace,
+                                    levers=levers)
 
 
 class StochasticSampler(comfy.samplers.Sampler):

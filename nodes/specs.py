@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass
 
 import torch
 
 from .. import rf_core
 from . import latents, masks, record
+from .inputs import MAX_STEPS
 from .models import check_flow_model, check_latent_layout, check_velocity_at_sigma0, predicts_x0, steps_limit_hint
 
 INVERTED_NOISE_MASK = "the inverted latent's noise_mask"  # names of upstream noise_masks in errors
@@ -20,6 +22,7 @@ class EditSpec:
     plan: rf_core.EditPlan
     mask: torch.Tensor | None  # (1 or B, 1, *spatial) of the latent's first part; 1 = edit
     info: dict | None  # the inversion record, if the inverted latent has one
+    trace: rf_core.InversionTrace | None = None  # the inversion's trace, where the plan's levers read it
 
 
 @contextlib.contextmanager
@@ -50,16 +53,27 @@ def check_source(patchers: list, name: str, tensors: list[torch.Tensor]) -> None
 
 
 def inversion_plan(patchers: list, sigmas: torch.Tensor, source: list[torch.Tensor], *, walk: bool,
-                   name: str = "latent", **settings) -> rf_core.InversionPlan:
-    """On the sampling grid, or with walk on the walk itself; patchers[0] takes the first step."""
+                   name: str = "latent", gamma_start: int = 0, gamma_stop: int = MAX_STEPS,
+                   **settings) -> rf_core.InversionPlan:
+    """On the sampling grid, or with walk on the walk itself; patchers[0] takes the first step. gamma_stop past
+    the walk's last step (the nodes' default) means to the last step."""
     check_source(patchers, name, source)
     check_velocity_at_sigma0(patchers[0])
     build = rf_core.walk_plan if walk else rf_core.inversion_plan
+    walk_steps = sigmas.numel() - 1 - (0 if walk else int(settings.get("start_step", 0)))
+    window = (int(gamma_start), min(int(gamma_stop), max(walk_steps, 1)))
     with comfy_terms(patchers[0], sigmas, walk):
-        return build(sigmas, x0_network=predicts_x0(patchers[0]), **settings)
+        return build(sigmas, x0_network=predicts_x0(patchers[0]), gamma_window=window, **settings)
 
 
-def edit_spec(patchers: list, sigmas: torch.Tensor, inverted: list[torch.Tensor], reference: list[torch.Tensor],
+def flowedit_plan(patchers: list, sigmas: torch.Tensor, source: list[torch.Tensor], **settings) -> rf_core.FlowEditPlan:
+    """FlowEdit's plan (settings as rf_core.flowedit_plan) for a source latent of the models' layout."""
+    check_source(patchers, "latent", source)
+    with comfy_terms(patchers[0], sigmas):
+        return rf_core.flowedit_plan(sigmas, **settings)
+
+
+def edit_spec(patchers: list, sigmas: torch.Tensor, inverted: list[torch.Tensor], references: list[torch.Tensor],
               edit_masks: dict, info: dict | None, boundary: float | None, reference_name: str = "reference",
               **settings) -> EditSpec:
     """settings as rf_core.edit_plan; boundary None for one model."""
@@ -69,13 +83,37 @@ def edit_spec(patchers: list, sigmas: torch.Tensor, inverted: list[torch.Tensor]
         plan = rf_core.edit_plan(sigmas, **settings)
     record.check_matches(info, sigmas, plan.start_step, plan.order, boundary)
     check_source(patchers, "inverted", inverted)
-    check_source(patchers, reference_name, reference)
-    if len(inverted) != len(reference):
-        raise rf_core.RFInputError(f"inverted has {len(inverted)} part(s) but {reference_name} {len(reference)} "
+    check_source(patchers, reference_name, references)
+    if len(inverted) != len(references):
+        raise rf_core.RFInputError(f"inverted has {len(inverted)} part(s) but {reference_name} {len(references)} "
                                    f"(LTX-2: video and audio): give {reference_name} the latent RFInvert inverted.")
-    for a, b in zip(inverted, reference):
+    for a, b in zip(inverted, references):
         rf_core.check_latent_pair("inverted", a, reference_name, b)
-    return EditSpec(plan, masks.edit_mask(edit_masks, inverted[0]), info)
+    return EditSpec(plan, masks.edit_mask(edit_masks, inverted[0]), info, edit_trace(plan, info))
+
+
+LEVERS = "align, moving_reference and auto_mask"
+
+
+def lever_settings(align: bool, moving_reference: bool, auto_mask: bool) -> dict:
+    """The edit nodes' lever inputs as rf_core.edit_plan takes them."""
+    return dict(align=bool(align), reference="moving" if moving_reference else "fixed", auto_mask=bool(auto_mask))
+
+
+def edit_trace(plan: rf_core.EditPlan, info: dict | None) -> rf_core.InversionTrace | None:
+    """The trace RFInvert kept (keep_trace), keyed by the edit's own sigmas, where the plan's levers need it."""
+    if not plan.needs_trace:
+        return None
+    trace = None if info is None else info.get("trace")
+    if trace is None:
+        raise rf_core.RFInputError(
+            f"{LEVERS} read the inversion's path, which this inverted latent does not carry: turn keep_trace on in "
+            "RFInvert and connect its output to inverted (RFInvertSampler cannot keep it), or turn them off.")
+    walk = tuple(plan.sigmas[plan.start_step:][::-1])
+    if not trace.complete() or len(trace.sigmas) != len(walk):
+        raise rf_core.RFInputError(f"the inverted latent's trace does not cover this edit's steps: invert with the "
+                                   f"same steps and start_step, keep_trace on, or turn {LEVERS} off.")
+    return dataclasses.replace(trace, sigmas=walk)  # record.check_matches has checked the grids agree (1e-6)
 
 
 def check_mask_not_read_as_timesteps(model_wrap, denoise_mask: torch.Tensor | None, sampler: str) -> None:

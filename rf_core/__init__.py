@@ -14,7 +14,7 @@ schedules, noise, checks: strengths, draws, rules.
 
 from . import levers
 from .checks import RFInputError, check_latent_pair, check_mask, check_steps
-from .flowedit import flowedit
+from .flowedit import FlowEditPlan, flowedit, flowedit_plan, run_flowedit
 from .ladder import SWEEPS, ladder_plans, run_ladder
 from .noise import NoiseSampler, seeded_noise, step_noise
 from .pipeline import (
@@ -23,6 +23,8 @@ from .pipeline import (
     EditPlan,
     InversionPlan,
     edit,
+    edit_expert_steps,
+    edit_levers,
     edit_plan,
     inversion_plan,
     inversion_sigmas,

@@ -16,9 +16,9 @@ from .checks import (
     check_unit_interval,
     check_window,
 )
-from . import levers
+from .levers import MovingReference, aligned, auto_mask
 from .noise import NoiseSampler
-from .schedules import ETA_SCHEDULES, gamma_schedule, window_values
+from .schedules import ETA_SCHEDULES, expert_steps, gamma_schedule, window_values
 from .schemes import ORDERS, Callback, Velocity, chained
 from .solvers import forward_walk, reverse_walk
 from .trace import InversionTrace
@@ -79,25 +79,26 @@ def inversion_sigmas(sigmas: torch.Tensor, start_step: int = 0) -> torch.Tensor:
 
 
 def inversion_plan(sigmas: torch.Tensor, *, gamma: float = 0.5, start_step: int = 0,
-                   gamma_window: Optional[tuple[int, int]] = None, order: str = "euler",
-                   x0_network: bool = False) -> InversionPlan:
-    """The inversion of the sampling grid up to sigma_{start_step}."""
+                   gamma_window: Optional[tuple[int, int]] = None, gamma_schedule: str = "constant",
+                   order: str = "euler", x0_network: bool = False) -> InversionPlan:
+    """The inversion of the sampling grid up to sigma_{start_step}; gamma on the walk's steps gamma_window (counted
+    from the image; default all), varied by gamma_schedule as eta_schedule varies eta."""
     grid = check_sigmas(sigmas, increasing=False)
     walk = grid[check_start_step(start_step, len(grid) - 1):][::-1]
-    return _inversion_plan(walk, gamma, gamma_window, order, x0_network)
+    return _inversion_plan(walk, gamma, gamma_window, order, x0_network, gamma_schedule)
 
 
-def walk_plan(walk: torch.Tensor, *, gamma: float = 0.5, order: str = "euler",
-              x0_network: bool = False) -> InversionPlan:
+def walk_plan(walk: torch.Tensor, *, gamma: float = 0.5, gamma_window: Optional[tuple[int, int]] = None,
+              gamma_schedule: str = "constant", order: str = "euler", x0_network: bool = False) -> InversionPlan:
     """The inversion on a walk given as it is (increasing sigmas)."""
-    return _inversion_plan(check_sigmas(walk, increasing=True), gamma, None, order, x0_network)
+    return _inversion_plan(check_sigmas(walk, increasing=True), gamma, gamma_window, order, x0_network, gamma_schedule)
 
 
-def _inversion_plan(walk: list, gamma, gamma_window, order, x0_network) -> InversionPlan:
+def _inversion_plan(walk: list, gamma, gamma_window, order, x0_network, kind="constant") -> InversionPlan:
     check_option("order", order, ORDERS)
     n = len(walk) - 1
     a, b = gamma_window if gamma_window is not None else (0, n)
-    return InversionPlan(tuple(walk), tuple(gamma_schedule(gamma, n, a, b)), order, bool(x0_network))
+    return InversionPlan(tuple(walk), tuple(gamma_schedule(gamma, n, a, b, kind)), order, bool(x0_network))
 
 
 def edit_plan(sigmas: torch.Tensor, *, eta: float = 0.9, start_step: int = 0, stop_step: int = 7,
@@ -138,6 +139,13 @@ def check_edit_window(start_step: int, stop_step: int, steps: int) -> tuple[int,
     return check_window("eta acts on [start_step, stop_step)", start_step, stop_step, steps, "start_step", "stop_step")
 
 
+def edit_expert_steps(plan: EditPlan, boundary: float, expert: str) -> tuple[int, int]:
+    """The edit's steps [a, b) an expert serves, by the sigma each step reads the model at: its start, or under
+    align its end, where the inversion read it (so each expert retraces its own inversion steps)."""
+    reads = plan.sigmas[1:] + (0.0,) if plan.align else plan.sigmas
+    return expert_steps(torch.tensor(reads, dtype=torch.float64), boundary, expert)
+
+
 def run_inversion(velocity: Velocity, y0: torch.Tensor, y1: torch.Tensor, plan: InversionPlan, *,
                   steps: Optional[Sequence[int]] = None, callback: Optional[Callback] = None,
                   trace: Optional[InversionTrace] = None) -> torch.Tensor:
@@ -152,23 +160,33 @@ def run_inversion(velocity: Velocity, y0: torch.Tensor, y1: torch.Tensor, plan: 
     return y
 
 
+def edit_levers(plan: EditPlan, y0: torch.Tensor, trace: Optional[InversionTrace],
+                mask: Optional[torch.Tensor] = None) -> dict:
+    """The plan's moving reference and auto mask on the inversion's trace, once per edit: a run in parts (two
+    experts) passes the same ones to each part, so the reference moves on from where the last part left it."""
+    lever = {}
+    if plan.reference == "moving":
+        ref = MovingReference(y0.detach().to(torch.float32), trace, mask, plan.align)
+        lever.update(reference=ref, on_step=ref.step)
+    if plan.auto_mask:
+        lever["eta_field"] = auto_mask(list(plan.etas), trace, list(plan.sigmas), mask, plan.align)
+    return lever
+
+
 def run_edit(velocity: Velocity, x: torch.Tensor, y0: torch.Tensor, plan: EditPlan, *,
              mask: Optional[torch.Tensor] = None, noise: Optional[NoiseSampler] = None,
              steps: Optional[Sequence[int]] = None, callback: Optional[Callback] = None,
-             trace: Optional[InversionTrace] = None) -> torch.Tensor:
-    """The plan's Eq. 15 / 17 from x, the state at the first of `steps`; its levers read the inversion's trace."""
+             trace: Optional[InversionTrace] = None, levers: Optional[dict] = None) -> torch.Tensor:
+    """The plan's Eq. 15 / 17 from x, the state at the first of `steps`; its levers read the inversion's trace
+    (levers: edit_levers' result, shared by the parts of one edit)."""
     steps = range(plan.start_step, plan.steps) if steps is None else range(*steps)
-    sigmas, lever = list(plan.sigmas), {}
-    if plan.align:
-        velocity = levers.aligned(velocity, trace)
     user = None if mask is None else mask.to(x.device, torch.float32)
-    if plan.reference == "moving":
-        ref = levers.MovingReference(y0.detach().to(x.device, torch.float32), trace, user)
-        lever.update(reference=ref, on_step=ref.step)
-    if plan.auto_mask:
-        lever["eta_field"] = levers.auto_mask(list(plan.etas), trace, sigmas, user)
-    return reverse_walk(velocity, x, y0, sigmas, plan.etas, plan.order, steps, mask,
-                        noise if plan.mode == "sde" else None, callback=callback, **lever)
+    if plan.align:
+        velocity = aligned(velocity, trace)
+    if levers is None:
+        levers = edit_levers(plan, y0.to(x.device), trace, user)
+    return reverse_walk(velocity, x, y0, list(plan.sigmas), plan.etas, plan.order, steps, mask,
+                        noise if plan.mode == "sde" else None, callback=callback, **levers)
 
 
 def invert(velocity: Velocity, y0: torch.Tensor, sigmas: torch.Tensor, y1: torch.Tensor, *,

@@ -8,13 +8,14 @@ import torch
 
 from .checks import RFInputError, check_option, check_unit_interval, check_window
 
-ETA_SCHEDULES = ("constant", "linear_decrease", "power_decay")
+ETA_SCHEDULES = ("constant", "linear_decrease", "power_decay", "linear_increase")  # also gamma's
 EXPERTS = ("both", "high_noise", "low_noise")
 
 
 def eta_schedule(eta: float, steps: int, start: int, stop: int, kind: str = "constant",
                  power: float = 2.0) -> list[float]:
-    """eta_i on [start, stop), k = i - start, L = stop - start: eta, eta (1 - k/L) or eta (1 - k/L)^power."""
+    """eta_i on [start, stop), k = i - start, L = stop - start: eta, eta (1 - k/L), eta (1 - k/L)^power or
+    eta (k + 1)/L."""
     eta = check_unit_interval("eta", eta)
     start, stop = check_window("eta step window", start, stop, steps)
     check_option("eta_schedule", kind, ETA_SCHEDULES)
@@ -28,16 +29,26 @@ def window_values(value: float, steps: int, start: int, stop: int, kind: str = "
     """eta_schedule's values, for checked arguments."""
     out = [0.0] * steps
     for i in range(start, stop):
-        frac = 1.0 - (i - start) / (stop - start)
-        out[i] = value if kind == "constant" else value * (frac if kind == "linear_decrease" else frac**power)
+        out[i] = value * _trend(kind, i - start, stop - start, power)
     return out
 
 
-def gamma_schedule(gamma: float, steps: int, start: int = 0, stop: int | None = None) -> list[float]:
-    """gamma_i for the inversion's steps i = 0..steps-1: gamma on [start, stop), 0 outside."""
+def _trend(kind: str, k: int, length: int, power: float) -> float:
+    """The share of the strength at step k of a window of `length` steps."""
+    frac = 1.0 - k / length
+    return {"constant": 1.0, "linear_decrease": frac, "power_decay": frac**power,
+            "linear_increase": (k + 1) / length}[kind]
+
+
+def gamma_schedule(gamma: float, steps: int, start: int = 0, stop: int | None = None,
+                   kind: str = "constant") -> list[float]:
+    """gamma_i for the inversion's steps i = 0..steps-1 (from the image): on [start, stop) by kind as eta's, 0
+    outside."""
     gamma = check_unit_interval("gamma", gamma)
-    start, stop = check_window("gamma step window", start, steps if stop is None else stop, steps)
-    return window_values(gamma, steps, start, stop)
+    start, stop = check_window("gamma acts on the inversion's steps [gamma_start, gamma_stop)", start,
+                               steps if stop is None else stop, steps, "gamma_start", "gamma_stop")
+    check_option("gamma_schedule", kind, ETA_SCHEDULES)
+    return window_values(gamma, steps, start, stop, kind)
 
 
 def flip_sigmas(sigmas: torch.Tensor) -> torch.Tensor:

@@ -31,5 +31,22 @@ class InversionTrace:
         """The walk step j that an edit step starting at `sigma` undoes (it goes from t_{j+1} = sigma down)."""
         return self.sigmas.index(sigma) - 1
 
+    def source_velocity(self, j: int, aligned: bool) -> torch.Tensor:
+        """Step j's velocity on the source path: the model's u_j, or under alignment the walk's own
+        (Z_{j+1} - Z_j) / (t_{j+1} - t_j) = u_j + c_j, its controller term included."""
+        if not aligned:
+            return self.velocities[j]
+        return (self.states[j + 1] - self.states[j]) / (self.sigmas[j + 1] - self.sigmas[j])
+
+    def complete(self) -> bool:
+        """Every step of the walk recorded, and its end state."""
+        n = len(self.sigmas) - 1
+        return len(self.velocities) == n and len(self.states) == n + 1
+
+    def to(self, device) -> "InversionTrace":
+        """The same trace with its latents on `device` (where the nodes keep it between the passes)."""
+        move = lambda ts: [t.to(device) for t in ts]  # noqa: E731
+        return InversionTrace(tuple(self.sigmas), move(self.states), move(self.velocities), list(self.reads))
+
     def nbytes(self) -> int:
         return sum(t.numel() * t.element_size() for t in (*self.states, *self.velocities))

@@ -33,6 +33,9 @@ CHECKS = {
     "test_gamma_one_lands_on_the_noise_the_model_samples_from": ("gamma_one", "gamma 1"),
     "test_cfg_with_a_negative_prompt": ("cfg", "cfg"),
     "test_guidance_input_leaves_models_without_an_embedding_alone": ("guidance_ignored", "guidance ignored"),
+    "test_aligned_round_trip_returns_the_source": ("align", "align exact"),
+    "test_levers_keep_eta_one_and_the_mask": ("levers", "levers keep eta 1 and mask"),
+    "test_flowedit_keeps_the_source_with_its_prompt_and_edits_with_another": ("flowedit", "FlowEdit"),
     "test_wan22_a14b_switches_experts_at_the_boundary": ("experts", "two experts"),
     "test_non_rectified_flow_family_is_refused_by_name": ("refused", "refused by name"),
 }
@@ -51,8 +54,11 @@ source), **mask** (keeps the outside, per frame for video), **noise_mask** (SetL
 edits as the mask input does), **format** (finite, the latent's shape, dtype and keys), **gamma 1** (lands on
 the noise the model samples from, its noise_scale included), **cfg** (cfg 3 with a negative prompt, for
 true-CFG families), **guidance ignored** (the guidance input leaves models without a guidance embedding alone),
-**two experts** (each step on the expert of its sigma), **refused by name** (a family the pack cannot run says
-so, naming the model and why).
+**align exact** (with `align`, the same prompt both ways and eta 0, the round trip returns the source to float
+precision at gamma 0 and 0.5), **levers keep eta 1 and mask** (with align, moving_reference and auto_mask on, eta 1 still
+returns the source and a mask still keeps the outside), **FlowEdit** (the source prompt both ways keeps the source,
+another edits, at 2 n_avg (n_max - n_min) + n_min evaluations), **two experts** (each step on the expert of its
+sigma), **refused by name** (a family the pack cannot run says so, naming the model and why).
 """
 
 

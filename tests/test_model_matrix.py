@@ -19,8 +19,8 @@ import pytest
 import torch
 
 import comfy_harness
-from family_runs import (as_mask, invert_only, mean_abs, model_inputs, recording_clone, region, run_pair, tensors,
-                          video_part)
+from family_runs import (as_mask, invert_only, mean_abs, model_inputs, recording_clone, region, run_flowedit, run_pair,
+                          tensors, video_part)
 from matrix_record import Record, SummaryLines, family_params, presence_lines, uncovered_configs
 from builders import add_edit_sampler, add_invert_sampler, advanced, invert_then_edit, run_ok, scheduler
 from core_reference import model_grid
@@ -247,6 +247,78 @@ def test_guidance_input_leaves_models_without_an_embedding_alone(family, model, 
         # not exactly 0: HiDream-O1 caches its prefix K/V across calls (float noise ~1e-8)
         assert diff < 1e-6, (f"{family.name} has no guidance embedding, yet the guidance input changed the edit "
                              f"(mean diff {diff:.2e})")
+
+
+# (i) beyond the paper (issue 17) -------------------------------------------------------------------------------
+
+
+def max_abs(a, b) -> float:
+    return max((x.float() - y.float()).abs().max().item() for x, y in zip(tensors(a), tensors(b)))
+
+
+def test_aligned_round_trip_returns_the_source(family, model, runner, record):
+    """align (keep_trace on RFInvert), the same prompt both ways and eta 0: the edit retraces the inversion step
+    by step and lands on the source to float precision, at gamma 0 and at the paper's 0.5, where the plain Euler
+    round trip is off by its discretisation error."""
+    with record.check(family, "align") as numbers:
+        latent = latent_of(family, 20)
+        cond = family.conditioning(0, samples_of(latent))
+        scale = max(t.float().abs().max().item() for t in tensors(latent["samples"]))
+        for gamma in (0.0, 0.5):
+            errors = {}
+            for align in (False, True):
+                _, edited = run_pair(runner, model, family, latent, dict(steps=STEPS, gamma=gamma, guidance=0.0,
+                                                                         keep_trace=True),
+                                     dict(steps=STEPS, stop_step=1, eta=0.0, guidance=0.0, align=align),
+                                     src_cond=cond, edit_cond=cond)
+                errors["aligned" if align else "plain"] = max_abs(edited["samples"], latent["samples"])
+            numbers[f"gamma {gamma}: max_abs_error"] = errors
+            assert errors["aligned"] <= 1e-5 * max(scale, 1.0), (f"{family.name}: the aligned round trip at gamma "
+                                                                 f"{gamma} is off the source: {errors}")
+        assert numbers["gamma 0.0: max_abs_error"]["plain"] > 100 * numbers["gamma 0.0: max_abs_error"]["aligned"]
+
+
+def test_levers_keep_eta_one_and_the_mask(family, model, runner, record):
+    """With every lever on (align, moving_reference, auto_mask), eta 1 on every step still returns the reference
+    (align and auto_mask; the moving reference is, by design, the source moved with the edit), and a mask still
+    keeps the outside exactly while the inside is edited."""
+    with record.check(family, "levers") as numbers:
+        latent = latent_of(family, 21)
+        samples = samples_of(latent)
+        inv = dict(steps=STEPS, keep_trace=True)
+        _, held = run_pair(runner, model, family, latent, inv,
+                           dict(steps=STEPS, stop_step=STEPS, eta=1.0, align=True, auto_mask=True))
+        numbers["eta_one_max_abs_diff"] = max_abs(held["samples"], latent["samples"])
+        assert numbers["eta_one_max_abs_diff"] < 1e-5, f"{family.name}: eta 1 left the reference"
+        r = region(samples)
+        _, edited = run_pair(runner, model, family, latent, inv,
+                             dict(EDIT, align=True, moving_reference=True, auto_mask=True), mask=as_mask(r))
+        diff = (samples_of(edited) - samples).abs()
+        r = r[None, None].expand_as(diff)
+        outside, inside = diff[r == 0].max().item(), diff[r == 1].mean().item()
+        numbers.update(outside_max_abs_diff=outside, inside_mean_abs_diff=inside)
+        assert outside < 1e-5 and inside > 1e-3, (f"{family.name}: the mask with every lever on kept the outside "
+                                                  f"to {outside:.2e} and edited the inside by {inside:.2e}")
+
+
+def test_flowedit_keeps_the_source_with_its_prompt_and_edits_with_another(family, model, runner, record):
+    """FlowEdit beside RF-Inversion on the same model: the source prompt both ways adds nothing (n_min 0), another
+    prompt edits, keeping the latent's format, at 2 n_avg (n_max - n_min) + n_min model evaluations."""
+    with record.check(family, "flowedit") as numbers:
+        latent = latent_of(family, 22)
+        same = dict(steps=STEPS, n_max=3, n_min=0, source_guidance=3.5, target_guidance=3.5)
+        kept = run_flowedit(runner, model, family, latent, same_prompt=True, **same)
+        log: list = []
+        edited = run_flowedit(runner, recording_clone(model, log, "m"), family, latent, steps=STEPS, n_max=3,
+                              n_min=1, n_avg=2)
+        numbers.update(same_prompt_max_abs_diff=max_abs(kept["samples"], latent["samples"]),
+                       edit_mean_abs_diff=mean_abs(samples_of(edited), samples_of(latent)), evaluations=len(log))
+        assert numbers["same_prompt_max_abs_diff"] < 1e-4, f"{family.name}: the source prompt moved the source"
+        assert numbers["edit_mean_abs_diff"] > 1e-3, f"{family.name}: another prompt did not edit"
+        assert len(log) == 2 * 2 * (3 - 1) + 1, f"{family.name}: {len(log)} evaluations, not 2 n_avg (n_max - n_min) + n_min"
+        for got, want in zip(tensors(edited["samples"]), tensors(latent["samples"])):
+            assert got.shape == want.shape and got.dtype == want.dtype and torch.isfinite(got).all()
+        assert all(edited.get(k) == v for k, v in latent.items() if k != "samples")
 
 
 # (f) ---------------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ MUST_FIND = {
     "RFControlledSamplerSampler": ["controlled sampler", "image edit"],
     "RFFlipSigmas": ["flip sigmas"],
     "RFInversionSigmas": ["inversion sigmas"],
+    "RFFlowEdit": ["flowedit", "flow edit", "inversion-free edit"],
     "RFDemoSceneModel": ["demo", "no download", "scene model"],
     "RFDemoCaption": ["demo", "caption", "text encode"],
     "RFDemoScene": ["demo", "render", "load scene"],

@@ -10,6 +10,7 @@ import builders
 
 pytestmark = pytest.mark.comfyui
 
+LEVERS = {"align": ("BOOLEAN", False), "moving_reference": ("BOOLEAN", False), "auto_mask": ("BOOLEAN", False)}
 # id -> ordered {input: (type, default or None)}; optional inputs after the "|" marker
 CONTRACT = {
     "RFInvert": {
@@ -19,7 +20,8 @@ CONTRACT = {
             "start_step": ("INT", 0),
         },
         "optional": {"sigmas": ("SIGMAS", None), "order": ("COMBO", "euler"), "model_low_noise": ("MODEL", None),
-                     "boundary": ("FLOAT", 0.875)},
+                     "boundary": ("FLOAT", 0.875), "gamma_start": ("INT", 0), "gamma_stop": ("INT", 10000),
+                     "gamma_schedule": ("COMBO", "constant"), "keep_trace": ("BOOLEAN", False)},
         "output": ["LATENT"],
     },
     "RFControlledSampler": {
@@ -32,14 +34,15 @@ CONTRACT = {
         "optional": {
             "mask": ("MASK", None), "negative": ("CONDITIONING", None), "cfg": ("FLOAT", 1.0),
             "sigmas": ("SIGMAS", None), "order": ("COMBO", "euler"), "model_low_noise": ("MODEL", None),
-            "boundary": ("FLOAT", 0.875),
+            "boundary": ("FLOAT", 0.875), **LEVERS,
         },
         "output": ["LATENT"],
     },
     "StochasticFluxSampler": {"required": {"noise_scale": ("FLOAT", 1.0)}, "optional": {}, "output": ["SAMPLER"]},
     "RFInvertSampler": {
         "required": {"gamma": ("FLOAT", 0.5), "seed": ("INT", 0)},
-        "optional": {"order": ("COMBO", "euler"), "expert": ("COMBO", "both"), "boundary": ("FLOAT", 0.875)},
+        "optional": {"order": ("COMBO", "euler"), "expert": ("COMBO", "both"), "boundary": ("FLOAT", 0.875),
+                     "gamma_start": ("INT", 0), "gamma_stop": ("INT", 10000), "gamma_schedule": ("COMBO", "constant")},
         "output": ["SAMPLER"],
     },
     "RFControlledSamplerSampler": {
@@ -48,12 +51,23 @@ CONTRACT = {
             "eta_schedule": ("COMBO", "constant"), "mode": ("COMBO", "ode"), "seed": ("INT", 0),
         },
         "optional": {"mask": ("MASK", None), "order": ("COMBO", "euler"), "expert": ("COMBO", "both"),
-                     "boundary": ("FLOAT", 0.875)},
+                     "boundary": ("FLOAT", 0.875), **LEVERS},
         "output": ["SAMPLER"],
     },
     "RFFlipSigmas": {"required": {"sigmas": ("SIGMAS", None)}, "optional": {}, "output": ["SIGMAS"]},
     "RFInversionSigmas": {
         "required": {"sigmas": ("SIGMAS", None), "start_step": ("INT", 0)}, "optional": {}, "output": ["SIGMAS"],
+    },
+    "RFFlowEdit": {
+        "required": {
+            "model": ("MODEL", None), "source_conditioning": ("CONDITIONING", None),
+            "target_conditioning": ("CONDITIONING", None), "latent": ("LATENT", None), "steps": ("INT", 28),
+            "n_max": ("INT", 24), "n_min": ("INT", 0), "n_avg": ("INT", 1), "seed": ("INT", 0),
+            "source_guidance": ("FLOAT", 1.5), "target_guidance": ("FLOAT", 5.5),
+        },
+        "optional": {"negative": ("CONDITIONING", None), "source_cfg": ("FLOAT", 1.0), "target_cfg": ("FLOAT", 1.0),
+                     "sigmas": ("SIGMAS", None)},
+        "output": ["LATENT"],
     },
 }
 DEMO_CAPTION = "a red solid circle at left on a plain white background"
@@ -70,7 +84,8 @@ CATEGORIES = {**dict.fromkeys(CONTRACT, "sampling/rf_inversion"),
 CONTRACT.update(DEMO_CONTRACT)
 
 COMBOS = {
-    "eta_schedule": ["constant", "linear_decrease", "power_decay"],
+    "eta_schedule": ["constant", "linear_decrease", "power_decay", "linear_increase"],
+    "gamma_schedule": ["constant", "linear_decrease", "power_decay", "linear_increase"],
     "mode": ["ode", "sde"],
     "order": ["euler", "midpoint", "fireflow"],
     "expert": ["both", "high_noise", "low_noise"],

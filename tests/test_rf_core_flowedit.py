@@ -38,6 +38,7 @@ def test_another_prompt_edits_towards_its_class_and_counts_evaluations():
     out = rf.flowedit(src, tar, x, flux_sigmas(20), n_min=2, n_max=16, noises=draws(4, x.shape, 2))
     assert (class_log_odds(gm, x, CLASS_A, CLASS_B) < 0).all() and (class_log_odds(gm, out, CLASS_A, CLASS_B) > 0).all()
     assert src.n == 2 * (16 - 2) and tar.n == 2 * (16 - 2) + 2  # 2 n_avg (n_max - n_min) + n_min in all
+    assert rf.flowedit_plan(flux_sigmas(20), n_min=2, n_max=16, n_avg=2).evaluations == src.n + tar.n
 
 
 def test_flowedit_refuses_windows_that_do_not_fit():

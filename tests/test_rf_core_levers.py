@@ -123,3 +123,41 @@ def test_the_trace_costs_two_latents_per_step_and_one(gm, y0):
     _, trace = inverted(gm.field(), y0, steps=6)
     assert len(trace.states) == 7 and len(trace.velocities) == 6
     assert trace.nbytes() == 13 * y0.numel() * 4
+
+
+def test_aligned_levers_compare_the_models_velocity_not_the_inversions_controller(gm, y0):
+    """With alignment the edit's velocity carries the inversion's controller term c_j (gamma > 0); the levers must
+    compare it with the inversion's velocity plus that term, so on the source path with the source prompt the
+    reference stays put and the prompts agree everywhere (no auto mask), as they do at gamma 0."""
+    z, trace = inverted(gm.field(), y0, gamma=0.5)
+    grid = list(trace.sigmas)[::-1]
+    v = rf.levers.aligned(gm.field(), trace)(z, grid[0])
+    ref = rf.levers.MovingReference(y0, trace, aligned=True)
+    ref.step({"i": 0, "v": v, "sigma": grid[0], "sigma_next": grid[1]})
+    assert (ref(1) - y0).abs().max().item() < 1e-5
+    eta_field = rf.levers.auto_mask([0.5] * 10, trace, grid, None, aligned=True)
+    assert (1.0 - eta_field(0, v)).abs().max().item() < 1e-3
+
+
+def test_the_auto_mask_counts_rounding_differences_as_agreement():
+    """Per-image min-max would stretch float rounding into a full [0, 1] mask: differences below 1e-4 of the
+    velocity's mean magnitude are agreement."""
+    u = torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(1))
+    v = u + 1e-7 * torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(2))
+    assert rf.levers.disagreement(v, u).max().item() < 1e-2
+    w = u.clone()
+    w[:, :, 0, 0] += 1.0
+    assert rf.levers.disagreement(w, u)[:, 0, 0, 0].min().item() == 1.0
+
+
+@pytest.mark.parametrize("lever", [dict(reference="moving"), dict(reference="moving", auto_mask=True),
+                                   dict(align=True, reference="moving")])
+def test_an_edit_in_two_parts_sharing_its_levers_equals_one_run(gm, y0, lever):
+    """A two-expert model runs the edit in two parts: the moving reference must carry over from the first part."""
+    z, trace = inverted(gm.field(), y0)
+    plan = rf.edit_plan(flux_sigmas(10), eta=0.7, stop_step=6, **lever)
+    whole = rf.run_edit(gm.field([1]), z, y0, plan, trace=trace)
+    levers = rf.edit_levers(plan, y0, trace)
+    first = rf.run_edit(gm.field([1]), z, y0, plan, steps=(0, 3), trace=trace, levers=levers)
+    parts = rf.run_edit(gm.field([1]), first, y0, plan, steps=(3, 10), trace=trace, levers=levers)
+    assert torch.equal(parts, whole)

@@ -94,3 +94,19 @@ def test_inversion_sigmas_are_the_sampling_grid_tail(start):
     inv = rf.inversion_sigmas(s, start)
     assert torch.equal(inv, torch.flip(s[start:], (0,)))
     assert inv[0].item() == 0.0 and inv[-1].item() == s[start].item()
+
+
+def test_linear_increase_mirrors_linear_decrease():
+    """The increasing trend the peers offer: eta (k + 1) / L, reaching eta on the window's last step."""
+    up = rf.eta_schedule(0.8, 10, 2, 6, "linear_increase")
+    down = rf.eta_schedule(0.8, 10, 2, 6, "linear_decrease")
+    assert up[2:6] == pytest.approx(down[2:6][::-1], abs=1e-12) and up[5] == 0.8
+    assert up[:2] + up[6:] == [0.0] * 6
+
+
+@pytest.mark.parametrize("kind", rf.ETA_SCHEDULES)
+def test_gamma_takes_a_window_and_a_schedule_as_eta_does(kind):
+    plan = rf.inversion_plan(flux_sigmas(8), gamma=0.6, gamma_window=(1, 5), gamma_schedule=kind)
+    assert plan.gammas == tuple(rf.eta_schedule(0.6, 8, 1, 5, kind))
+    with pytest.raises(rf.RFInputError, match="gamma_schedule must be one of"):
+        rf.inversion_plan(flux_sigmas(8), gamma_schedule="rising")

@@ -124,6 +124,19 @@ def noise_masked(g: Graph, latent, mask) -> list:
     return g.out(g.add("SetLatentNoiseMask", samples=latent_link(g, latent), mask=_link(g, "mask", mask)))
 
 
+# --- FlowEdit (nodes/flowedit.py) ----------------------------------------------------------------------------
+
+FLOWEDIT = {"steps": 28, "n_max": 24, "n_min": 0, "n_avg": 1, "seed": 0, "source_guidance": 1.5,
+            "target_guidance": 5.5}  # RFFlowEdit's required widget values, its defaults
+
+
+def add_flowedit(g: Graph, model, source_cond, target_cond, latent, steps=None, **over) -> str:
+    """RFFlowEdit on FLOWEDIT, steps and over replacing values (negative, sigmas: objects or links); its node id."""
+    values = {**FLOWEDIT, **({} if steps is None else {"steps": steps}), **over}
+    return g.add("RFFlowEdit", model=_link(g, "model", model), source_conditioning=_link(g, "cond", source_cond),
+                 target_conditioning=_link(g, "cond", target_cond), latent=latent_link(g, latent), **_inputs(g, values))
+
+
 # --- the SAMPLER forms ---------------------------------------------------------------------------------------
 
 

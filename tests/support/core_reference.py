@@ -51,22 +51,25 @@ def model_grid(model, steps: int) -> torch.Tensor:
     return comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "simple", steps).cpu()
 
 
-def core_invert(pack, model, cond, source, steps, *, gamma, seed, start_step=0, guidance=0.0, order="euler"):
+def core_invert(pack, model, cond, source, steps, *, gamma, seed, start_step=0, guidance=0.0, order="euler",
+                **more):
+    """more: rf_core.invert's other settings (trace, gamma_window, gamma_schedule)."""
     import rf_core
 
     grid = model_grid(model, steps)
 
     def fn(velocity, y0, inner):
         y1 = rf_core.seeded_noise(seed, y0.shape).to(y0.device)
-        return rf_core.invert(velocity, y0, grid, y1, gamma=gamma, start_step=start_step, order=order)
+        return rf_core.invert(velocity, y0, grid, y1, gamma=gamma, start_step=start_step, order=order, **more)
 
     return run_core(pack, model, cond, source, fn, grid, guidance)
 
 
 def core_edit(pack, model, cond, inverted, reference, steps, *, eta, start_step, stop_step, guidance,
-              eta_schedule="constant", mode="ode", seed=0, mask=None, order="euler", record=None, noise_scale=1.0):
+              eta_schedule="constant", mode="ode", seed=0, mask=None, order="euler", record=None, noise_scale=1.0,
+              levers=None):
     """rf_core.edit from the VAE-space inverted latent; record (a list) receives rf_core's callback dicts;
-    noise_scale multiplies the SDE noise."""
+    noise_scale multiplies the SDE noise; levers: rf_core.edit's trace, align, reference and auto_mask."""
     import rf_core
 
     grid = model_grid(model, steps)
@@ -76,6 +79,7 @@ def core_edit(pack, model, cond, inverted, reference, steps, *, eta, start_step,
         noise = rf_core.step_noise(seed, x.shape, scale=noise_scale) if mode == "sde" else None
         cb = None if record is None else (lambda d: record.append({k: v for k, v in d.items()}))
         return rf_core.edit(velocity, x, y0, grid, eta=eta, start_step=start_step, stop_step=stop_step,
-                            eta_schedule=eta_schedule, mode=mode, mask=mask, noise_sampler=noise, order=order, callback=cb)
+                            eta_schedule=eta_schedule, mode=mode, mask=mask, noise_sampler=noise, order=order, callback=cb,
+                            **(levers or {}))
 
     return run_core(pack, model, cond, reference, fn, grid, guidance)

@@ -73,6 +73,18 @@ def run_pair(runner, model, spec, latent: dict, inv: dict, ed: dict, *, src_cond
     return inverted, edited
 
 
+def run_flowedit(runner, model, spec, latent: dict, *, same_prompt: bool = False, **over) -> dict:
+    """builders.add_flowedit on a family's model with its conditioning (source seed 0, target seed 5, or the source's
+    both ways); its LATENT, or AssertionError with the executor's error."""
+    samples = video_part(latent["samples"])
+    source = spec.conditioning(0, samples)
+    target = source if same_prompt else spec.conditioning(5, samples)
+    g = Graph()
+    (out,) = builders.run_ok(runner, g, builders.add_flowedit(g, model, source, target, g.latent(**latent), **over),
+                             label=spec.name)
+    return out
+
+
 def invert_only(runner, model, spec, latent: dict, steps: int = 4):
     """Just RFInvert; returns the executor's Run (for refusals)."""
     g = Graph()
