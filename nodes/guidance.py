@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import torch
@@ -32,6 +33,10 @@ def conditioning_with_guidance(model_patcher, conditioning, guidance: float, nam
     if not math.isfinite(guidance):
         raise RFInputError(f"guidance must be a finite number, got {guidance}: set guidance to a value from 0 to 100.")
     if not has_guidance_embedding(model_patcher):
+        return conditioning
+    if any("guidance" in extra and extra["guidance"] is None for _, extra in conditioning):
+        logging.info("RF-Inversion: the %s's guidance is off (FluxDisableGuidance upstream): the guidance input (%s) "
+                     "is not written.", name, guidance)
         return conditioning
     for _, extra in conditioning:
         upstream = extra.get("guidance")

@@ -8,6 +8,7 @@ import comfy.model_base
 import comfy.model_sampling
 
 from ..rf_core import RFInputError
+from .patches import node_of
 
 _NOT_A_FLOW = {  # why, by prediction type
     "EPS": "an epsilon model",
@@ -33,8 +34,14 @@ def check_flow_model(patcher) -> None:
     kind = prediction_type(sampling)
     img_to_img = getattr(comfy.model_sampling, "IMG_TO_IMG_FLOW", None)
     if not isinstance(sampling, comfy.model_sampling.CONST) or (img_to_img and isinstance(sampling, img_to_img)):
+        why = _NOT_A_FLOW.get(kind, f"a {kind} model")
+        setter = node_of(type(sampling))  # a ModelSampling* node's class, made in its patch
+        if "<locals>" in type(sampling).__qualname__ and setter.startswith("ModelSampling"):
+            raise RFInputError(f"RF-Inversion needs a rectified-flow model, but {setter} makes "
+                               f"{name} sample by {kind} ({why}): remove it, or use ModelSamplingFlux, "
+                               "ModelSamplingSD3 or ModelSamplingAuraFlow.")
         raise RFInputError(f"RF-Inversion needs a rectified-flow model (Flux, SD3, Qwen-Image, Wan, ...), but {name} "
-                           f"samples by {kind}: {_NOT_A_FLOW.get(kind, f'a {kind} model')}. Load a flow model.")
+                           f"samples by {kind}: {why}. Load a flow model.")
     latent_format = patcher.get_model_object("latent_format")
     format_name = type(latent_format).__name__
     if format_name in OBJECT_LATENT_FORMATS:

@@ -10,7 +10,7 @@ import comfy.samplers
 from tqdm.auto import tqdm
 
 from .. import rf_core
-from . import latents, masks, record, specs
+from . import latents, masks, patches, record, specs
 from .inputs import MAX_SEED, WAN22_BOUNDARY_T2V
 from .models import noise_scale
 from .velocity import GuiderVelocity
@@ -57,8 +57,11 @@ class InvertSampler(comfy.samplers.Sampler):
         noise_parts = latents.seed_noise(self.seed, shapes or [latent_image.shape], self.batch_index,
                                          noise_scale(patcher))
         y1 = latents.pack(noise_parts).to(latent_image.device)
-        with specs.comfy_terms(patcher, sigmas), progress(callback, first, plan.steps, disable_pbar) as on_step:
-            return rf_core.run_inversion(GuiderVelocity(model_wrap, extra_args), latent_image, y1, plan,
+        patches.check_inversion_hooks(getattr(model_wrap, "conds", None) or {})
+        with specs.comfy_terms(patcher, sigmas), \
+                patches.pass_options(model_wrap, extra_args, "inversion", inversion=True) as extra, \
+                progress(callback, first, plan.steps, disable_pbar) as on_step:
+            return rf_core.run_inversion(GuiderVelocity(model_wrap, extra), latent_image, y1, plan,
                                          steps=(first, end), callback=on_step, trace=self.trace)
 
 
@@ -129,8 +132,9 @@ class EditSampler(comfy.samplers.Sampler):
         if plan.mode == "sde":
             noise_sampler = rf_core.step_noise(self.seed, (batch, *x.shape[1:]), noise_scale(model_wrap.model_patcher))
         mask = masks.packed(spec.mask, latents.unpack(x[:batch], shapes), shapes)
-        with progress(callback, first, plan.steps, disable_pbar) as on_step:
-            return self.walk(GuiderVelocity(model_wrap, extra_args), x, latent_image[:batch], spec, mask=mask,
+        with patches.pass_options(model_wrap, extra_args, "edit", inversion=False) as extra, \
+                progress(callback, first, plan.steps, disable_pbar) as on_step:
+            return self.walk(GuiderVelocity(model_wrap, extra), x, latent_image[:batch], spec, mask=mask,
                              noise=noise_sampler, steps=(first, end), callback=on_step)
 
 

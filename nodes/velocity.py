@@ -10,6 +10,7 @@ import comfy.patcher_extension
 import comfy.utils
 
 from ..rf_core import RFInputError
+from . import patches
 
 _SIGMA0_WRAPPER_KEY = "rf_inversion_velocity_at_sigma0"
 
@@ -40,7 +41,9 @@ class GuiderVelocity:
         self.extra_args = extra_args
 
     def _model_options_sigma0(self) -> dict:
+        """The pass's model_options with the sigma = 0 wrapper and without the CFG-stage functions (said)."""
         options = comfy.model_patcher.create_model_options_clone(self.extra_args.get("model_options", {}))
+        patches.say([(n, patches.AT_SIGMA0) for n in patches.drop_cfg_functions(options)], "step from sigma = 0")
         comfy.patcher_extension.add_wrapper_with_key(
             comfy.patcher_extension.WrappersMP.APPLY_MODEL, _SIGMA0_WRAPPER_KEY, _velocity_output_at_sigma0,
             options, is_model_options=True,

@@ -62,28 +62,28 @@ sigma), **refused by name** (a family the pack cannot run says so, naming the mo
 """
 
 
-def load_runs(paths) -> dict[str, dict]:
-    """version -> the matrix record of a full run; a run of a selection (-k, a test id) is refused."""
+def load_runs(paths, record: str = "model_matrix", test: str = "tests/test_model_matrix.py") -> dict[str, dict]:
+    """version -> the record of a full run of `test`; a run of a selection (-k, a test id) is refused."""
     runs = {}
     for path in paths:
         data = json.loads(Path(path).read_text())
         args = [str(a) for a in data.get("pytest_args", [])]
         if any(a in ("-k", "--deselect", "--lf", "--last-failed") or "::" in a for a in args):
-            raise SystemExit(f"{path} records a selection ({' '.join(args)}): run the whole matrix on "
+            raise SystemExit(f"{path} records a selection ({' '.join(args)}): run the whole of {test} on "
                              f"ComfyUI {data['comfyui_version']} first.")
         runs[data["comfyui_version"]] = data
     if not runs:
-        raise SystemExit(f"no {ARTIFACTS}/model_matrix-*.json: run tests/test_model_matrix.py on each ComfyUI version.")
+        raise SystemExit(f"no {ARTIFACTS}/{record}-*.json: run {test} on each ComfyUI version.")
     return runs
 
 
-def _version_key(v: str) -> tuple:
+def version_key(v: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.]", v))
 
 
 def rows(runs: dict[str, dict]) -> list[dict]:
     """One row per zoo family (the zoo's order): the versions it is present on, checks passed, failures, notes."""
-    versions = sorted(runs, key=_version_key)
+    versions = sorted(runs, key=version_key)
     order = [f["family"] for f in runs[versions[-1]]["families"]]
     out = []
     for name in order:
@@ -116,7 +116,7 @@ def notes_cell(row: dict) -> str:
 def uncovered_line(runs: dict[str, dict]) -> str:
     """Per version, the rectified-flow configs of that ComfyUI that no family of the zoo builds."""
     parts = [f"{v}: {', '.join(runs[v].get('rectified_flow_configs_not_in_zoo', [])) or 'none'}"
-             for v in sorted(runs, key=_version_key)]
+             for v in sorted(runs, key=version_key)]
     return "Rectified-flow configs of ComfyUI not in this table (" + "; ".join(parts) + ")."
 
 
@@ -127,6 +127,15 @@ def table(runs: dict[str, dict]) -> str:
         cells = [row["family"], f"`{row['config']}`", versions, checked_cell(row), notes_cell(row)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n\n" + uncovered_line(runs) + "\n"
+
+
+def body_rows(readme: str, markers, width: int):
+    """The cells of each body row of the table between markers that has `width` columns."""
+    start, end = readme.index(markers[0]), readme.index(markers[1])
+    for line in readme[start:end].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == width and not set(cells[0]) <= {"-"} and line.startswith("|"):
+            yield cells
 
 
 def parse_table(readme: str) -> dict[str, dict]:
@@ -159,16 +168,16 @@ def parse_uncovered(readme: str) -> dict[str, list[str]]:
     return out
 
 
-def rewrite(readme: str, block: str) -> str:
-    start, end = readme.index(MARKERS[0]), readme.index(MARKERS[1])
-    return readme[: start + len(MARKERS[0])] + "\n" + block + readme[end:]
+def rewrite(readme: str, block: str, markers=MARKERS) -> str:
+    start, end = readme.index(markers[0]), readme.index(markers[1])
+    return readme[: start + len(markers[0])] + "\n" + block + readme[end:]
 
 
 def main(argv=None) -> int:
     paths = sorted(ARTIFACTS.glob("model_matrix-*.json"))
     runs = load_runs(paths)
     README.write_text(rewrite(README.read_text(), table(runs)))
-    print(f"README.md: {len(rows(runs))} families from ComfyUI {', '.join(sorted(runs, key=_version_key))}")
+    print(f"README.md: {len(rows(runs))} families from ComfyUI {', '.join(sorted(runs, key=version_key))}")
     return 0
 
 

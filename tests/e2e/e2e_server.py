@@ -37,6 +37,7 @@ PLACEHOLDER_MODELS = {
     "text_encoders": ["clip_l.safetensors", "t5xxl_fp16.safetensors", "qwen_2.5_vl_7b_fp8_scaled.safetensors",
                       "umt5_xxl_fp8_e4m3fn_scaled.safetensors"],
     "vae": ["ae.safetensors", "qwen_image_vae.safetensors", "wan_2.1_vae.safetensors"],
+    "loras": ["qwen_image_tiny_lora.safetensors"],  # written by test_e2e_compat.py before its run
 }
 
 

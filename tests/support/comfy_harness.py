@@ -122,7 +122,7 @@ def pack_node_classes(pack) -> list:
     return asyncio.run(node_list())
 
 
-def _randomize(module: torch.nn.Module, seed: int, scale: float = 0.05) -> None:
+def randomize(module: torch.nn.Module, seed: int, scale: float = 0.05) -> None:
     """ComfyUI's ops skip weight init, so give every parameter seeded random values (own generator)."""
     g = gen(seed)
     with torch.no_grad():
@@ -140,7 +140,7 @@ def _patcher(config, seed: int, dtype: torch.dtype, scale: float = 0.05):
 
     config.set_inference_dtype(dtype, None)
     model = config.get_model({})
-    _randomize(model.diffusion_model, seed, scale)
+    randomize(model.diffusion_model, seed, scale)
     model = model.to(mm.unet_offload_device())
     return comfy.model_patcher.ModelPatcher(model, load_device=mm.get_torch_device(), offload_device=mm.unet_offload_device())
 

@@ -70,6 +70,13 @@ class RFTestVae(_Get):
     RETURN_TYPES = ("VAE",)
 
 
+# Graph.obj's kinds: test input nodes for the other objects some core nodes take, kind -> (node, ComfyUI type)
+OBJECT_TYPES = {"image": ("RFTestImage", "IMAGE"), "control_net": ("RFTestControlNet", "CONTROL_NET"),
+                "style_model": ("RFTestStyleModel", "STYLE_MODEL"),
+                "clip_vision_output": ("RFTestClipVisionOutput", "CLIP_VISION_OUTPUT"), "clip": ("RFTestClip", "CLIP")}
+OBJECT_NODES = {node: type(node, (_Get,), {"RETURN_TYPES": (kind,)}) for node, kind in OBJECT_TYPES.values()}
+
+
 class _Capture:
     RETURN_TYPES: tuple = ()
     FUNCTION = "capture"
@@ -161,7 +168,17 @@ TEST_NODES = {
     "RFTestCaptureOutputs": RFTestCaptureOutputs,
     "RFTestCaptureImage": RFTestCaptureImage,
     "RFTestInterruptAfter": RFTestInterruptAfter,
+    **OBJECT_NODES,
 }
+
+
+def load_core(files) -> list[str]:
+    """Registers ComfyUI's comfy_extras/<file> node modules (as its own loader does); the ones that failed."""
+    import nodes
+
+    extras = os.path.join(os.path.dirname(nodes.__file__), "comfy_extras")
+    return [name for name in files if not os.path.isfile(os.path.join(extras, name))
+            or not asyncio.run(nodes.load_custom_node(os.path.join(extras, name), module_parent="comfy_extras"))]
 
 
 def setup(pack) -> None:
@@ -173,10 +190,9 @@ def setup(pack) -> None:
 
     if not nodes.__file__.startswith(str(comfy_harness.find_comfyui())):
         raise RuntimeError(f"'import nodes' found {nodes.__file__}, not ComfyUI's nodes.py: fix sys.path order.")
-    extras = os.path.join(os.path.dirname(nodes.__file__), "comfy_extras")
-    for name in ("nodes_custom_sampler.py", "nodes_flux.py"):
-        if not asyncio.run(nodes.load_custom_node(os.path.join(extras, name), module_parent="comfy_extras")):
-            raise RuntimeError(f"ComfyUI's {name} failed to load")
+    failed = load_core(("nodes_custom_sampler.py", "nodes_flux.py"))
+    if failed:
+        raise RuntimeError(f"ComfyUI's {failed} failed to load")
 
     for node_cls in comfy_harness.pack_node_classes(pack):  # what nodes.load_custom_node does with a V3 extension
         schema = node_cls.GET_SCHEMA()
@@ -245,6 +261,10 @@ class Graph:
 
     def vae(self, v) -> list:
         return self.out(self.add("RFTestVae", key=put(v)))
+
+    def obj(self, kind: str, x) -> list:
+        """Any other object through its test input node (OBJECT_TYPES: image, control_net, ...)."""
+        return self.out(self.add(OBJECT_TYPES[kind][0], key=put(x)))
 
     def capture(self, latent_link: list, name: str | None = None) -> str:
         name = name or f"cap{uuid.uuid4().hex}"

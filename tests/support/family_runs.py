@@ -110,12 +110,14 @@ def model_inputs(node_id: str) -> dict[str, str]:
     return {k: v[0] for part in ("required", "optional") for k, v in types.get(part, {}).items()}
 
 
-def recording_clone(model, log: list, name: str):
-    """A clone of the model (public wrapper API) that appends (name, sigma) to log for each evaluation."""
+def recording_clone(model, log: list, name: str, what=None):
+    """A clone of the model (public wrapper API) that appends (name, sigma) to log for each evaluation, or
+    (name, sigma, what(c_concat, c_crossattn, control, ...)) given `what`: the APPLY_MODEL arguments after t."""
     import comfy.patcher_extension
 
     def wrapper(executor, x, t, *args, **kwargs):
-        log.append((name, float(t.flatten()[0])))
+        entry = (name, float(t.flatten()[0]))
+        log.append(entry if what is None else (*entry, what(*args, **kwargs)))
         return executor(x, t, *args, **kwargs)
 
     m = model.clone()
