@@ -4,6 +4,7 @@
     python bench/toyworld.py gates --seed 0 --random       # untrained seeded weights (must FAIL)
     python bench/toyworld.py eval --seed 1 --edits 60 --json bench/_out/eval.json   # the benchmark (ComfyUI)
     python bench/toyworld.py report bench/_out/eval.json   # its markdown tables
+    python bench/toyworld.py ladder --out docs/scene_model_ladder.png   # RFEditLadder's rungs, a picture
 
 Training is bench/toyworld_train.py; the gates' logic is bench/toyworld_gates.py.
 """
@@ -76,6 +77,14 @@ def pictures(args) -> int:
     return 0
 
 
+def ladder(args) -> int:
+    """RFEditLadder's rungs on the scene model, one edit of each kind (bench/toyworld_ladder.py)."""
+    import toyworld_ladder
+
+    print(toyworld_ladder.picture(args.seed, args.out, args.rungs, weights=args.weights))
+    return 0
+
+
 def report(args) -> int:
     """Markdown tables of an eval JSON (bench/toyworld_report.py)."""
     import toyworld_report
@@ -114,6 +123,12 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--frontier-json", type=Path, help="an eval --sweep JSON: also draw <out>_frontier.png")
     f.add_argument("--weights", type=Path, default=weights.WEIGHTS)
     f.set_defaults(run=pictures)
+    d = sub.add_parser("ladder", help="a picture of RFEditLadder's stop_step rungs, one edit of each kind")
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--rungs", type=int, default=7)
+    d.add_argument("--out", type=Path, default=Path("bench/_out/toyworld_ladder.png"))
+    d.add_argument("--weights", type=Path, default=weights.WEIGHTS)
+    d.set_defaults(run=ladder)
     r = sub.add_parser("report", help="markdown tables of an eval JSON")
     r.add_argument("json", type=Path)
     r.add_argument("--options", default="", help="comma-separated option names (default: all but the sweep)")
