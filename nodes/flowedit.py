@@ -143,7 +143,8 @@ class RFFlowEdit(io.ComfyNode):
                                "Noise Mask), or use RFInvert and RFControlledSampler for a regional edit.")
         grid = sampling_grid(model, steps, sigmas)
         plan = specs.flowedit_plan([model], grid, latents.parts(samples), n_min=n_min, n_max=n_max, n_avg=n_avg)
-        cfgs = {"source": check_cfg(source_cfg, negative), "target": check_cfg(target_cfg, negative)}
+        cfgs = {"source": check_cfg(source_cfg, negative, "source_cfg"),
+                "target": check_cfg(target_cfg, negative, "target_cfg")}
         guided = lambda cond, g, name: None if cond is None else conditioning_with_guidance(model, cond, g, name)  # noqa: E731
         guider = FlowEditGuider(model)
         guider.set_prompts({"positive": guided(target_conditioning, target_guidance, "target_conditioning"),

@@ -46,13 +46,13 @@ def conditioning_with_guidance(model_patcher, conditioning, guidance: float, nam
     return node_helpers.conditioning_set_values(conditioning, {"guidance": guidance})
 
 
-def check_cfg(cfg: float, negative) -> float:
-    """A finite scale; other than 1, with a negative prompt to act on."""
+def check_cfg(cfg: float, negative, name: str = "cfg") -> float:
+    """A finite scale; other than 1, with a negative prompt to act on. name: the input's."""
     cfg = float(cfg)
     if not math.isfinite(cfg):
-        raise RFInputError(f"cfg must be a finite number, got {cfg}: set cfg to 1 (off) or a scale up to 100.")
+        raise RFInputError(f"{name} must be a finite number, got {cfg}: set {name} to 1 (off) or a scale up to 100.")
     if negative is None and cfg != 1.0:
         raise RFInputError(
-            f"cfg is {cfg} but no negative conditioning is connected: connect a negative prompt, or set cfg to 1."
+            f"{name} is {cfg} but no negative conditioning is connected: connect a negative prompt, or set {name} to 1."
         )
     return cfg

@@ -139,7 +139,18 @@ def ladder():
     return all_in_one("RFEditLadder", "ladder", stop_step=2, rungs=2)
 
 
-BASES = {"all_in_one": all_in_one, "sampler_chain": sampler_chain, "stochastic": stochastic, "ladder": ladder}
+def flowedit():
+    """RFFlowEdit from the empty prompt to the edit prompt, 2 steps, both edited."""
+    p = Prompt()
+    common(p)
+    p.add("flowedit", "RFFlowEdit", model=p.link("unet"), source_conditioning=p.link("empty"),
+          target_conditioning=p.link("prompt"), latent=p.link("src"),
+          steps=2, n_max=2, n_min=0, n_avg=1, seed=0, source_guidance=1.5, target_guidance=5.5)
+    return finish(p, "flowedit")
+
+
+BASES = {"all_in_one": all_in_one, "sampler_chain": sampler_chain, "stochastic": stochastic, "ladder": ladder,
+         "flowedit": flowedit}
 # RFEditLadder shares RFControlledSampler's input definitions and checks (nodes/edit_nodes.edit_inputs): the sweep
 # tries its own inputs and the shapes it batches by rungs (LATENT, MASK, SIGMAS) on it, the others on the edit.
 LADDER_OWN_KINDS = ("LATENT", "MASK", "SIGMAS")
