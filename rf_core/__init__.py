@@ -1,15 +1,9 @@
-"""RF-Inversion (Rout et al., "Semantic Image Inversion and Editing using Rectified Stochastic Differential
-Equations", ICLR 2025) in pure torch. Never imports ComfyUI.
+"""RF-Inversion (Rout et al., ICLR 2025) in pure torch; never imports ComfyUI.
 
-The sigma convention, used everywhere in this package:
-  x_sigma = (1 - sigma) x0 + sigma eps, sigma in [0, 1]; sigma = 1 is noise, sigma = 0 the clean latent.
-  velocity(x, sigma) -> v = E[eps - x0 | x_sigma = x], a flow model's raw output ("image to noise"); its x0
-  estimate is x - sigma v. The paper's time is t = sigma for the inversion and t = 1 - sigma for the edit.
-  A sampling grid decreases from sigma_0 = 1 to sigma_N = 0; the inversion walks the same grid upwards.
-
-fields: the controlled velocities. schemes: solver steps over them. solvers: the controlled ODEs / SDEs on a grid.
-pipeline: invert and edit on one sampling grid, as checked plans. ladder: several edits as one batch.
-schedules, noise, checks: strengths, draws, rules. reliability: the steps each solver needs to invert reliably.
+Sigma convention: x_sigma = (1 - sigma) x0 + sigma eps, sigma in [0, 1] (1 noise, 0 the clean latent).
+velocity(x, sigma) -> v = E[eps - x0 | x_sigma = x], a flow model's raw output; its x0 estimate is x - sigma v.
+The paper's t is sigma for the inversion, 1 - sigma for the edit. A sampling grid falls from 1 to 0; the
+inversion walks it upwards.
 """
 
 from . import levers

@@ -1,4 +1,4 @@
-"""Input checks: each rule once, each error naming the parameter and how to fix it."""
+"""Input checks, each rule once."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 
 
 class RFInputError(ValueError):
-    """An input problem that says how to fix it; `rule` lets callers add advice."""
+    """An input error saying its fix; `rule` keys callers' advice."""
 
     def __init__(self, message: str, rule: str | None = None):
         super().__init__(message)
@@ -30,7 +30,6 @@ def check_option(name: str, value: str, options) -> str:
 
 def check_window(name: str, start: int, stop: int, steps: int, start_name: str = "start",
                  stop_name: str = "stop") -> tuple[int, int]:
-    """A step window [start, stop) inside 0..steps."""
     start, stop, steps = int(start), int(stop), int(steps)
     if 0 <= start < stop <= steps:
         return start, stop
@@ -44,7 +43,6 @@ def check_window(name: str, start: int, stop: int, steps: int, start_name: str =
 
 
 def check_steps(sigmas: torch.Tensor) -> torch.Tensor:
-    """A grid of at least one step: a 1-D tensor of 2 or more noise levels."""
     if not isinstance(sigmas, torch.Tensor) or sigmas.ndim != 1:
         raise RFInputError("sigmas must be a 1-D tensor of noise levels.")
     if sigmas.numel() < 2:
@@ -53,7 +51,7 @@ def check_steps(sigmas: torch.Tensor) -> torch.Tensor:
 
 
 def check_sigmas(sigmas: torch.Tensor, increasing: bool) -> list[float]:
-    """A grid in [0, 1], strictly monotone in the walk's direction, as floats."""
+    """A strictly monotone grid in [0, 1], as floats."""
     s = check_steps(sigmas).detach().to("cpu", torch.float64)
     if not torch.isfinite(s).all() or s.min() < 0 or s.max() > 1:
         raise RFInputError(
@@ -77,7 +75,6 @@ def check_sigmas(sigmas: torch.Tensor, increasing: bool) -> list[float]:
 
 
 def check_latent_pair(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor) -> None:
-    """b broadcasts to a: the same shape, or batch 1 with the same remaining dims."""
     if a.shape[1:] != b.shape[1:] or b.shape[0] not in (1, a.shape[0]):
         raise RFInputError(
             f"{name_b} has shape {tuple(b.shape)} but {name_a} has {tuple(a.shape)}: they must match, with batch 1 "
@@ -86,7 +83,6 @@ def check_latent_pair(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor
 
 
 def check_mask(mask: torch.Tensor, x: torch.Tensor, name: str = "mask") -> None:
-    """A mask (1 = edit) of shape (1 or B, 1, *x.shape[2:]) with values in [0, 1]."""
     want = (1, *x.shape[2:])
     if mask.ndim != x.ndim or tuple(mask.shape[1:]) != want:
         raise RFInputError(f"{name} of shape {tuple(mask.shape)} does not fit a latent of shape {tuple(x.shape)}: "

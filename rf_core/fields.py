@@ -1,9 +1,7 @@
-"""The velocity fields of RF-Inversion (Rout et al., ICLR 2025), one equation per function.
+"""The velocity fields, one equation per function.
 
-In the package's sigma convention (rf_core/__init__.py) every velocity here is d/dt in its walk's own direction
-(t = sigma up, t = 1 - sigma down), so a step is x + |sigma' - sigma| * velocity. No function calls the model:
-each takes the model's output v at the point it is evaluated at, so a scheme decides where the model runs and
-the controller terms are evaluated at the scheme's own state.
+Each is d/dt in its walk's direction (t = sigma up, 1 - sigma down): a step is x + |sigma' - sigma| f. Each takes
+the model's output v at its point, so the scheme decides where the model runs.
 """
 
 from __future__ import annotations
@@ -12,16 +10,15 @@ from typing import Optional, Union
 
 import torch
 
-Eta = Union[float, torch.Tensor]  # one value, or one per element (a mask's eta field)
+Eta = Union[float, torch.Tensor]  # or a per-element field
 
 
 def active(strength: Eta) -> bool:
-    """Whether a controller strength (gamma_i or eta_i) does anything: only a plain 0.0 is off."""
+    """Only a plain 0.0 strength is off."""
     return not (isinstance(strength, float) and strength == 0.0)
 
 
 def x0_estimate(x: torch.Tensor, sigma: float, v: torch.Tensor) -> torch.Tensor:
-    """The model's x0 estimate at sigma: x - sigma v."""
     return x - sigma * v
 
 
@@ -63,7 +60,7 @@ def sde_diffusion(sigma: float, delta: float, eta: Eta, c2: float = 1.0) -> Eta:
 
 
 def masked_eta(eta: float, mask: Optional[torch.Tensor]) -> Eta:
-    """eta inside the mask (1 = edit), 1 outside: the source is kept there."""
+    """eta inside the mask (1 = edit), 1 outside."""
     if mask is None:
         return eta
     return 1.0 - mask * (1.0 - eta)

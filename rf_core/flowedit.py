@@ -1,7 +1,6 @@
-"""FlowEdit (Kulikov et al., 2024), inversion-free editing on a sampling grid of N steps: on the steps
-[N - n_max, N - n_min), z <- z + (sigma' - sigma) mean_k [v_tar(z + zt_k - x_src, sigma) - v_src(zt_k, sigma)] with
-zt_k = (1 - sigma) x_src + sigma eps_k, from z = x_src; the last n_min steps then sample the target from
-z + zt - x_src. Model evaluations: 2 n_avg (n_max - n_min) + n_min."""
+"""FlowEdit (Kulikov et al., 2024) on N steps: on [N - n_max, N - n_min), from z = x_src,
+z += (sigma' - sigma) mean_k [v_tar(z + zt_k - x_src) - v_src(zt_k)], zt_k = (1 - sigma) x_src + sigma eps_k;
+the last n_min steps sample the target from z + zt - x_src."""
 
 from __future__ import annotations
 
@@ -17,8 +16,6 @@ from .schemes import Callback, Velocity, model_of
 
 @dataclass(frozen=True)
 class FlowEditPlan:
-    """The sampling grid, FlowEdit's window [N - n_max, N - n_min) and the draws averaged per step."""
-
     sigmas: tuple
     n_min: int
     n_max: int
@@ -31,7 +28,6 @@ class FlowEditPlan:
 
 
 def flowedit_plan(sigmas: torch.Tensor, *, n_min: int, n_max: int, n_avg: int = 1) -> FlowEditPlan:
-    """FlowEdit on a decreasing grid of N steps: 0 <= n_min < n_max <= N, n_avg >= 1."""
     sig = check_sigmas(sigmas, increasing=False)
     n = len(sig) - 1
     if not (0 <= int(n_min) < int(n_max) <= n):
@@ -44,7 +40,7 @@ def flowedit_plan(sigmas: torch.Tensor, *, n_min: int, n_max: int, n_avg: int = 
 
 def run_flowedit(v_src: Velocity, v_tar: Velocity, x_src: torch.Tensor, plan: FlowEditPlan, *,
                  noises: Sequence[NoiseSampler], callback: Optional[Callback] = None) -> torch.Tensor:
-    """The plan's edit of x_src (float32), one noise sampler per averaged draw (plan.n_avg of them)."""
+    """The plan's edit of x_src, one noise sampler per averaged draw."""
     sig, n = list(plan.sigmas), len(plan.sigmas) - 1
     src, tar = model_of(v_src), model_of(v_tar)
     x = x_src.detach().to(torch.float32)
@@ -67,6 +63,5 @@ def run_flowedit(v_src: Velocity, v_tar: Velocity, x_src: torch.Tensor, plan: Fl
 
 def flowedit(v_src: Velocity, v_tar: Velocity, x_src: torch.Tensor, sigmas: torch.Tensor, *, n_min: int, n_max: int,
              noises: Sequence[NoiseSampler], callback: Optional[Callback] = None) -> torch.Tensor:
-    """flowedit_plan then run_flowedit, with n_avg = len(noises)."""
     plan = flowedit_plan(sigmas, n_min=n_min, n_max=n_max, n_avg=len(noises))
     return run_flowedit(v_src, v_tar, x_src, plan, noises=noises, callback=callback)

@@ -1,4 +1,4 @@
-"""An edit ladder: several edits of one sampling grid as one batch, so each model call serves every rung."""
+"""Several edits of one grid as one batch: each model call serves every rung."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ SWEEPS = ("stop_step", "eta")
 
 @dataclasses.dataclass(frozen=True)
 class EditLadder:
-    """One plan per rung and the swept setting's value on each, strongest edit first."""
+    """Each rung's swept value and plan, strongest edit first."""
 
     sweep: str
     values: tuple
@@ -29,8 +29,7 @@ class EditLadder:
 
 def edit_ladder(sigmas: torch.Tensor, *, sweep: str, rungs: int, eta: float = 0.9, stop_step: int = 7,
                 resolution: Optional[float] = None, **settings) -> EditLadder:
-    """stop_step evenly over [start_step + 1, stop_step], or eta evenly over (0, eta] rounded to multiples of
-    `resolution` (None: unrounded); settings as edit_plan."""
+    """stop_step over [start_step + 1, stop_step], or eta over (0, eta] rounded to `resolution`."""
     base = edit_plan(sigmas, eta=eta, stop_step=stop_step, **settings)
     check_option("sweep", sweep, SWEEPS)
     rungs = int(rungs)
@@ -69,12 +68,11 @@ def _eta_values(eta: float, rungs: int, resolution: Optional[float]) -> list[flo
 
 def ladder_plans(sigmas: torch.Tensor, *, sweep: str, rungs: int, eta: float = 0.9, stop_step: int = 7,
                  **settings) -> list[EditPlan]:
-    """edit_ladder's plans, unrounded."""
     return list(edit_ladder(sigmas, sweep=sweep, rungs=rungs, eta=eta, stop_step=stop_step, **settings).plans)
 
 
 def tile_rungs(t: torch.Tensor, rungs: int, batch: int) -> torch.Tensor:
-    """t (batch 1 or `batch`) as `rungs` copies of the batch, rung-major."""
+    """t (batch 1 or `batch`) as `rungs` batches."""
     return t.expand(batch, *t.shape[1:]).repeat(rungs, *((1,) * (t.ndim - 1)))
 
 
@@ -82,9 +80,7 @@ def run_ladder(velocity: Velocity, x: torch.Tensor, y0: torch.Tensor, plans: Seq
                mask: Optional[torch.Tensor] = None, noise: Optional[NoiseSampler] = None,
                steps: Optional[Sequence[int]] = None, callback: Optional[Callback] = None,
                tiled: bool = False) -> torch.Tensor:
-    """The plans' edits of x as one batch, rung-major: rung r is out[r * B:(r + 1) * B] and equals run_edit with
-    plans[r] (the same noise per rung). tiled: x is already that batch (a ladder run in parts). The plans share
-    grid, start step, mode and order (edit_ladder)."""
+    """Rung r, out[r * B:(r + 1) * B], equals run_edit with plans[r]; tiled: x is already rung-major."""
     first, rungs = plans[0], len(plans)
     batch = x.shape[0] // rungs if tiled else x.shape[0]
     ones = (1,) * (x.ndim - 1)

@@ -1,16 +1,6 @@
-"""Levers of the edit beyond the paper, each fed by the inversion's trace and costing no model evaluation.
-
-aligned: step-level alignment (DirectEdit, ICML 2026; DNAEdit's ResOffset, NeurIPS 2025): the edit's step from
-  t_{j+1} down to t_j evaluates the model at X + (Z_j - Z_{j+1}), where the inversion did, and adds the inversion's
-  controller term c_j = (Z_{j+1} - Z_j) / (t_{j+1} - t_j) - u_j, so with the source prompt it retraces Z exactly.
-MovingReference: DNAEdit's MVG: the controller pulls towards x_ref, moved each step (inside the mask, if any) by
-  (sigma' - sigma)(v - u_j), the edit's and the inversion's velocities' difference (FlowEdit's idea); so eta 1
-  returns the moved reference, not the source.
-auto_mask: UniEdit-Flow (ICLR 2026): m = per image min-max of the channel mean of |v - u_j|, the edit kept to
-  where the prompts disagree: the eta field 1 - m (1 - eta), with u_j the inversion's velocity (free).
-With alignment, v carries c_j, so both compare it with u_j + c_j: the source path with the source prompt moves
-nothing and masks nothing, at any gamma.
-"""
+"""Edit levers beyond the paper, fed by the inversion's trace at no model evaluation: aligned (DirectEdit;
+DNAEdit's ResOffset), MovingReference (DNAEdit's MVG), auto_mask (UniEdit-Flow). Under alignment the last two
+compare v with u_j + c_j, so the source prompt moves and masks nothing."""
 
 from __future__ import annotations
 
@@ -21,11 +11,11 @@ import torch
 from . import fields
 from .trace import InversionTrace
 
-AGREE = 1e-4  # disagreements below this share of the velocity's mean magnitude are float rounding: agreement
+AGREE = 1e-4  # spreads below this share of |u|'s mean are rounding
 
 
 def aligned(velocity: Callable, trace: InversionTrace) -> Callable:
-    """The edit's model velocity under alignment, for Euler steps that start at a walk sigma."""
+    """The step from t_{j+1} reads the model at X + (Z_j - Z_{j+1}) and adds c_j, retracing Z (Euler steps)."""
 
     def v(x: torch.Tensor, sigma: float) -> torch.Tensor:
         j = trace.step_of(sigma)
@@ -37,7 +27,7 @@ def aligned(velocity: Callable, trace: InversionTrace) -> Callable:
 
 
 class MovingReference:
-    """x_ref per edit step: y0 at the first, then x_ref + mask (sigma' - sigma)(v - u_j) after each step."""
+    """x_ref per edit step: y0, then + mask (sigma' - sigma)(v - u_j) after each."""
 
     def __init__(self, y0: torch.Tensor, trace: InversionTrace, mask: Optional[torch.Tensor] = None,
                  aligned: bool = False):
@@ -47,15 +37,14 @@ class MovingReference:
         return self.ref
 
     def step(self, d: dict) -> None:
-        """An integrate callback: moves the reference after step d["i"]."""
+        """An integrate callback."""
         u = self.trace.source_velocity(self.trace.step_of(d["sigma"]), self.aligned).to(d["v"].device)
         move = (d["sigma_next"] - d["sigma"]) * (d["v"] - u)
         self.ref = self.ref + (move if self.mask is None else self.mask * move)
 
 
 def disagreement(v: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    """m in [0, 1], (B, 1, *spatial): the channel mean of |v - u|, min-max normalised per image (a spread below
-    AGREE times u's mean magnitude is not stretched to 1)."""
+    """m in [0, 1], (B, 1, *spatial): the channel mean of |v - u|, min-max per image."""
     d = (v - u).abs().mean(1, keepdim=True)
     flat = d.flatten(1)
     lo, hi = flat.min(1).values, flat.max(1).values
@@ -66,7 +55,7 @@ def disagreement(v: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
 
 def auto_mask(eta_at: list, trace: InversionTrace, sigmas: list, mask: Optional[torch.Tensor],
               aligned: bool = False) -> Callable:
-    """eta_field(i, v): the step's eta on the model's own mask (times the painted mask, if any), 1 elsewhere."""
+    """eta_field(i, v): eta on the disagreement (times mask), 1 elsewhere."""
 
     def eta_field(i: int, v: torch.Tensor):
         m = disagreement(v, trace.source_velocity(trace.step_of(sigmas[i]), aligned).to(v.device))

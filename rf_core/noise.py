@@ -1,4 +1,4 @@
-"""Explicit, seeded randomness: every draw has its own CPU generator; the global RNG is never touched."""
+"""Seeded randomness on CPU generators, never the global RNG."""
 
 from __future__ import annotations
 
@@ -8,17 +8,16 @@ from typing import Callable, Sequence
 
 import torch
 
-NoiseSampler = Callable[[float], torch.Tensor]  # the noise of the step that starts at sigma
+NoiseSampler = Callable[[float], torch.Tensor]  # the noise of the step from sigma
 
 
 def seeded_noise(seed: int, shape: Sequence[int], scale: float = 1.0) -> torch.Tensor:
-    """scale * N(0, I) of this shape from a CPU generator seeded with seed (float32)."""
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
     return _scaled(torch.randn(tuple(shape), generator=generator, dtype=torch.float32), scale)
 
 
 def step_noise(seed: int, shape: Sequence[int], scale: float = 1.0) -> NoiseSampler:
-    """xi per step as a pure function of (seed, the step's sigma), times scale."""
+    """xi per step, a pure function of (seed, sigma)."""
     shape = tuple(shape)
 
     def sample(sigma: float) -> torch.Tensor:

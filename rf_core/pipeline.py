@@ -1,4 +1,4 @@
-"""RF-Inversion on one sampling grid (invert up to sigma_s, edit down from it) as checked plans that run in parts."""
+"""Invert up to sigma_s and edit down on one grid, as checked plans that run in parts."""
 
 from __future__ import annotations
 
@@ -29,8 +29,6 @@ REFERENCES = ("fixed", "moving")
 
 @dataclass(frozen=True)
 class InversionPlan:
-    """The walk up from 0, gamma per step, the solver, and whether the network predicts x0."""
-
     sigmas: tuple
     gammas: tuple
     order: str = "euler"
@@ -43,8 +41,6 @@ class InversionPlan:
 
 @dataclass(frozen=True)
 class EditPlan:
-    """The sampling grid, eta per step of it, the start step, mode, solver, and the levers (levers.py) on."""
-
     sigmas: tuple
     etas: tuple
     start_step: int = 0
@@ -72,7 +68,7 @@ def check_start_step(start_step: int, steps: int) -> int:
 
 
 def inversion_sigmas(sigmas: torch.Tensor, start_step: int = 0) -> torch.Tensor:
-    """The inversion's walk: the sampling grid from start_step, flipped."""
+    """The sampling grid from start_step, flipped."""
     grid = check_sigmas(sigmas, increasing=False)
     start = check_start_step(start_step, len(grid) - 1)
     return torch.flip(sigmas[start:], dims=(0,))
@@ -81,8 +77,7 @@ def inversion_sigmas(sigmas: torch.Tensor, start_step: int = 0) -> torch.Tensor:
 def inversion_plan(sigmas: torch.Tensor, *, gamma: float = 0.5, start_step: int = 0,
                    gamma_window: Optional[tuple[int, int]] = None, gamma_schedule: str = "constant",
                    order: str = "euler", x0_network: bool = False) -> InversionPlan:
-    """The inversion of the sampling grid up to sigma_{start_step}; gamma on the walk's steps gamma_window (counted
-    from the image; default all), varied by gamma_schedule as eta_schedule varies eta."""
+    """Up to sigma_{start_step}; gamma on the walk's steps gamma_window (from the image; default all)."""
     grid = check_sigmas(sigmas, increasing=False)
     walk = grid[check_start_step(start_step, len(grid) - 1):][::-1]
     return _inversion_plan(walk, gamma, gamma_window, order, x0_network, gamma_schedule)
@@ -90,7 +85,7 @@ def inversion_plan(sigmas: torch.Tensor, *, gamma: float = 0.5, start_step: int 
 
 def walk_plan(walk: torch.Tensor, *, gamma: float = 0.5, gamma_window: Optional[tuple[int, int]] = None,
               gamma_schedule: str = "constant", order: str = "euler", x0_network: bool = False) -> InversionPlan:
-    """The inversion on a walk given as it is (increasing sigmas)."""
+    """The inversion on an increasing walk as given."""
     return _inversion_plan(check_sigmas(walk, increasing=True), gamma, gamma_window, order, x0_network, gamma_schedule)
 
 
@@ -104,7 +99,6 @@ def _inversion_plan(walk: list, gamma, gamma_window, order, x0_network, kind="co
 def edit_plan(sigmas: torch.Tensor, *, eta: float = 0.9, start_step: int = 0, stop_step: int = 7,
               eta_schedule: str = "constant", mode: str = "ode", order: str = "euler", align: bool = False,
               reference: str = "fixed", auto_mask: bool = False) -> EditPlan:
-    """The edit on the sampling grid from sigma_{start_step}, eta on [start_step, stop_step)."""
     grid = check_sigmas(sigmas, increasing=False)
     steps = len(grid) - 1
     start, stop = check_edit_window(start_step, stop_step, steps)
@@ -121,7 +115,6 @@ def edit_plan(sigmas: torch.Tensor, *, eta: float = 0.9, start_step: int = 0, st
 
 
 def check_levers(mode: str, order: str, align: bool, reference: str, auto_mask: bool) -> None:
-    """The levers act on the ODE; alignment retraces Euler steps only."""
     if align and (mode, order) != ("ode", "euler"):
         raise RFInputError(f"align retraces the inversion's Euler steps, but mode is {mode!r} and order {order!r}: "
                            "set mode to ode and order to euler, or align off.")
@@ -130,18 +123,16 @@ def check_levers(mode: str, order: str, align: bool, reference: str, auto_mask: 
 
 
 def check_edit_window(start_step: int, stop_step: int, steps: int) -> tuple[int, int]:
-    """start_step and the eta window [start_step, stop_step) on `steps` steps."""
     start_step = check_start_step(start_step, steps)
     if int(stop_step) > steps:
-        quarter = min(max(round(steps / 4), start_step + 1), steps)  # the default 7 of 28 is a quarter
+        quarter = min(max(round(steps / 4), start_step + 1), steps)
         raise RFInputError(f"stop_step ({int(stop_step)}) is beyond steps ({steps}): set stop_step to {quarter} (a "
                            f"quarter, like 7 of 28) or any value from {start_step + 1} to {steps}.")
     return check_window("eta acts on [start_step, stop_step)", start_step, stop_step, steps, "start_step", "stop_step")
 
 
 def edit_expert_steps(plan: EditPlan, boundary: float, expert: str) -> tuple[int, int]:
-    """The edit's steps [a, b) an expert serves, by the sigma each step reads the model at: its start, or under
-    align its end, where the inversion read it (so each expert retraces its own inversion steps)."""
+    """An expert's steps [a, b), by where each reads the model: its start, or under align its end."""
     reads = plan.sigmas[1:] + (0.0,) if plan.align else plan.sigmas
     return expert_steps(torch.tensor(reads, dtype=torch.float64), boundary, expert)
 
@@ -149,8 +140,7 @@ def edit_expert_steps(plan: EditPlan, boundary: float, expert: str) -> tuple[int
 def run_inversion(velocity: Velocity, y0: torch.Tensor, y1: torch.Tensor, plan: InversionPlan, *,
                   steps: Optional[Sequence[int]] = None, callback: Optional[Callback] = None,
                   trace: Optional[InversionTrace] = None) -> torch.Tensor:
-    """The plan's forward ODE (Eq. 8) from y0, the state at the first of `steps` (default all); a trace given
-    records the steps (and the end state after the last step of the walk)."""
+    """Eq. 8 over `steps` (default all) from y0; a trace records them."""
     steps = range(plan.steps) if steps is None else range(*steps)
     keep = None if trace is None else trace.record
     y = forward_walk(velocity, y0, y1, list(plan.sigmas), plan.gammas, plan.order, steps, plan.x0_network,
@@ -162,8 +152,7 @@ def run_inversion(velocity: Velocity, y0: torch.Tensor, y1: torch.Tensor, plan: 
 
 def edit_levers(plan: EditPlan, y0: torch.Tensor, trace: Optional[InversionTrace],
                 mask: Optional[torch.Tensor] = None) -> dict:
-    """The plan's moving reference and auto mask on the inversion's trace, once per edit: a run in parts (two
-    experts) passes the same ones to each part, so the reference moves on from where the last part left it."""
+    """The moving reference and auto mask, made once per edit and shared by its parts."""
     lever = {}
     if plan.reference == "moving":
         ref = MovingReference(y0.detach().to(torch.float32), trace, mask, plan.align)
@@ -177,8 +166,7 @@ def run_edit(velocity: Velocity, x: torch.Tensor, y0: torch.Tensor, plan: EditPl
              mask: Optional[torch.Tensor] = None, noise: Optional[NoiseSampler] = None,
              steps: Optional[Sequence[int]] = None, callback: Optional[Callback] = None,
              trace: Optional[InversionTrace] = None, levers: Optional[dict] = None) -> torch.Tensor:
-    """The plan's Eq. 15 / 17 from x, the state at the first of `steps`; its levers read the inversion's trace
-    (levers: edit_levers' result, shared by the parts of one edit)."""
+    """Eq. 15 / 17 over `steps` from x; levers: edit_levers' result."""
     steps = range(plan.start_step, plan.steps) if steps is None else range(*steps)
     user = None if mask is None else mask.to(x.device, torch.float32)
     if plan.align:
@@ -191,8 +179,7 @@ def run_edit(velocity: Velocity, x: torch.Tensor, y0: torch.Tensor, plan: EditPl
 
 def invert(velocity: Velocity, y0: torch.Tensor, sigmas: torch.Tensor, y1: torch.Tensor, *,
            callback: Optional[Callback] = None, trace: Optional[InversionTrace] = None, **settings) -> torch.Tensor:
-    """Algorithm 1 from the image y0 on the sampling grid; settings as inversion_plan; a trace (made with the
-    plan's walk sigmas, or empty: filled in here) records what the edit's levers read."""
+    """Algorithm 1 from y0; settings as inversion_plan; a trace is filled in."""
     plan = inversion_plan(sigmas, **settings)
     check_latent_pair("y0", y0, "y1", y1)
     if trace is not None:
@@ -203,7 +190,7 @@ def invert(velocity: Velocity, y0: torch.Tensor, sigmas: torch.Tensor, y1: torch
 def edit(velocity: Velocity, x: torch.Tensor, y0: torch.Tensor, sigmas: torch.Tensor, *,
          mask: Optional[torch.Tensor] = None, noise_sampler: Optional[NoiseSampler] = None,
          callback: Optional[Callback] = None, trace: Optional[InversionTrace] = None, **settings) -> torch.Tensor:
-    """Algorithm 2 from the inverted x to 0; mask (1 = edit) of shape (1 or B, 1, *x.shape[2:])."""
+    """Algorithm 2 from the inverted x to 0; mask: 1 = edit."""
     plan = edit_plan(sigmas, **settings)
     check_latent_pair("x", x, "y0", y0)
     if mask is not None:

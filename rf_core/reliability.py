@@ -1,17 +1,16 @@
-"""How many steps each solver needs to invert reliably, as measured on the exact model (bench/exact_few_steps.py)."""
+"""Steps each solver needs to invert reliably."""
 
 from __future__ import annotations
 
 from .checks import check_option
 from .schemes import ORDERS
 
-# The fewest steps from which the gamma = eta = 0 round trip errs, and changes a source's mixture component, at most
-# twice as much as Euler at the paper's 28 steps, on the exact-model study's five mixtures (bench/exact_few_steps.py).
+# fewest steps whose gamma = eta = 0 round trip errs at most twice Euler at 28 (bench/exact_few_steps.py)
 RELIABLE_STEPS = {"euler": 17, "midpoint": 6, "fireflow": 4}
 
 
 def few_steps_reason(steps: int, order: str) -> str | None:
-    """Why `steps` steps of `order` invert unreliably, with what to try; None from RELIABLE_STEPS[order] on."""
+    """Why `steps` of `order` invert unreliably, and the fix; None if reliable."""
     check_option("order", order, ORDERS)
     need = RELIABLE_STEPS[order]
     if int(steps) >= need:

@@ -1,4 +1,4 @@
-"""Per-step controller strengths (eta_i of Algorithm 2, gamma_i of Algorithm 1) and the walks over a grid."""
+"""Per-step strengths: eta_i (Algorithm 2), gamma_i (Algorithm 1)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ EXPERTS = ("both", "high_noise", "low_noise")
 
 def eta_schedule(eta: float, steps: int, start: int, stop: int, kind: str = "constant",
                  power: float = 2.0) -> list[float]:
-    """eta_i on [start, stop), k = i - start, L = stop - start: eta, eta (1 - k/L), eta (1 - k/L)^power or
-    eta (k + 1)/L."""
+    """eta_i on [start, stop), k = i - start, L = stop - start: eta times 1, 1 - k/L, (1 - k/L)^power, (k+1)/L."""
     eta = check_unit_interval("eta", eta)
     start, stop = check_window("eta step window", start, stop, steps)
     check_option("eta_schedule", kind, ETA_SCHEDULES)
@@ -26,7 +25,6 @@ def eta_schedule(eta: float, steps: int, start: int, stop: int, kind: str = "con
 
 def window_values(value: float, steps: int, start: int, stop: int, kind: str = "constant",
                   power: float = 2.0) -> list[float]:
-    """eta_schedule's values, for checked arguments."""
     out = [0.0] * steps
     for i in range(start, stop):
         out[i] = value * _trend(kind, i - start, stop - start, power)
@@ -34,7 +32,6 @@ def window_values(value: float, steps: int, start: int, stop: int, kind: str = "
 
 
 def _trend(kind: str, k: int, length: int, power: float) -> float:
-    """The share of the strength at step k of a window of `length` steps."""
     frac = 1.0 - k / length
     return {"constant": 1.0, "linear_decrease": frac, "power_decay": frac**power,
             "linear_increase": (k + 1) / length}[kind]
@@ -42,8 +39,7 @@ def _trend(kind: str, k: int, length: int, power: float) -> float:
 
 def gamma_schedule(gamma: float, steps: int, start: int = 0, stop: int | None = None,
                    kind: str = "constant") -> list[float]:
-    """gamma_i for the inversion's steps i = 0..steps-1 (from the image): on [start, stop) by kind as eta's, 0
-    outside."""
+    """gamma_i per inversion step from the image, shaped as eta's on [start, stop), 0 outside."""
     gamma = check_unit_interval("gamma", gamma)
     start, stop = check_window("gamma acts on the inversion's steps [gamma_start, gamma_stop)", start,
                                steps if stop is None else stop, steps, "gamma_start", "gamma_stop")
@@ -52,12 +48,11 @@ def gamma_schedule(gamma: float, steps: int, start: int = 0, stop: int | None = 
 
 
 def flip_sigmas(sigmas: torch.Tensor) -> torch.Tensor:
-    """The grid walked the other way, no value altered."""
     return torch.flip(sigmas, dims=(0,))
 
 
 def expert_steps(sigmas: torch.Tensor, boundary: float, expert: str) -> tuple[int, int]:
-    """The steps [a, b) of an expert: high_noise from sigma >= boundary, low_noise the rest."""
+    """Steps [a, b) of an expert: high_noise where sigma >= boundary, low_noise the rest."""
     check_option("expert", expert, EXPERTS)
     starts = [float(s) for s in sigmas[:-1]]
     n = len(starts)
@@ -66,7 +61,7 @@ def expert_steps(sigmas: torch.Tensor, boundary: float, expert: str) -> tuple[in
     high = [i for i, s in enumerate(starts) if s >= float(boundary)]
     if not high:
         return (0, 0) if expert == "high_noise" else (0, n)
-    a, b = high[0], high[-1] + 1  # contiguous on a monotone grid: its head (sampling) or its tail (inversion)
+    a, b = high[0], high[-1] + 1  # head or tail of a monotone grid
     if expert == "high_noise":
         return a, b
     return (b, n) if a == 0 else (0, a)

@@ -1,10 +1,5 @@
-"""Solver schemes, each a step over a Field (the model plus the controller, evaluated fresh at each point).
-
-  euler     x' = x + h f(x, sigma)                                   N model evaluations for N steps
-  midpoint  x_m = x + (h/2) f(x, sigma); x' = x + h f(x_m, sigma_m)   2N (RK2, as RF-Solver's update)
-  fireflow  midpoint, its first evaluation reused from the previous   N + 1 (Deng et al., 2024)
-            step's midpoint
-with h = |sigma' - sigma| and sigma_m their mean. The SDE takes euler_maruyama steps only.
+"""Solver steps over a Field (model plus controller), h = |sigma' - sigma|; evaluations for N steps:
+euler N, midpoint (RK2, RF-Solver's) 2N, fireflow N + 1.
 """
 
 from __future__ import annotations
@@ -25,7 +20,7 @@ ORDERS = ("euler", "midpoint", "fireflow")
 
 @dataclass(frozen=True)
 class Field:
-    """The model (one evaluation), step i's controlled velocity, and the SDE's terms."""
+    """The model, step i's controlled velocity, and the SDE's terms."""
 
     model: Callable[[torch.Tensor, float], torch.Tensor]
     velocity: Callable[[torch.Tensor, torch.Tensor, float, int], torch.Tensor]
@@ -36,7 +31,6 @@ class Field:
 
 
 def model_of(velocity: Velocity) -> Callable[[torch.Tensor, float], torch.Tensor]:
-    """velocity(x, sigma) as float32 on x's device."""
     return lambda x, sigma: velocity(x, sigma).to(device=x.device, dtype=torch.float32)
 
 
@@ -54,27 +48,27 @@ def _midpoint_update(field: Field, v, x, s: float, s_next: float, i: int):
 
 
 def euler(field: Field, x, s: float, s_next: float, i: int, carry=None):
-    """x + h f(x, sigma). Returns (x', the model's output at x, carry)."""
+    """x + h f(x, sigma); returns (x', the model's output at x, carry)."""
     v = field.model(x, s)
     return _euler_update(field, v, x, s, s_next, i), v, None
 
 
 def midpoint(field: Field, x, s: float, s_next: float, i: int, carry=None):
-    """Explicit midpoint (RK2): two model evaluations."""
+    """Explicit midpoint (RK2)."""
     v = field.model(x, s)
     x_next, _ = _midpoint_update(field, v, x, s, s_next, i)
     return x_next, v, None
 
 
 def fireflow(field: Field, x, s: float, s_next: float, i: int, carry=None):
-    """FireFlow (Deng et al., 2024): midpoint, reusing the previous midpoint's output."""
+    """FireFlow (Deng et al., 2024): midpoint reusing the last midpoint's output."""
     v = field.model(x, s) if carry is None else carry
     x_next, v_mid = _midpoint_update(field, v, x, s, s_next, i)
     return x_next, v, v_mid
 
 
 def euler_maruyama(field: Field, x, s: float, s_next: float, i: int, carry=None):
-    """Euler-Maruyama (Eq. 17 / 22); noiseless from sigma = 1 and to sigma = 0."""
+    """Euler-Maruyama (Eq. 17 / 22)."""
     v = field.model(x, s)
     if field.noise is None or not adds_noise(s, s_next):
         return _euler_update(field, v, x, s, s_next, i), v, None
@@ -84,7 +78,6 @@ def euler_maruyama(field: Field, x, s: float, s_next: float, i: int, carry=None)
 
 
 def adds_noise(s: float, s_next: float) -> bool:
-    """Whether an SDE step draws noise: not from sigma = 1 nor to sigma = 0."""
     return s < 1.0 and s_next > 0.0
 
 
@@ -92,7 +85,6 @@ SCHEMES = {"euler": euler, "midpoint": midpoint, "fireflow": fireflow}
 
 
 def chained(first: Optional[Callback], second: Optional[Callback]) -> Optional[Callback]:
-    """One callback calling both (either may be None)."""
     if first is None or second is None:
         return first or second
     return lambda d: (first(d), second(d))
@@ -100,7 +92,6 @@ def chained(first: Optional[Callback], second: Optional[Callback]) -> Optional[C
 
 def integrate(scheme, field: Field, x: torch.Tensor, sigmas: list, steps: range,
               callback: Optional[Callback] = None) -> torch.Tensor:
-    """Walks `steps`; the callback gets i, the state, the model's output there and its x0 estimate."""
     carry = None
     for i in steps:
         s, s_next = sigmas[i], sigmas[i + 1]

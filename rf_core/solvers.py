@@ -1,4 +1,4 @@
-"""The controlled ODEs and SDEs on a given grid: public functions check once, the walks trust their callers."""
+"""The controlled ODEs and SDEs: public functions check, walks trust."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 def forward_walk(velocity: Velocity, y0: torch.Tensor, y1: torch.Tensor, sigmas: list, gammas: Sequence[float],
                  order: str, steps: range, x0_network: bool = False,
                  callback: Optional[Callback] = None) -> torch.Tensor:
-    """Eq. 8 up `sigmas` from y0; the step from 0 reads an x0 network (or one not finite there) at sigmas[1]."""
+    """Eq. 8 up `sigmas` from y0."""
     model = _FiniteReads(model_of(velocity), sigmas[1], x0_network)
     target = y1.detach().to(device=y0.device, dtype=torch.float32)
     field = Field(model=model,
@@ -28,7 +28,7 @@ def forward_walk(velocity: Velocity, y0: torch.Tensor, y1: torch.Tensor, sigmas:
 
 
 class _FiniteReads:
-    """The model, read at sigma_1 for sigma = 0 where it predicts x0 or is not finite there; else finite or refused."""
+    """The model, read at sigma_1 for 0 if it predicts x0 or is not finite there; refused if not finite."""
 
     def __init__(self, model, sigma_1: float, x0_network: bool):
         self.model, self.sigma_1, self.zero_read = model, sigma_1, sigma_1 if x0_network else 0.0
@@ -46,7 +46,7 @@ class _FiniteReads:
         return _finite(self.model(x, read), read)
 
     def noting(self, callback: Optional[Callback]) -> Optional[Callback]:
-        """The callback, told in d["read"] the sigma at which the step's model output was read."""
+        """The callback, told in d["read"] where the model was read."""
         if callback is None:
             return None
         return lambda d: callback({**d, "read": self.zero_read if d["sigma"] == 0.0 else d["sigma"]})
@@ -64,8 +64,7 @@ def reverse_walk(velocity: Velocity, x: torch.Tensor, y0: Optional[torch.Tensor]
                  noise: Optional[NoiseSampler] = None, c2: float = 1.0, callback: Optional[Callback] = None,
                  reference: Optional[Callable] = None, eta_field: Optional[Callable] = None,
                  on_step: Optional[Callback] = None) -> torch.Tensor:
-    """Eq. 15 down `sigmas` from x; with noise, Eq. 17 (c2 scales the diffusion). reference(i) and
-    eta_field(i, v) replace the fixed source and eta field where given (levers.py); on_step sees every step."""
+    """Eq. 15 down `sigmas` from x; with noise, Eq. 17 (c2 scales the diffusion); the rest from levers.py."""
     X = _state(x)
     source = None if y0 is None else y0.detach().to(device=X.device, dtype=torch.float32)
     mask = None if mask is None else mask.to(device=X.device, dtype=torch.float32)
@@ -89,7 +88,6 @@ def _state(x: torch.Tensor) -> torch.Tensor:
 
 
 def per_step(name: str, value: PerStep, steps: int) -> list[float]:
-    """One value for all steps, or one per step, each in [0, 1]."""
     if isinstance(value, (int, float)):
         return [check_unit_interval(name, value)] * steps
     values = [check_unit_interval(name, v) for v in value]
