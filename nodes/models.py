@@ -108,6 +108,21 @@ def check_velocity_at_sigma0(patcher) -> None:
                        f"{type(net).__name__}, not a PyTorch module: give RFInvert the model from a standard loader.")
 
 
+UNBATCHABLE = {  # ComfyUI configs whose run on a batch is not each item's own run, by class name: why
+    "MiniMaxH3": "ComfyUI runs MiniMax H3 on one item at a time",
+    "HunyuanVideo15_SR_Distilled": "HunyuanVideo 1.5 super-resolution draws its noise augmentation for the whole "
+                                   "batch, so a rung would not be its single edit",
+}
+
+
+def check_batchable(patcher) -> None:
+    """The ladder's rungs are one batch: each item must run as it would alone."""
+    why = UNBATCHABLE.get(type(getattr(patcher.model, "model_config", None)).__name__)
+    if why is not None:
+        raise RFInputError(f"RF-Inversion: Edit Ladder runs its rungs as one batch, but {why}: run "
+                           "RFControlledSampler once per setting instead.")
+
+
 DISTILLED = {"FluxSchnell": "Flux.1 schnell"}  # ComfyUI model configs of step-distilled models, by class name
 
 

@@ -12,8 +12,8 @@ import torch
 from .. import rf_core
 from . import latents, masks, record
 from .inputs import ETA_STEP, MAX_STEPS
-from .models import (check_flow_model, check_latent_layout, check_velocity_at_sigma0, distilled_name, predicts_x0,
-                     steps_limit_hint)
+from .models import (check_batchable, check_flow_model, check_latent_layout, check_velocity_at_sigma0,
+                     distilled_name, predicts_x0, steps_limit_hint)
 
 INVERTED_NOISE_MASK = "the inverted latent's noise_mask"  # names of upstream noise_masks in errors
 REFERENCE_NOISE_MASK = "the reference's noise_mask"
@@ -140,6 +140,8 @@ def ladder_spec(patchers: list, sigmas: torch.Tensor, inverted: list[torch.Tenso
                 edit_masks: dict, info: dict | None, boundary: float | None, *, sweep: str, rungs: int,
                 **settings) -> EditSpec:
     """edit_spec with the ladder's rungs; eta rungs on the eta input's resolution."""
+    for p in patchers:
+        check_batchable(p)
     spec = edit_spec(patchers, sigmas, inverted, reference, edit_masks, info, boundary, **settings)
     ladder = rf_core.edit_ladder(sigmas, sweep=sweep, rungs=rungs, resolution=ETA_STEP, **settings)
     return dataclasses.replace(spec, ladder=ladder)

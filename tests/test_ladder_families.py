@@ -19,11 +19,10 @@ STEPS, STOPS = 3, (1, 2)  # a ladder of 2 rungs, stop_step 1 and 2 of 3
 # ACE-Step 1.5's network gives one item a result that moves by up to about 1e-4 with the batch it is in (measured by
 # test_ace_step_15_depends_on_the_batch): its rungs equal the single edits to that noise. Every other family: 1e-5.
 BATCH_NOISE = {"ACE-Step 1.5": 1e-3}
-# Families a ladder cannot batch (found when issue 20 added them; the lead's follow-up): ComfyUI refuses a batch of
-# MiniMax H3 itself, and HunyuanVideo 1.5 super-resolution's noise augmentation draws per batch, so its rungs are
-# not the single edits. The first is checked as ComfyUI's refusal, the second as a strict xfail.
-REFUSES_A_BATCH = {"MiniMax H3 (audio + video)": "supports batch size 1"}
-NOT_BATCH_INVARIANT = {"HunyuanVideo 1.5 super-resolution"}
+# Families a ladder cannot batch, refused by the ladder with the single edit to use: ComfyUI runs MiniMax H3 at
+# batch 1 only, and HunyuanVideo 1.5 super-resolution's noise augmentation is drawn per batch (a rung would not be
+# its single edit).
+REFUSES_A_BATCH = {"MiniMax H3 (audio + video)", "HunyuanVideo 1.5 super-resolution"}
 
 
 ZOO = zoo_or_none()
@@ -31,9 +30,7 @@ FAMILIES = family_params(ZOO, pytest) if ZOO is not None else [pytest.param(None
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_each_rung_is_the_single_edit_on_every_family(family, comfy, runner, request):
-    if family is not None and family.name in NOT_BATCH_INVARIANT:
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason="noise augmentation drawn per batch"))
+def test_each_rung_is_the_single_edit_on_every_family(family, comfy, runner):
     model = family.build(seed=1)
     latent = family.latent(19)
     samples = video_part(latent["samples"])
@@ -49,7 +46,8 @@ def test_each_rung_is_the_single_edit_on_every_family(family, comfy, runner, req
                for stop in STOPS]
     if family.name in REFUSES_A_BATCH:
         run, _ = builders.run_nodes(runner, g, ladder)
-        assert not run.success and REFUSES_A_BATCH[family.name] in str(run.error), run.error
+        assert not run.success and "runs its rungs as one batch" in str(run.error), run.error
+        assert "RFControlledSampler" in str(run.error), run.error
         return
     rungs, *edits = builders.run_ok(runner, g, ladder, *singles, label=family.name)
     batch, tolerance = samples.shape[0], BATCH_NOISE.get(family.name, 1e-5)
