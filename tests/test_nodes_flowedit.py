@@ -57,6 +57,6 @@ def _fails(runner, flux_dev, latent=None, **over) -> str:
 def test_flowedit_refuses_what_it_cannot_do_by_name(runner, flux_dev):
     assert "0 <= n_min < n_max <= steps (6)" in _fails(runner, flux_dev)  # n_max 24 of 6 steps
     assert "0 <= n_min < n_max" in _fails(runner, flux_dev, n_max=3, n_min=3)
-    assert "connect a negative prompt, or set cfg to 1" in _fails(runner, flux_dev, n_max=3, target_cfg=4.0)
+    assert "connect a negative prompt, or set target_cfg to 1" in _fails(runner, flux_dev, n_max=3, target_cfg=4.0)
     masked = {"samples": randn(SHAPE, 2), "noise_mask": torch.ones(1, 8, 8)}
     assert "remove the noise_mask" in _fails(runner, flux_dev, latent=masked, n_max=3)
