@@ -336,9 +336,9 @@ def option_images(bench: Bench, option: Option, batch: list[edits.Edit]) -> torc
     return bench.edit(sources, [e.target_caption for e in batch], option, masks, [e.source_caption for e in batch])[0]
 
 
-def pictures(seed: int, names: list[str], path: Path, weights: Path | None = None) -> Path:
-    """The picture grid of bench/toyworld_plots.py for two edits of each kind."""
+def pictures(seed: int, names: list[str], path: Path, weights: Path | None = None, per_kind: int = 2) -> Path:
+    """The picture grid of bench/toyworld_plots.py for per_kind edits of each kind."""
     import toyworld_plots
 
-    bench, rows = Bench(weights), toyworld_plots.examples(seed)
+    bench, rows = Bench(weights), toyworld_plots.examples(seed, per_kind)
     return toyworld_plots.grid(rows, {n: option_images(bench, OPTIONS[n], rows) for n in names}, path)
