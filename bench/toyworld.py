@@ -65,12 +65,12 @@ def evaluate(args) -> int:
 
 
 def pictures(args) -> int:
-    """The picture grid (two edits of each kind, each option) and, from an eval JSON, the frontier plot."""
+    """The picture grid (--per-kind edits of each kind, each option) and, from an eval JSON, the frontier plot."""
     import toyworld_eval
     import toyworld_plots
 
     names = args.options.split(",")
-    print(toyworld_eval.pictures(args.seed, names, args.out, weights=args.weights))
+    print(toyworld_eval.pictures(args.seed, names, args.out, weights=args.weights, per_kind=args.per_kind))
     if args.frontier_json:
         results = json.loads(args.frontier_json.read_text())["options"]
         print(toyworld_plots.frontier(results, args.out.with_name(args.out.stem + "_frontier.png")))
@@ -120,6 +120,7 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--seed", type=int, default=7)
     f.add_argument("--options", default="paper,fireflow_10_stop3,region_mask")
     f.add_argument("--out", type=Path, default=Path("bench/_out/toyworld_edits.png"))
+    f.add_argument("--per-kind", type=int, default=2, help="edits of each kind, one row each (default 2)")
     f.add_argument("--frontier-json", type=Path, help="an eval --sweep JSON: also draw <out>_frontier.png")
     f.add_argument("--weights", type=Path, default=weights.WEIGHTS)
     f.set_defaults(run=pictures)

@@ -43,11 +43,9 @@ class Option:
     rows: bool = False
     shift: float | None = None
     source_prompt: bool = False
-    # beyond the paper (issue 17): the edit's levers (RFInvert keeps its trace when one is on), gamma's window and
+    # beyond the paper (issue 17): the edit's align (RFInvert keeps its trace when it is on), gamma's window and
     # schedule, eta's schedule, and FlowEdit in place of RF-Inversion (its cfg: cfg for the target, source_cfg)
     align: bool = False
-    moving_reference: bool = False
-    auto_mask: bool = False
     gamma_start: int = 0
     gamma_stop: int = 10000
     gamma_schedule: str = "constant"
@@ -59,7 +57,7 @@ class Option:
 
     @property
     def levers(self) -> dict:
-        return dict(align=self.align, moving_reference=self.moving_reference, auto_mask=self.auto_mask)
+        return dict(align=self.align)
 
 
 # The paper's per-task rows (start_step, stop_step, eta at 28 steps), mapped by us to the edit kinds they fit best:
@@ -81,17 +79,13 @@ OPTIONS = {
 
 
 def beyond_options() -> dict:
-    """Issue 17's options: each lever alone and combined, gamma's window and schedule, eta's trends, and FlowEdit
-    at its own settings."""
-    out = {"align": Option(align=True), "moving": Option(moving_reference=True), "auto_mask": Option(auto_mask=True),
-           "align_moving": Option(align=True, moving_reference=True), "align_auto_mask": Option(align=True, auto_mask=True),
-           "moving_auto_mask": Option(moving_reference=True, auto_mask=True),
-           "align_moving_auto_mask": Option(align=True, moving_reference=True, auto_mask=True),
+    """Issue 17's options the nodes offer: align, gamma's window and schedule, eta's decrease, and FlowEdit at its
+    own settings (docs/benchmarks.md section 6 keeps the numbers of those no longer offered)."""
+    out = {"align": Option(align=True),
            "gamma_first_half": Option(gamma_stop=14), "gamma_second_half": Option(gamma_start=14),
            "align_gamma_first_half": Option(align=True, gamma_stop=14),
            "gamma_linear_decrease": Option(gamma_schedule="linear_decrease"),
            "gamma_linear_increase": Option(gamma_schedule="linear_increase"),
-           "eta_linear_increase": Option(eta_schedule="linear_increase"),
            "eta_linear_decrease": Option(eta_schedule="linear_decrease")}
     out.update({f"flowedit_nmax{n}": Option(flowedit=True, n_max=n) for n in (16, 20, 24)})
     out["flowedit_nmax24_cfg_both"] = Option(flowedit=True, n_max=24, source_cfg=3.0)
@@ -287,9 +281,8 @@ def round_trip(bench: Bench, option: Option, batch: list[edits.Edit], cache: dic
             images, _ = bench.edit(sources, captions, option, sources_captions=captions)
         else:
             plain = dataclasses.replace(option, gamma=0.0, eta=0.0, cfg=1.0, stop_step=option.start_step + 1,
-                                        region_mask=False, rows=False, moving_reference=False, auto_mask=False,
-                                        gamma_start=0, gamma_stop=10000, gamma_schedule="constant",
-                                        eta_schedule="constant")
+                                        region_mask=False, rows=False, gamma_start=0, gamma_stop=10000,
+                                        gamma_schedule="constant", eta_schedule="constant")
             images, _ = bench.edit(sources, [""] * len(batch), plain)
         cache[key] = float(psnr(images, sources).mean())
     return cache[key]
@@ -343,9 +336,9 @@ def option_images(bench: Bench, option: Option, batch: list[edits.Edit]) -> torc
     return bench.edit(sources, [e.target_caption for e in batch], option, masks, [e.source_caption for e in batch])[0]
 
 
-def pictures(seed: int, names: list[str], path: Path, weights: Path | None = None) -> Path:
-    """The picture grid of bench/toyworld_plots.py for two edits of each kind."""
+def pictures(seed: int, names: list[str], path: Path, weights: Path | None = None, per_kind: int = 2) -> Path:
+    """The picture grid of bench/toyworld_plots.py for per_kind edits of each kind."""
     import toyworld_plots
 
-    bench, rows = Bench(weights), toyworld_plots.examples(seed)
+    bench, rows = Bench(weights), toyworld_plots.examples(seed, per_kind)
     return toyworld_plots.grid(rows, {n: option_images(bench, OPTIONS[n], rows) for n in names}, path)

@@ -170,30 +170,27 @@ class RFControlledSampler(io.ComfyNode):
             category=inputs.CATEGORY,
             description="Edits an inverted image with RF-Inversion's controlled reverse ODE/SDE (Rout et al., ICLR "
             "2025, Algorithm 2): the edit prompt drives it while eta pulls towards the reference on the first steps.",
-            inputs=[*edit_inputs(), *inputs.levers()],
+            inputs=[*edit_inputs(), inputs.align()],
             outputs=[io.Latent.Output(tooltip="The edited latent (VAE space): decode it with the model's VAE.")],
         )
 
     @classmethod
     def execute(cls, model, conditioning, inverted, reference, steps, start_step, stop_step, eta, eta_schedule,
                 guidance, mode, seed, mask=None, negative=None, cfg=1.0, sigmas=None, order="euler",
-                model_low_noise=None, boundary=inputs.WAN22_BOUNDARY_T2V, align=False, moving_reference=False,
-                auto_mask=False) -> io.NodeOutput:
+                model_low_noise=None, boundary=inputs.WAN22_BOUNDARY_T2V, align=False) -> io.NodeOutput:
         runs, grid, ref, edit_masks = edit_setup(model, inverted, reference, steps, sigmas, mask, model_low_noise)
         spec = specs.edit_spec(
             [m for m, _ in runs], grid, latents.parts(inverted["samples"]), latents.parts(ref), edit_masks,
             record.read(inverted), expert_split(model_low_noise, boundary),
             start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule, mode=mode, order=order,
-            **specs.lever_settings(align, moving_reference, auto_mask),
+            align=bool(align),
         )
         cfg = check_cfg(cfg, negative)
         if ref.shape[0] != inverted["samples"].shape[0]:
             ref = latents.expand_batch(ref, inverted["samples"].shape[0])
 
-        shared = {}  # the levers one edit's experts share
-
         def sampler(current, expert):
-            return EditSampler(current, seed=seed, expert=expert, boundary=boundary, spec=spec, shared=shared)
+            return EditSampler(current, seed=seed, expert=expert, boundary=boundary, spec=spec)
 
         return io.NodeOutput(run_passes(runs, (conditioning, negative, guidance, cfg), sampler, inverted,
                                         {**reference, "samples": ref}, grid,

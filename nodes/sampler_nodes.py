@@ -6,7 +6,6 @@ from comfy_api.latest import io
 
 from ..rf_core import check_steps, flip_sigmas, inversion_sigmas
 from . import inputs
-from .specs import lever_settings
 from .samplers import EditSampler, InvertSampler, StochasticSampler
 from .schema import schema
 
@@ -56,20 +55,19 @@ class RFControlledSamplerSampler(io.ComfyNode):
                 inputs.order(),
                 inputs.expert(),
                 inputs.boundary(),
-                *inputs.levers(),
+                inputs.align(),
             ],
             outputs=[io.Sampler.Output(tooltip="The controlled sampler, for SamplerCustomAdvanced.")],
         )
 
     @classmethod
     def execute(cls, inverted, start_step, stop_step, eta, eta_schedule, mode, seed, mask=None,
-                order="euler", expert="both", boundary=inputs.WAN22_BOUNDARY_T2V, align=False,
-                moving_reference=False, auto_mask=False) -> io.NodeOutput:
+                order="euler", expert="both", boundary=inputs.WAN22_BOUNDARY_T2V, align=False) -> io.NodeOutput:
         return io.NodeOutput(
             EditSampler(
                 inverted, start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule,
                 mode=mode, seed=seed, mask=mask, order=order, expert=expert, boundary=boundary,
-                **lever_settings(align, moving_reference, auto_mask),
+                align=bool(align),
             )
         )
 

@@ -71,16 +71,15 @@ class EditSampler(comfy.samplers.Sampler):
     def __init__(self, inverted: dict, start_step: int = 0, stop_step: int = 7, eta: float = 0.9,
                  eta_schedule: str = "constant", mode: str = "ode", seed: int = 0, mask: torch.Tensor | None = None,
                  order: str = "euler", expert: str = "both", boundary: float = WAN22_BOUNDARY_T2V,
-                 spec: specs.EditSpec | None = None, shared: dict | None = None, **levers):
+                 spec: specs.EditSpec | None = None, align: bool = False):
         if not isinstance(inverted, dict) or "samples" not in inverted:
             raise rf_core.RFInputError("inverted must be a LATENT (the output of RFInvert or of the inversion sampler).")
         self.inverted = inverted["samples"]
         self.masks = {"mask": mask, specs.INVERTED_NOISE_MASK: inverted.get("noise_mask")}
         self.info = record.read(inverted)
         self.settings = dict(start_step=start_step, stop_step=stop_step, eta=eta, eta_schedule=eta_schedule,
-                             mode=mode, order=order, **levers)  # align, reference, auto_mask
+                             mode=mode, order=order, align=align)
         self.seed, self.expert, self.boundary, self.spec = int(seed), expert, boundary, spec
-        self.shared = shared  # one edit's levers, shared by its experts' runs (RFControlledSampler)
 
     def _spec(self, model_wrap, sigmas, reference: list, denoise_mask) -> specs.EditSpec:
         """The SAMPLER form's spec; the reference's noise_mask arrives as denoise_mask."""
@@ -92,25 +91,14 @@ class EditSampler(comfy.samplers.Sampler):
         spec = specs.edit_spec([model_wrap.model_patcher], sigmas, latents.parts(self.inverted), reference,
                                edit_masks, self.info, boundary, "reference (latent_image)", **self.settings)
         specs.check_mask_not_read_as_timesteps(model_wrap, denoise_mask, "RFControlledSamplerSampler")
-        if spec.plan.reference == "moving" and self.expert != "both":
-            raise rf_core.RFInputError("moving_reference carries over from one expert's steps to the other's only in "
-                                       "RFControlledSampler (model_low_noise): use it there, or turn it off here.")
         return spec
-
-    def _levers(self, spec: specs.EditSpec, reference: torch.Tensor, mask: torch.Tensor | None) -> dict:
-        """The edit's levers, built by its first run and shared with the next expert's."""
-        store = {} if self.shared is None else self.shared
-        if "levers" not in store:
-            store["levers"] = rf_core.edit_levers(spec.plan, reference, spec.trace, mask)
-        return store["levers"]
 
     def rungs(self, spec: specs.EditSpec) -> int:
         """How many edits of the inverted batch the state holds (a ladder's rungs)."""
         return 1
 
     def walk(self, velocity, x, y0, spec: specs.EditSpec, mask=None, **run) -> torch.Tensor:
-        levers = self._levers(spec, y0, None if mask is None else mask.to(x.device, torch.float32))
-        return rf_core.run_edit(velocity, x, y0, spec.plan, mask=mask, trace=spec.trace, levers=levers, **run)
+        return rf_core.run_edit(velocity, x, y0, spec.plan, mask=mask, trace=spec.trace, **run)
 
     @torch.no_grad()
     def sample(self, model_wrap, sigmas, extra_args, callback, noise, latent_image=None, denoise_mask=None,
@@ -140,7 +128,7 @@ class EditSampler(comfy.samplers.Sampler):
 
 class LadderSampler(EditSampler):
     """An edit ladder's rungs as one batch; `inverted` is rung-major (rf_core.tile_rungs) and spec.ladder set. The
-    ladder's plans carry no levers (RFEditLadder has no lever inputs)."""
+    ladder's plans carry no align (RFEditLadder has no align input)."""
 
     def rungs(self, spec: specs.EditSpec) -> int:
         return len(spec.ladder.plans)

@@ -112,27 +112,19 @@ def edit_spec(patchers: list, sigmas: torch.Tensor, inverted: list[torch.Tensor]
     return EditSpec(plan, masks.edit_mask(edit_masks, inverted[0]), info, edit_trace(plan, info))
 
 
-LEVERS = "align, moving_reference and auto_mask"
-
-
-def lever_settings(align: bool, moving_reference: bool, auto_mask: bool) -> dict:
-    """The edit nodes' lever inputs as rf_core.edit_plan takes them."""
-    return dict(align=bool(align), reference="moving" if moving_reference else "fixed", auto_mask=bool(auto_mask))
-
-
 def edit_trace(plan: rf_core.EditPlan, info: dict | None) -> rf_core.InversionTrace | None:
-    """The trace RFInvert kept (keep_trace), keyed by the edit's own sigmas, where the plan's levers need it."""
+    """The trace RFInvert kept (keep_trace), keyed by the edit's own sigmas, where the plan's align needs it."""
     if not plan.needs_trace:
         return None
     trace = None if info is None else info.get("trace")
     if trace is None:
         raise rf_core.RFInputError(
-            f"{LEVERS} read the inversion's path, which this inverted latent does not carry: turn keep_trace on in "
-            "RFInvert and connect its output to inverted (RFInvertSampler cannot keep it), or turn them off.")
+            "align reads the inversion's path, which this inverted latent does not carry: turn keep_trace on in "
+            "RFInvert and connect its output to inverted (RFInvertSampler cannot keep it), or turn align off.")
     walk = tuple(plan.sigmas[plan.start_step:][::-1])
     if not trace.complete() or len(trace.sigmas) != len(walk):
         raise rf_core.RFInputError(f"the inverted latent's trace does not cover this edit's steps: invert with the "
-                                   f"same steps and start_step, keep_trace on, or turn {LEVERS} off.")
+                                   "same steps and start_step, keep_trace on, or turn align off.")
     return dataclasses.replace(trace, sigmas=walk)  # record.check_matches has checked the grids agree (1e-6)
 
 

@@ -55,7 +55,7 @@ edits as the mask input does), **format** (finite, the latent's shape, dtype and
 the noise the model samples from, its noise_scale included), **cfg** (cfg 3 with a negative prompt, for
 true-CFG families), **guidance ignored** (the guidance input leaves models without a guidance embedding alone),
 **align exact** (with `align`, the same prompt both ways and eta 0, the round trip returns the source to float
-precision at gamma 0 and 0.5), **levers keep eta 1 and mask** (with align, moving_reference and auto_mask on, eta 1 still
+precision at gamma 0 and 0.5), **levers keep eta 1 and mask** (with align on, eta 1 still
 returns the source and a mask still keeps the outside), **FlowEdit** (the source prompt both ways keeps the source,
 another edits, at 2 n_avg (n_max - n_min) + n_min evaluations), **two experts** (each step on the expert of its
 sigma), **refused by name** (a family the pack cannot run says so, naming the model and why).

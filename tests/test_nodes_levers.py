@@ -1,7 +1,7 @@
 """The levers beyond the paper through the nodes (issue 17): RFInvert keeps its trace only when asked and says what
-it costs; RFControlledSampler's align, moving_reference and auto_mask and RFInvert's gamma window and schedule give
-rf_core's results on the model's velocity, cost no model evaluation, and are refused by name where they cannot
-act. The exactness of align on every family is tests/test_model_matrix.py's."""
+it costs; RFControlledSampler's align and RFInvert's gamma window and schedule give rf_core's results on the model's
+velocity, cost no model evaluation, and are refused by name where they cannot act. The exactness of align on every
+family is tests/test_model_matrix.py's."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from seeded import randn
 
 pytestmark = pytest.mark.comfyui
 
-LEVERS = dict(align=True, moving_reference=True, auto_mask=True)
+LEVERS = dict(align=True)
 STEPS = 6
 
 
@@ -40,19 +40,19 @@ def test_the_levers_and_gamma_trend_equal_rf_core_on_the_models_velocity(runner,
     source = randn((2, 16, 8, 8), 3)
     src_cond, edit_cond = comfy_harness.conditioning(batch=2, seed=0), comfy_harness.conditioning(batch=2, seed=5)
     inv = dict(gamma=0.6, seed=7, gamma_start=1, gamma_stop=4, gamma_schedule="linear_decrease", keep_trace=True)
-    ed = dict(stop_step=4, eta=0.7, eta_schedule="linear_increase", **LEVERS)
+    ed = dict(stop_step=4, eta=0.7, eta_schedule="power_decay", **LEVERS)
     inverted, edited = invert_and_edit(runner, flux_dev, source, STEPS, src_cond=src_cond, edit_cond=edit_cond,
                                        inv=inv, ed=ed)
     trace = rf_core.InversionTrace(())
     want_inv = core.core_invert(pack, flux_dev, src_cond, source, STEPS, gamma=0.6, seed=7, trace=trace,
                                 gamma_window=(1, 4), gamma_schedule="linear_decrease")
     want_edit = core.core_edit(pack, flux_dev, edit_cond, inverted["samples"], source, STEPS, eta=0.7, start_step=0,
-                               stop_step=4, guidance=3.5, eta_schedule="linear_increase",
-                               levers=dict(trace=trace, align=True, reference="moving", auto_mask=True))
+                               stop_step=4, guidance=3.5, eta_schedule="power_decay",
+                               levers=dict(trace=trace, align=True))
     torch.testing.assert_close(inverted["samples"], want_inv, rtol=0, atol=1e-5)
     torch.testing.assert_close(edited["samples"], want_edit, rtol=0, atol=1e-5)
     _, plain = invert_and_edit(runner, flux_dev, source, STEPS, src_cond=src_cond, edit_cond=edit_cond, inv=inv,
-                               ed=dict(ed, align=False, moving_reference=False, auto_mask=False))
+                               ed=dict(ed, align=False))
     assert (edited["samples"] - plain["samples"]).abs().max() > 1e-3  # the levers act
 
 
@@ -64,10 +64,9 @@ def test_gamma_stop_past_the_last_step_means_to_the_last_step(runner, flux_dev):
     assert torch.equal(default, whole) and not torch.allclose(window, whole, atol=1e-3)
 
 
-@pytest.mark.parametrize("levers", [dict(align=True), dict(moving_reference=True), dict(auto_mask=True), LEVERS])
-def test_the_levers_cost_no_model_evaluation(runner, flux_dev, levers):
+def test_align_costs_no_model_evaluation(runner, flux_dev):
     counts = []
-    for settings in ({}, levers):
+    for settings in ({}, LEVERS):
         log: list = []
         g = Graph()
         nodes = invert_then_edit(g, flux_dev, randn(SHAPE, 5), STEPS, inv=dict(keep_trace=True),
@@ -91,8 +90,8 @@ def test_the_levers_are_refused_by_name_where_they_cannot_act(runner, flux_dev):
     error = _refusal(runner, flux_dev, inv=dict(keep_trace=True, order="fireflow"),
                      ed=dict(align=True, order="fireflow"))
     assert "align retraces the inversion's Euler steps" in error and "order to euler" in error
-    error = _refusal(runner, flux_dev, inv=dict(keep_trace=True), ed=dict(auto_mask=True, mode="sde"))
-    assert "act on the ODE: set mode to ode" in error
+    error = _refusal(runner, flux_dev, inv=dict(keep_trace=True), ed=dict(align=True, mode="sde"))
+    assert "but mode is 'sde'" in error and "set mode to ode" in error
 
 
 def test_the_sampler_form_reads_rfinverts_trace_and_refuses_without_one(runner, flux_dev):

@@ -11,7 +11,7 @@ from paper import paper_rows
 
 pytestmark = pytest.mark.comfyui
 
-LEVERS = {"align": ("BOOLEAN", False), "moving_reference": ("BOOLEAN", False), "auto_mask": ("BOOLEAN", False)}
+LEVERS = {"align": ("BOOLEAN", False)}
 # id -> ordered {input: (type, default or None)}; optional inputs after the "|" marker
 CONTRACT = {
     "RFInvert": {
@@ -99,7 +99,7 @@ CATEGORIES = {**dict.fromkeys(CONTRACT, "sampling/rf_inversion"),
 CONTRACT.update(DEMO_CONTRACT)
 
 COMBOS = {
-    "eta_schedule": ["constant", "linear_decrease", "power_decay", "linear_increase"],
+    "eta_schedule": ["constant", "linear_decrease", "power_decay"],
     "gamma_schedule": ["constant", "linear_decrease", "power_decay", "linear_increase"],
     "mode": ["ode", "sde"],
     "order": ["euler", "midpoint", "fireflow"],
