@@ -59,7 +59,7 @@ def rf_nodes(x, steps, stop_step, guidance, start_step=0, eta=0.9, order="euler"
         dict(key="invert", type="RFInvert", pos=[x, 0], color=RF_COLOR, title="RF-Inversion: invert (Eq. 8)",
              widgets={"steps": steps, "gamma": 0.5, "seed": 0, "guidance": 0.0, "start_step": start_step,
                       "order": order}),
-        dict(key="edit", type="RFControlledSampler", pos=[x, 330], color=RF_COLOR,
+        dict(key="edit", type="RFControlledSampler", pos=[x, 440], color=RF_COLOR,
              title="RF-Inversion: controlled edit (Eq. 15)", widgets=edit),
     ]
 
