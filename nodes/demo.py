@@ -1,8 +1,5 @@
-"""The demo's nodes: the shipped toy-world scene model, its captions, its scenes, and its pixel-space LATENT.
-
-The world is toyworld/ (32 x 32 scenes of one or two objects), the model is nodes/scene_model.py; these nodes
-only turn ComfyUI's types into them and back. The LATENT is the image itself: samples = image * 2 - 1.
-"""
+"""The demo's nodes: toyworld/'s scene model (nodes/scene_model.py), captions and scenes as ComfyUI types; the
+LATENT is the image (samples = image * 2 - 1)."""
 
 from __future__ import annotations
 
@@ -30,7 +27,7 @@ def demo_schema(node_id: str, name: str, aliases: list[str], **fields) -> io.Sch
 
 
 def checked_caption(caption: str) -> str:
-    """The caption, if the model can read it (toyworld's tokenize: known words, at most TOKENS of them)."""
+    """The caption, if toyworld's tokenize reads it (known words, at most TOKENS)."""
     try:
         world.tokenize(caption)
     except ValueError as e:

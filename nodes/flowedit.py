@@ -1,5 +1,5 @@
-"""FlowEdit (Kulikov et al., 2024) beside RF-Inversion: a CFGGuider that holds the source and the target prompt, a
-Sampler that runs rf_core's FlowEdit plan on the two velocities it gives, and the node."""
+"""FlowEdit (Kulikov et al., 2024): a CFGGuider holding source and target prompts, a Sampler running rf_core's
+FlowEdit plan on their velocities, and the node."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ ROLES = {"target": ("positive", "negative"), "source": ("source", "source_negati
 
 
 class FlowEditGuider(comfy.samplers.CFGGuider):
-    """The target prompt (positive, negative) and the source prompt (source, source_negative), each with its own cfg;
+    """Target (positive, negative) and source (source, source_negative) prompts, each with its cfg;
     predict_noise answers for `role`."""
 
     def __init__(self, model_patcher):
@@ -53,7 +53,7 @@ class RoleVelocity:
 
 
 class FlowEditSampler(comfy.samplers.Sampler):
-    """rf_core's FlowEdit of latent_image, the n_avg draws seeded by seed, seed + 1, ..."""
+    """rf_core's FlowEdit of latent_image; the n_avg draws seeded seed, seed + 1, ..."""
 
     def __init__(self, plan: rf_core.FlowEditPlan, seed: int):
         self.plan, self.seed = plan, int(seed)

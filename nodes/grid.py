@@ -1,4 +1,4 @@
-"""The edit ladder's picture: each rung decoded by the VAE, its setting written under it, one image for the frontend."""
+"""The edit ladder's grid image: each rung decoded, its setting written under it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def check_image_latent(latent: dict) -> None:
 
 
 def decoded_rungs(vae, samples: torch.Tensor, rungs: int) -> list[torch.Tensor]:
-    """Each rung's images (B, H, W, 3), decoded one rung at a time; a video's first frame."""
+    """Each rung's images (B, H, W, 3), decoded rung by rung; a video's first frame."""
     batch = samples.shape[0] // rungs
     out = []
     for r in range(rungs):
@@ -28,7 +28,7 @@ def decoded_rungs(vae, samples: torch.Tensor, rungs: int) -> list[torch.Tensor]:
 
 
 def font(size: int) -> ImageFont.ImageFont:
-    """Pillow's own font at `size` pixels (its fixed bitmap font where Pillow is older than 10.1)."""
+    """Pillow's default font at `size` px (a fixed bitmap font before Pillow 10.1)."""
     try:
         return ImageFont.load_default(size=size)
     except TypeError:
@@ -36,7 +36,7 @@ def font(size: int) -> ImageFont.ImageFont:
 
 
 def label_image(text: str, width: int, height: int) -> Image.Image:
-    """Black text centred on a white strip, the font shrunk until the text fits the width."""
+    """Black text centred on a white strip, the font shrunk to fit."""
     strip = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(strip)
     size = max(6, round(height * 0.6))
@@ -54,7 +54,7 @@ def strip_height(width: int) -> int:
 
 
 def labelled_grid(rungs: list[torch.Tensor], labels: list[str]) -> torch.Tensor:
-    """An IMAGE (1, H, W, 3): rungs as columns, the batch's images as rows, each with its rung's label under it."""
+    """An IMAGE (1, H, W, 3): rungs as columns, the batch as rows, each labelled."""
     batch, height, width = rungs[0].shape[:3]
     strip, gap = strip_height(width), max(2, width // 64)
     canvas = Image.new("RGB", (len(rungs) * (width + gap) - gap, batch * (height + strip + gap) - gap), "white")

@@ -1,4 +1,4 @@
-"""The guidance and cfg inputs: guidance goes only to models with a guidance embedding, never over an upstream value."""
+"""The guidance and cfg inputs: guidance reaches only models with a guidance embedding, never over an upstream one."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def has_guidance_embedding(model_patcher) -> bool:
 
 
 def conditioning_with_guidance(model_patcher, conditioning, guidance: float, name: str = "conditioning"):
-    """The conditioning with this guidance, by the module's rule."""
+    """The conditioning with this guidance."""
     guidance = float(guidance)
     if not math.isfinite(guidance):
         raise RFInputError(f"guidance must be a finite number, got {guidance}: set guidance to a value from 0 to 100.")
@@ -47,7 +47,7 @@ def conditioning_with_guidance(model_patcher, conditioning, guidance: float, nam
 
 
 def check_cfg(cfg: float, negative, name: str = "cfg") -> float:
-    """A finite scale; other than 1, with a negative prompt to act on. name: the input's."""
+    """A finite scale; if not 1, a negative prompt to act on."""
     cfg = float(cfg)
     if not math.isfinite(cfg):
         raise RFInputError(f"{name} must be a finite number, got {cfg}: set {name} to 1 (off) or a scale up to 100.")

@@ -1,4 +1,4 @@
-"""RFEditLadder: RFControlledSampler's edit at several strengths in one reverse pass, with a labelled grid."""
+"""RFEditLadder: RFControlledSampler's edit at several strengths in one pass, and a labelled grid."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def ladder_inputs() -> tuple:
 
 
 def labels(ladder) -> list[str]:
-    """Each rung's setting as the single edit's input takes it, e.g. 'stop_step 4' or 'eta 0.45'."""
+    """Each rung's setting as the single edit takes it, e.g. 'eta 0.45'."""
     return [f"{ladder.sweep} {value:g}" for value in ladder.values]
 
 

@@ -11,12 +11,12 @@ from ..rf_core import RFInputError
 
 
 def parts(samples) -> list[torch.Tensor]:
-    """The tensors of a LATENT's samples: [samples], or a NestedTensor's parts in order."""
+    """[samples], or a NestedTensor's parts in order."""
     return list(samples.unbind()) if getattr(samples, "is_nested", False) else [samples]
 
 
 def packed_shapes(model_wrap) -> list | None:
-    """The part shapes the guider packed latent_image from; None for a latent of one tensor."""
+    """The part shapes the guider packed latent_image from; None for one tensor."""
     for group in (getattr(model_wrap, "conds", None) or {}).values():
         for cond in group:
             shapes = getattr(cond.get("model_conds", {}).get("latent_shapes"), "cond", None)
@@ -26,7 +26,7 @@ def packed_shapes(model_wrap) -> list | None:
 
 
 def unpack(x: torch.Tensor, shapes: list | None) -> list[torch.Tensor]:
-    """The parts of a packed (B, 1, N) tensor; [x] for a plain one (shapes None)."""
+    """The parts of a packed (B, 1, N) tensor; [x] if shapes is None."""
     return [x] if shapes is None else comfy.utils.unpack_latents(x, shapes)
 
 
@@ -42,20 +42,20 @@ def _nested(tensors: list[torch.Tensor]):
 
 
 def zeros_like(samples):
-    """DisableNoise's zero noise for samples (a NestedTensor of zeros for a NestedTensor)."""
+    """DisableNoise's zero noise, nested like samples."""
     zeros = [torch.zeros(t.shape, dtype=t.dtype, device="cpu") for t in parts(samples)]
     return _nested(zeros) if getattr(samples, "is_nested", False) else zeros[0]
 
 
 def expand_batch(samples, batch: int):
-    """samples with batch 1 repeated to `batch` items (each part of a NestedTensor)."""
+    """Each part's batch of 1 repeated to `batch` items."""
     out = [t.expand(batch, *t.shape[1:]).contiguous() for t in parts(samples)]
     return _nested(out) if getattr(samples, "is_nested", False) else out[0]
 
 
 def tile_rungs(latent: dict, rungs: int) -> dict:
-    """The LATENT as `rungs` copies of its batch, rung-major (each part of a NestedTensor); its noise_mask and
-    batch_index, which describe the source batch, are left out."""
+    """`rungs` copies of the LATENT's batch, rung-major, per part; noise_mask and batch_index (the source batch's)
+    are dropped."""
     samples = latent["samples"]
     out = [rf_core.tile_rungs(t, rungs, t.shape[0]) for t in parts(samples)]
     rest = {k: v for k, v in latent.items() if k not in ("samples", "noise_mask", "batch_index")}
@@ -63,7 +63,7 @@ def tile_rungs(latent: dict, rungs: int) -> dict:
 
 
 def check_values(name: str, tensors: list[torch.Tensor]) -> None:
-    """At least one item, and finite values (a NaN would spread everywhere)."""
+    """Non-empty and finite."""
     for x in tensors:
         if x.numel() == 0:
             raise RFInputError(f"{name} is empty (shape {tuple(x.shape)}): give a batch of 1 or more.")
@@ -72,7 +72,7 @@ def check_values(name: str, tensors: list[torch.Tensor]) -> None:
 
 
 def seed_noise(seed: int, shapes: list, batch_index=None, scale: float = 1.0) -> list[torch.Tensor]:
-    """comfy.sample.prepare_noise's draw for these part shapes and batch_index, times scale."""
+    """comfy.sample.prepare_noise's draw for these shapes and batch_index, times scale."""
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
     return [_draw(generator, tuple(shape), batch_index) * float(scale) for shape in shapes]
 

@@ -1,4 +1,4 @@
-"""ComfyUI's MASK layouts (images, video frames, audio rows) as rf_core's edit mask, resized as ComfyUI resizes."""
+"""ComfyUI's MASK layouts (images, video frames, audio rows) as rf_core's edit mask, resized as ComfyUI does."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def _layout(m: torch.Tensor, x_ndim: int) -> torch.Tensor | None:
 
 
 def latent_mask(name: str, mask: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """One MASK at x's size; an empty one is refused (it would return the source unchanged)."""
+    """One MASK at x's size; refuses an empty one (it would return the source unchanged)."""
     m = mask.detach().to(device=x.device, dtype=torch.float32)
     m = _layout(m, x.ndim) if m.numel() > 0 else None
     if m is None:
@@ -53,7 +53,7 @@ def latent_mask(name: str, mask: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def edit_mask(masks: dict, x: torch.Tensor) -> torch.Tensor | None:
-    """The minimum of the connected masks (name -> MASK or None); None if none."""
+    """The minimum of the given masks (name -> MASK or None); None if none."""
     found = [latent_mask(name, m, x) for name, m in masks.items() if m is not None]
     if not found:
         return None
@@ -64,7 +64,7 @@ def edit_mask(masks: dict, x: torch.Tensor) -> torch.Tensor | None:
 
 
 def packed(mask: torch.Tensor | None, x_parts: list[torch.Tensor], shapes: list | None) -> torch.Tensor | None:
-    """The mask for a packed latent (LTX-2): on the first part, ones on the rest."""
+    """A packed latent's (LTX-2) mask: on the first part, ones on the rest."""
     if mask is None or shapes is None:
         return mask
     first = x_parts[0]

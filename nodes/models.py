@@ -21,14 +21,14 @@ _LAYOUTS = {1: "(B, C, L), an audio latent", 2: "(B, C, H, W), an image latent",
 
 
 def prediction_type(sampling) -> str:
-    """EPS, CONST, IMG_TO_IMG_FLOW, ...: the prediction class of a sampling object."""
+    """The prediction class (EPS, CONST, ...) of a sampling object."""
     return next((k.__name__ for k in type(sampling).__mro__
                  if k.__module__ == comfy.model_sampling.__name__ and not issubclass(k, torch.nn.Module)),
                 type(sampling).__name__)
 
 
 def check_flow_model(patcher) -> None:
-    """A rectified flow (CONST, not image-to-image) that makes images, video or audio from a whole latent."""
+    """A CONST flow, not image-to-image, on whole image, video or audio latents."""
     sampling = patcher.get_model_object("model_sampling")
     name = type(patcher.model).__name__
     kind = prediction_type(sampling)
@@ -52,7 +52,7 @@ def check_flow_model(patcher) -> None:
 
 
 def check_whole_latent_sampling(patcher, name: str) -> None:
-    """Not a causal model that samples a few frames at a time (the KV-cache interface of ComfyUI's ar_video)."""
+    """Refuses causal models (the KV-cache interface of ComfyUI's ar_video)."""
     net = patcher.get_model_object("diffusion_model")
     if hasattr(net, "init_kv_caches"):
         raise RFInputError(f"{name} is a causal video model: it generates a few frames at a time against a cache of "
@@ -61,7 +61,7 @@ def check_whole_latent_sampling(patcher, name: str) -> None:
 
 
 def check_latent_kept_as_is(latent_format, name: str) -> None:
-    """A latent keeps its shape entering the model; a format that repacks it can only start from an empty latent."""
+    """Refuses a latent format whose process_in changes the latent's shape."""
     dims = int(getattr(latent_format, "latent_dimensions", 2))
     probe = torch.zeros((1, int(latent_format.latent_channels), *(1,) * (dims - 1), 2))
     shape = tuple(latent_format.process_in(probe).shape)
@@ -73,7 +73,7 @@ def check_latent_kept_as_is(latent_format, name: str) -> None:
 
 
 def check_latent_layout(patcher, name: str, tensors: list[torch.Tensor]) -> None:
-    """The model's latent layout and channel count (of a nested latent's widest part, as its format counts)."""
+    """The latents' dims and channels match the model's latent format."""
     latent_format = patcher.get_model_object("latent_format")
     dims = int(getattr(latent_format, "latent_dimensions", 2))
     samples = tensors[0]
@@ -95,7 +95,7 @@ def predicts_x0(patcher) -> bool:
 
 
 def noise_scale(patcher) -> float:
-    """The std of the model's prior noise (ComfyUI 0.30: 8 for HiDream-O1; else 1)."""
+    """The std of the prior noise (8 for HiDream-O1 on ComfyUI 0.30; else 1)."""
     return float(getattr(patcher.get_model_object("model_sampling"), "noise_scale", 1.0))
 
 
@@ -108,7 +108,7 @@ def check_velocity_at_sigma0(patcher) -> None:
                        f"{type(net).__name__}, not a PyTorch module: give RFInvert the model from a standard loader.")
 
 
-UNBATCHABLE = {  # ComfyUI configs whose run on a batch is not each item's own run, by class name: why
+UNBATCHABLE = {  # model_config class -> why a batch run differs from each item's own
     "MiniMaxH3": "ComfyUI runs MiniMax H3 on one item at a time",
     "HunyuanVideo15_SR_Distilled": "HunyuanVideo 1.5 super-resolution draws its noise augmentation for the whole "
                                    "batch, so a rung would not be its single edit",
@@ -116,29 +116,29 @@ UNBATCHABLE = {  # ComfyUI configs whose run on a batch is not each item's own r
 
 
 def check_batchable(patcher) -> None:
-    """The ladder's rungs are one batch: each item must run as it would alone."""
+    """The ladder runs its rungs as one batch: refuses UNBATCHABLE models."""
     why = UNBATCHABLE.get(type(getattr(patcher.model, "model_config", None)).__name__)
     if why is not None:
         raise RFInputError(f"RF-Inversion: Edit Ladder runs its rungs as one batch, but {why}: run "
                            "RFControlledSampler once per setting instead.")
 
 
-DISTILLED = {"FluxSchnell": "Flux.1 schnell"}  # ComfyUI model configs of step-distilled models, by class name
+DISTILLED = {"FluxSchnell": "Flux.1 schnell"}  # step-distilled model_config classes
 
 
 def distilled_name(patcher) -> str | None:
-    """The model's name if ComfyUI's config marks it as a step-distilled model."""
+    """The name of a step-distilled model; None for others."""
     return DISTILLED.get(type(getattr(patcher.model, "model_config", None)).__name__)
 
 
 def noise_levels(patcher) -> int | None:
-    """The model's noise levels: the most steps 'simple' gives without repeats."""
+    """The most steps 'simple' gives without repeats."""
     table = getattr(patcher.get_model_object("model_sampling"), "sigmas", None)
     return int(table.numel()) if isinstance(table, torch.Tensor) else None
 
 
 def steps_limit_hint(patcher, steps: int) -> str:
-    """What to set when `steps` exceeds the model's noise levels; "" if it does not."""
+    """The fix when `steps` exceeds the noise levels; "" if not."""
     levels = noise_levels(patcher)
     if levels is None or int(steps) <= levels:
         return ""

@@ -1,5 +1,5 @@
-"""The core patches a pass runs without, said on the console: CFG-stage functions where the guider has no negative
-prompt (ComfyUI hands them zeros), step caches in the inversion (it walks sigma up). README, Compatibility."""
+"""Core patches a pass leaves out, logged: CFG-stage functions without a negative prompt (ComfyUI hands them
+zeros), step caches in the inversion (sigma rises). README, Compatibility."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ AT_SIGMA0 = ("CFG-stage patches work on a denoised prediction at sigma > 0 (Resc
 
 
 def node_of(patch) -> str:
-    """The core node a patch comes from: the class its function is defined in, else its own name."""
+    """The core node a patch comes from: its defining class, else its own name."""
     qualname = getattr(patch, "__qualname__", None) or type(patch).__qualname__
     return qualname.split(".<locals>")[0].split(".")[0]
 
@@ -42,7 +42,7 @@ def hands_a_negative(guider, model_options: dict) -> bool:
 
 
 def drop_cfg_functions(options: dict) -> list[str]:
-    """Removes the CFG-stage functions from model_options; their nodes."""
+    """Pops the CFG-stage functions; their nodes."""
     found = []
     for key in CFG_STAGE:
         value = options.pop(key, None)
@@ -51,12 +51,12 @@ def drop_cfg_functions(options: dict) -> list[str]:
 
 
 def _drop_cfg_stage(options: dict) -> list[str]:
-    """Removes the CFG-stage functions and the wrappers that set cfg per step; their nodes."""
+    """Pops the CFG-stage functions and per-step cfg wrappers; their nodes."""
     return drop_cfg_functions(options) + _drop_wrappers(options, lambda key, fn: node_of(fn) in CFG_WRAPPERS)
 
 
 def _drop_wrappers(options: dict, match) -> list[str]:
-    """Removes the wrappers match(key, fn) picks from every wrapper type; their nodes."""
+    """Removes the wrappers match(key, fn) picks; their nodes."""
     found = []
     for by_key in options.get("transformer_options", {}).get("wrappers", {}).values():
         for key, fns in list(by_key.items()):
@@ -67,7 +67,7 @@ def _drop_wrappers(options: dict, match) -> list[str]:
 
 
 def _drop_caches(options: dict) -> list[str]:
-    """Removes the step caches' wrappers and patches; their nodes."""
+    """Removes the step caches; their nodes."""
     found = _drop_wrappers(options, lambda key, fn: key in CACHE_KEYS)
     patches = options.get("transformer_options", {}).get("patches", {})
     for name, items in patches.items():
@@ -77,12 +77,12 @@ def _drop_caches(options: dict) -> list[str]:
 
 
 def _drop_unread(options: dict) -> list[tuple[str, str]]:
-    """Removes the functions no pass calls (a denoise mask's); (node, why) for each."""
+    """Pops the functions no pass calls (denoise mask); (node, why) each."""
     return [(node_of(options.pop(key)), why) for key, why in UNREAD.items() if key in options]
 
 
 def without(guider, model_options: dict, inversion: bool) -> tuple[dict, list[tuple[str, str]]]:
-    """A copy of model_options without what the pass cannot run, and (node, why) for each patch left out."""
+    """model_options without what the pass cannot run; (node, why) for each left out."""
     options = comfy.model_patcher.create_model_options_clone(model_options)
     off = [] if hands_a_negative(guider, options) else [(n, NO_NEGATIVE) for n in _drop_cfg_stage(options)]
     if inversion:
@@ -91,7 +91,7 @@ def without(guider, model_options: dict, inversion: bool) -> tuple[dict, list[tu
 
 
 def say(off: list[tuple[str, str]], pass_name: str) -> None:
-    """One console line per reason, naming the nodes left out for it."""
+    """Logs one line per reason, naming its nodes."""
     for why in dict.fromkeys(w for _, w in off):
         names = ", ".join(dict.fromkeys(n for n, w in off if w == why))
         logging.info("RF-Inversion: the %s runs without %s: %s.", pass_name, names, why)
@@ -99,7 +99,7 @@ def say(off: list[tuple[str, str]], pass_name: str) -> None:
 
 @contextlib.contextmanager
 def pass_options(guider, extra_args: dict, pass_name: str, inversion: bool):
-    """extra_args for one pass, and the guider's own model_options (its PREDICT_NOISE wrappers) alike, restored."""
+    """extra_args for one pass; the guider's own model_options (PREDICT_NOISE wrappers) alike, restored after."""
     options, off = without(guider, extra_args["model_options"], inversion)
     say(off, pass_name)
     own = guider.model_options
@@ -111,7 +111,7 @@ def pass_options(guider, extra_args: dict, pass_name: str, inversion: bool):
 
 
 def check_inversion_hooks(conds: dict) -> None:
-    """Hook keyframes (SetHookKeyframes) advance only as sigma falls: the inversion refuses them."""
+    """Refuses hook keyframes: they advance only as sigma falls."""
     for group in conds.values():
         for c in group or []:
             hooks = getattr(c.get("hooks"), "hooks", None) or []

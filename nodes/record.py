@@ -14,8 +14,8 @@ KEY = "rf_inversion"
 
 def make(grid: torch.Tensor, start_step: int, order: str, boundary: float | None, conditioning, seed: int,
          trace=None) -> dict:
-    """boundary: None for one model; seed: the one the model's conditioning saw (noise augmentation reads it);
-    trace: the rf_core.InversionTrace kept for the edit's levers (keep_trace)."""
+    """boundary: None for one model; seed: the one the conditioning saw (noise augmentation reads it);
+    trace: an rf_core.InversionTrace (keep_trace)."""
     return {"sigmas": grid.clone(), "start_step": int(start_step), "order": order, "boundary": boundary,
             "reference_latents": reference_fingerprints(d for _, d in conditioning), "seed": int(seed), "trace": trace}
 
@@ -26,13 +26,13 @@ def read(latent: dict) -> dict | None:
 
 
 def model_seed(info: dict | None, seed: int) -> int:
-    """The seed the edit's model sees: the inversion's, so a conditioning that reads it is the same in both passes."""
+    """The inversion's seed, so a conditioning that reads it matches in both passes."""
     return int(info["seed"]) if info is not None and "seed" in info else int(seed)
 
 
 def check_matches(info: dict | None, grid: torch.Tensor, start_step: int, order: str,
                   boundary: float | None) -> None:
-    """The edit walks the inversion's grid, solver and expert split, from where it stopped."""
+    """The edit uses the inversion's grid, solver, expert split and start_step."""
     if info is None:
         return
     made_with = "was made with"

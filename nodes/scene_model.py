@@ -1,5 +1,5 @@
-"""The toy world's scene model as a ComfyUI MODEL through ComfyUI's own classes (a FLOW BaseModel around
-SceneDiT, shift 1), and its caption encoder. The LATENT is the image: samples = image * 2 - 1, (B, 3, 32, 32)."""
+"""The toy world's scene model as a ComfyUI MODEL (a FLOW BaseModel around SceneDiT, shift 1) and its caption
+encoder. The LATENT is the image: samples = image * 2 - 1, (B, 3, 32, 32)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class SceneLatent(comfy.latent_formats.LatentFormat):
 
 
 class SceneModelConfig(comfy.supported_models_base.BASE):
-    """The toy world's model config: rectified flow with ComfyUI's plain discrete-flow sampling."""
+    """Rectified flow with ComfyUI's plain discrete-flow sampling."""
 
     unet_extra_config = {}
     sampling_settings = {"shift": 1.0, "multiplier": 1000}

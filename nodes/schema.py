@@ -9,7 +9,7 @@ from comfy_api.latest import io
 SCHEMA_FIELDS = frozenset(f.name for f in dataclasses.fields(io.Schema))
 HAS_SEARCH_ALIASES = "search_aliases" in SCHEMA_FIELDS
 
-# Words a user types for every node of the pack (each node adds its own).
+# search words for every node of the pack
 PACK_ALIASES = ("rf-inversion", "rf inversion", "rectified flow")
 
 

@@ -1,4 +1,4 @@
-"""The guided flow velocity v = (x - D) / sigma from a guider, and the raw network output at sigma = 0."""
+"""The guided velocity v = (x - D) / sigma, and the raw network output at sigma = 0."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class GuiderVelocity:
         self.extra_args = extra_args
 
     def _model_options_sigma0(self) -> dict:
-        """The pass's model_options with the sigma = 0 wrapper and without the CFG-stage functions (said)."""
+        """The pass's model_options plus the sigma = 0 wrapper, less the CFG-stage functions (logged)."""
         options = comfy.model_patcher.create_model_options_clone(self.extra_args.get("model_options", {}))
         patches.say([(n, patches.AT_SIGMA0) for n in patches.drop_cfg_functions(options)], "step from sigma = 0")
         comfy.patcher_extension.add_wrapper_with_key(
