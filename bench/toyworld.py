@@ -72,8 +72,10 @@ def pictures(args) -> int:
     names = args.options.split(",")
     print(toyworld_eval.pictures(args.seed, names, args.out, weights=args.weights, per_kind=args.per_kind))
     if args.frontier_json:
-        results = json.loads(args.frontier_json.read_text())["options"]
-        print(toyworld_plots.frontier(results, args.out.with_name(args.out.stem + "_frontier.png")))
+        results = {k: v for path in args.frontier_json for k, v in json.loads(path.read_text())["options"].items()}
+        marked = args.marked.split(",") if args.marked else None
+        print(toyworld_plots.frontier(results, args.out.with_name(args.out.stem + "_frontier.png"),
+                                      **({"marked": marked} if marked else {})))
     return 0
 
 
@@ -121,7 +123,9 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--options", default="paper,fireflow_10_stop3,region_mask")
     f.add_argument("--out", type=Path, default=Path("bench/_out/toyworld_edits.png"))
     f.add_argument("--per-kind", type=int, default=2, help="edits of each kind, one row each (default 2)")
-    f.add_argument("--frontier-json", type=Path, help="an eval --sweep JSON: also draw <out>_frontier.png")
+    f.add_argument("--frontier-json", type=Path, nargs="+",
+                   help="eval JSONs, one with --sweep: also draw <out>_frontier.png")
+    f.add_argument("--marked", default="", help="comma-separated options to mark on the frontier (default: the main)")
     f.add_argument("--weights", type=Path, default=weights.WEIGHTS)
     f.set_defaults(run=pictures)
     d = sub.add_parser("ladder", help="a picture of RFEditLadder's stop_step rungs, one edit of each kind")
