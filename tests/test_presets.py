@@ -53,3 +53,23 @@ def test_the_preset_gives_the_papers_numbers_on_both_nodes(task):
     assert {k: v for k, v in feeds(data).items() if k in FEEDS} == FEEDS
     assert data["definitions"]["subgraphs"][0]["name"] == f"RF-Inversion edit ({task})"
     assert f"eta {eta} on steps [{start}, {stop})" in data["extra"]["BlueprintDescription"]
+
+
+def widget_counts(nodes: list) -> dict:
+    """Node type -> how many widget values each node of it saves (one count per type, or an error)."""
+    counts: dict = {}
+    for n in nodes:
+        counts.setdefault(n["type"], set()).add(len(n.get("widgets_values") or []))
+    return counts
+
+
+@pytest.mark.parametrize("path", sorted(SUBGRAPHS.glob("*.json")), ids=lambda p: p.stem)
+def test_blueprints_save_the_widgets_of_the_current_nodes(path):
+    """The inner RF nodes save as many widget values as the same nodes in workflows/rf_inversion_edit.json, whose
+    values the real editor keeps on load (tests/e2e/test_e2e_frontend_load.py): a blueprint built before an input
+    was added would load with that input at its default, behind the user's back."""
+    workflow = json.loads((SUBGRAPHS.parent / "workflows" / "rf_inversion_edit.json").read_text())["nodes"]
+    want = widget_counts([n for n in workflow if n["type"] in ("RFInvert", "RFControlledSampler")])
+    inner = json.loads(path.read_text())["definitions"]["subgraphs"][0]["nodes"]
+    got = widget_counts([n for n in inner if n["type"] in want])
+    assert got == want, (got, want)
