@@ -108,6 +108,11 @@ def check_velocity_at_sigma0(patcher) -> None:
                        f"{type(net).__name__}, not a PyTorch module: give RFInvert the model from a standard loader.")
 
 
+def config_name(patcher) -> str:
+    """The class name of the model's ComfyUI config (comfy.supported_models)."""
+    return type(getattr(patcher.model, "model_config", None)).__name__
+
+
 UNBATCHABLE = {  # model_config class -> why a batch run differs from each item's own
     "MiniMaxH3": "ComfyUI runs MiniMax H3 on one item at a time",
     "HunyuanVideo15_SR_Distilled": "HunyuanVideo 1.5 super-resolution draws its noise augmentation for the whole "
@@ -117,7 +122,7 @@ UNBATCHABLE = {  # model_config class -> why a batch run differs from each item'
 
 def check_batchable(patcher) -> None:
     """The ladder runs its rungs as one batch: refuses UNBATCHABLE models."""
-    why = UNBATCHABLE.get(type(getattr(patcher.model, "model_config", None)).__name__)
+    why = UNBATCHABLE.get(config_name(patcher))
     if why is not None:
         raise RFInputError(f"RF-Inversion: Edit Ladder runs its rungs as one batch, but {why}: run "
                            "RFControlledSampler once per setting instead.")
@@ -128,7 +133,7 @@ DISTILLED = {"FluxSchnell": "Flux.1 schnell"}  # step-distilled model_config cla
 
 def distilled_name(patcher) -> str | None:
     """The name of a step-distilled model; None for others."""
-    return DISTILLED.get(type(getattr(patcher.model, "model_config", None)).__name__)
+    return DISTILLED.get(config_name(patcher))
 
 
 def noise_levels(patcher) -> int | None:
