@@ -172,26 +172,35 @@ class Bench:
 
         return ModelSamplingSD3().patch(self.counted, shift)[0]
 
+    def source(self, g, option: Option, sources: torch.Tensor) -> tuple[list, list, str]:
+        """Links to the (shifted) counting model and to the sources' LATENT, with keys stable across graphs, and
+        the sources' digest."""
+        m = self.link(g, "RFTestModel", ("model", option.shift), lambda: self.shifted(option.shift))
+        digest = hashlib.sha1(sources.contiguous().numpy().tobytes()).hexdigest()
+        return m, self.link(g, "RFTestLatent", ("latent", digest), lambda: {"samples": sources * 2 - 1}), digest
+
+    def invert(self, g, option: Option, sources: torch.Tensor, sources_captions: list[str] | None = None) -> tuple:
+        """(model link, source link, RFInvert's node id, the key of its inputs) for the option's inversion."""
+        m, src, digest = self.source(g, option, sources)
+        prompt = (self.link(g, "RFTestConditioning", ("source captions", digest),
+                            lambda: self.captions(sources_captions)) if option.source_prompt else self.empty(g))
+        inputs = dict(steps=option.steps, gamma=option.gamma, seed=0, guidance=0.0, start_step=option.start_step,
+                      order=option.order, gamma_start=option.gamma_start, gamma_stop=option.gamma_stop,
+                      gamma_schedule=option.gamma_schedule, keep_trace=option.align)
+        inv = g.add("RFInvert", model=m, conditioning=prompt, latent=src, **inputs)
+        return m, src, inv, (option.shift, digest, option.source_prompt, *inputs.values())
+
     def edit(self, sources: torch.Tensor, targets: list[str], option: Option, masks=None,
              sources_captions: list[str] | None = None) -> tuple[torch.Tensor, float]:
         """Edited images (N, 3, H, W) in [0, 1], and network passes per edit."""
         g = self.executor.Graph()
-        m = self.link(g, "RFTestModel", ("model", option.shift), lambda: self.shifted(option.shift))
-        digest = hashlib.sha1(sources.contiguous().numpy().tobytes()).hexdigest()
-        src = self.link(g, "RFTestLatent", ("latent", digest), lambda: {"samples": sources * 2 - 1})
         if option.flowedit:
+            m, src, _ = self.source(g, option, sources)
             return self._finish(g, self._flowedit(g, m, src, targets, sources_captions, option), 0, sources)
-        prompt = (self.link(g, "RFTestConditioning", ("source captions", digest),
-                            lambda: self.captions(sources_captions)) if option.source_prompt else self.empty(g))
-        keep = any(option.levers.values())
-        inputs = dict(steps=option.steps, gamma=option.gamma, seed=0, guidance=0.0, start_step=option.start_step,
-                      order=option.order, gamma_start=option.gamma_start, gamma_stop=option.gamma_stop,
-                      gamma_schedule=option.gamma_schedule, keep_trace=keep)
-        inv = g.add("RFInvert", model=m, conditioning=prompt, latent=src, **inputs)
-        inversion = (option.shift, digest, option.source_prompt, *inputs.values())
+        m, src, inv, inversion = self.invert(g, option, sources, sources_captions)
         ran = self._passes(g, g.out(inv))  # 0 when ComfyUI's cache (the last graph's outputs) served it
         self.inversion_passes[inversion] = ran or self.inversion_passes[inversion]
-        if keep:
+        if option.align:  # RFInvert kept its trace
             self.trace_bytes = self._trace_bytes(g, inv) / sources.shape[0]
         extra = {} if masks is None else {"mask": g.mask(masks.float())}
         cfg = {} if option.cfg == 1.0 else {"negative": self.empty(g), "cfg": option.cfg}

@@ -14,14 +14,11 @@ from toyworld import world
 def ladder_images(bench: toyworld_eval.Bench, edits: list, rungs: int, option=toyworld_eval.OPTIONS["paper"]):
     """The ladder's edited images (rungs, N, 3, H, W) in [0, 1], strongest edit first, and its rung labels."""
     g, ex = bench.executor.Graph(), bench.executor
-    sources = torch.stack([world.render(e.source) for e in edits])
-    m, src = g.model(bench.counted), g.latent(sources * 2 - 1)
-    inv = g.add("RFInvert", model=m, conditioning=g.cond(bench.encode("")), latent=src, steps=option.steps,
-                gamma=option.gamma, seed=0, guidance=0.0, start_step=0, order=option.order)
+    m, src, inv, _ = bench.invert(g, option, torch.stack([world.render(e.source) for e in edits]))
     ladder = g.add("RFEditLadder", model=m, conditioning=g.cond(bench.captions([e.target_caption for e in edits])),
                    inverted=g.out(inv), reference=src, steps=option.steps, start_step=0, stop_step=option.stop_step,
                    eta=option.eta, eta_schedule="constant", guidance=0.0, mode="ode", seed=0, sweep="stop_step",
-                   rungs=rungs, negative=g.cond(bench.encode("")), cfg=option.cfg, order=option.order)
+                   rungs=rungs, negative=bench.empty(g), cfg=option.cfg, order=option.order)
     name, text = g.capture(g.out(ladder)), "ladder labels"
     g.add("RFTestCaptureOutputs", name=text, text=g.out(ladder, 2))
     run = bench.runner.run(g)
